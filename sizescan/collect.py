@@ -1,0 +1,165 @@
+"""The collector: the one owner of a scan's shared state.
+
+Every record of every worker ends up in :meth:`Collector.add`, in whatever
+order the pool finishes them.  The collector alone keeps the totals, the
+per-directory sums, the largest files, the hard-link set and the errors, so
+nothing is locked and nothing is counted twice.  Its results do not depend
+on that order: a file reached through several links is counted where its
+smallest ``(root, path)`` is, and ties in the top lists are broken by path.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from .result import DirTotal, FileTotal, RootTotal, ScanIssue, ScanResult
+from .worker import OP_ACCESS
+
+# Per-directory slots: [apparent, disk, files, dirs, depth]
+_APPARENT, _DISK, _FILES, _DIRS, _DEPTH = range(5)
+
+
+def parent_of(path: str) -> str:
+    """The directory a scanned path was found in (roots have no trailing '/')."""
+    cut = path.rindex("/")
+    return path[:cut] or "/"
+
+
+def join(directory: str, name) -> str:
+    """The path of entry ``name`` in ``directory``; ``None`` names the path itself."""
+    if name is None:
+        return directory
+    return (directory if directory.endswith("/") else directory + "/") + name
+
+
+class Collector:
+    """Aggregates worker records into a :class:`ScanResult`."""
+
+    def __init__(self, paths, *, top, apparent, max_depth):
+        self.paths = list(paths)
+        self.top = top
+        self.apparent = apparent
+        self.max_depth = max_depth
+        self.dirs = {}
+        # (dev, ino) -> [owner (root, dir, name), apparent, disk, depth]
+        self.links = {}
+        self._top_heap = []  # min-heap of (key, path, apparent, disk)
+        self.errors = []
+        # Running sums for the progress bar (links counted on first sight).
+        self.files = 0
+        self.dirs_seen = 0
+        self.apparent_bytes = 0
+        self.disk_bytes = 0
+
+    def add(self, records):
+        """Take one message: a list of records from one worker batch."""
+        dirs = self.dirs
+        for (path, depth, root, ndirs, files, apparent, disk, tops, links, errors) in records:
+            slot = dirs.get(path)
+            if slot is None:
+                slot = dirs[path] = [0, 0, 0, 0, depth]
+            slot[_APPARENT] += apparent
+            slot[_DISK] += disk
+            slot[_FILES] += files
+            slot[_DIRS] += ndirs
+            self.files += files
+            self.dirs_seen += ndirs
+            self.apparent_bytes += apparent
+            self.disk_bytes += disk
+            for size, blocks, name in tops:
+                self._offer_top(size, blocks, join(path, name))
+            for dev, ino, size, blocks, name in links:
+                self._add_link(dev, ino, size, blocks, (root, path, name), depth)
+            if errors:
+                self.errors.extend(errors)
+
+    def _offer_top(self, size, blocks, path):
+        if not self.top:
+            return
+        item = (size if self.apparent else blocks, path, size, blocks)
+        if len(self._top_heap) < self.top:
+            heapq.heappush(self._top_heap, item)
+        elif item > self._top_heap[0]:
+            heapq.heapreplace(self._top_heap, item)
+
+    def _add_link(self, dev, ino, size, blocks, owner, depth):
+        seen = self.links.get((dev, ino))
+        if seen is None:
+            self.links[(dev, ino)] = [owner, size, blocks]
+            self._move(owner, size, blocks, 1, depth)
+            self.files += 1
+            self.apparent_bytes += size
+            self.disk_bytes += blocks
+        elif owner < seen[0]:
+            # The same file seen from a place that sorts first: count it
+            # there instead, so the attribution never depends on timing.
+            self._move(seen[0], -seen[1], -seen[2], -1, None)
+            self._move(owner, size, blocks, 1, depth)
+            seen[0] = owner
+
+    def _move(self, owner, size, blocks, files, depth):
+        path = owner[1]
+        slot = self.dirs.get(path)
+        if slot is None:
+            slot = self.dirs[path] = [0, 0, 0, 0, depth]
+        slot[_APPARENT] += size
+        slot[_DISK] += blocks
+        slot[_FILES] += files
+
+    def result(self, version="") -> ScanResult:
+        """Roll the per-directory sums up to every ancestor and build the result."""
+        dirs = self.dirs
+        # Deepest first, so every directory is complete before it is added
+        # to its parent.  Memory and time grow with directories, not files.
+        order = sorted(dirs, key=lambda p: dirs[p][_DEPTH], reverse=True)
+        for path in order:
+            slot = dirs[path]
+            if slot[_DEPTH] == 0:
+                continue
+            parent = dirs[parent_of(path)]
+            parent[_APPARENT] += slot[_APPARENT]
+            parent[_DISK] += slot[_DISK]
+            parent[_FILES] += slot[_FILES]
+            parent[_DIRS] += slot[_DIRS]
+
+        roots = []
+        for path in self.paths:
+            slot = dirs.get(path, (0, 0, 0, 0, 0))
+            roots.append(RootTotal(path, slot[_APPARENT], slot[_DISK], slot[_FILES], slot[_DIRS]))
+
+        key = _APPARENT if self.apparent else _DISK
+        max_depth = self.max_depth
+        candidates = (
+            (slot[key], path) for path, slot in dirs.items()
+            if slot[_DIRS] and 0 < slot[_DEPTH] and (max_depth is None or slot[_DEPTH] <= max_depth)
+        )
+        top_dirs = []
+        for _, path in heapq.nlargest(self.top, candidates):
+            slot = dirs[path]
+            top_dirs.append(DirTotal(path, slot[_APPARENT], slot[_DISK], slot[_FILES], slot[_DEPTH]))
+
+        linked = (
+            (size if self.apparent else blocks, join(owner[1], owner[2]), size, blocks)
+            for owner, size, blocks in self.links.values()
+        )
+        top_files = [
+            FileTotal(path, size, blocks)
+            for _, path, size, blocks in heapq.nlargest(self.top, [*self._top_heap, *linked])
+        ]
+
+        errors = [ScanIssue(path, op, message) for path, op, message in self.errors]
+        errors.sort(key=lambda e: (e.path, e.operation != OP_ACCESS))
+        return ScanResult(
+            paths=self.paths,
+            roots=roots,
+            total_size=sum(r.size for r in roots),
+            disk_usage=sum(r.disk_usage for r in roots),
+            files=sum(r.files for r in roots),
+            dirs=sum(r.dirs for r in roots),
+            top_files=top_files,
+            top_dirs=top_dirs,
+            errors=errors,
+            apparent=self.apparent,
+            max_depth=max_depth,
+            version=version,
+        )

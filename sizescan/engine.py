@@ -1,0 +1,441 @@
+"""The scan engine: a walker, a pool of workers and a collector process.
+
+Data flow::
+
+                      directory batches (apply_async)
+                      big-directory chunks (map_async)
+    +------------+  -------------------------------->  +------------------+
+    |   walker   |                                     |   worker pool    |
+    | (caller's  |  <--------------------------------  | multiprocessing. |
+    |  process)  |   subdirectories found, chunks      |   Pool (N procs) |
+    +------------+   (task results)                    +------------------+
+      |   ^   |                                                 |
+      |   |   | ("done", n messages)        one message a batch: |
+      |   |   v                            per-directory records |
+      |   |  +------------------------ multiprocessing.Queue <---+
+      |   |  |
+      |   |  v
+      |   | +-----------------+   running counts    +----------------+
+      |   +-| collector proc. |-------------------->| progress (CLI) |
+      |     | totals, heaps,  |   (shared memory,   +----------------+
+      |     | hard links,     |    sampled by the walker)
+      |     | errors          |
+      |     +-----------------+
+      |        | ScanResult (pipe), after draining every message
+      v        v
+    scan() returns the ScanResult
+
+The walker owns the frontier of directories still to read and keeps at most
+two batches per worker in flight.  Workers read directories, stat entries
+(never following symlinks unless ``dereference``) and send per-directory
+records to the collector, which alone owns every total.  The walker sends
+the collector the number of messages to expect, so the collector knows when
+it has them all, whatever the order they arrive in.
+
+Small trees never pay for processes: the walker first runs the same worker
+code in its own process for a few tens of milliseconds, and starts the pool
+and the collector only if work is left, handing over what it has counted so
+far.  The pool sits behind the small :class:`Backend` seam (``fill`` the
+pool from the frontier, take the ``next_result``), so another executor can
+run the same walker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue as queue_mod
+import stat as _stat
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from ._version import __version__
+from .collect import Collector
+from .errors import CannotAccess, EngineFailure, InvalidOption
+from .exclude import ExcludeMatcher
+from .fs import default_workers
+from .result import ScanResult
+from .worker import OP_ACCESS, WorkerConfig, init_worker, scan_chunk, scan_tasks
+
+# How long the walker works alone before starting processes.  A tree that
+# fits in this budget is done faster than a pool could start.
+INLINE_BUDGET_S = 0.05
+# Directories per task: enough to amortise a round trip through the pool,
+# few enough that every worker gets a share of a narrow frontier.
+MAX_BATCH = 64
+# How often progress is sampled; never per file.
+PROGRESS_INTERVAL_S = 0.1
+# No wait in the engine is unbounded: a process that stops answering for
+# this long means the scan is broken, and it fails instead of hanging.
+RESULT_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    """Counts so far, handed to the ``progress`` callback a few times a second."""
+
+    files: int
+    dirs: int
+    size: int
+    disk_usage: int
+    elapsed_s: float
+
+
+def _normalize(path) -> str:
+    path = os.fsdecode(os.fspath(path))
+    while len(path) > 1 and path.endswith("/"):
+        path = path[:-1]
+    return path
+
+
+def _check_options(workers, top, max_depth):
+    for name, value, low in (("workers", workers, 1), ("top", top, 0), ("max_depth", max_depth, 0)):
+        if value is None and name != "top":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise InvalidOption(f"{name} must be an integer >= {low}, not {value!r}")
+
+
+class _Frontier:
+    """The walker's state: work not yet handed out, and what came back."""
+
+    def __init__(self, dereference):
+        self.pending = deque()
+        self.chunks = deque()
+        self.messages = 0
+        # Under -L a directory can be reached through several symlinks, and
+        # a link to an ancestor makes a loop: each directory is entered once
+        # (du's "hash_all"), so a loop is skipped, never followed.
+        self.seen_dirs = set() if dereference else None
+
+    def absorb(self, result):
+        messages, subdirs, chunks = result
+        self.messages += messages
+        seen = self.seen_dirs
+        for path, depth, root, apparent, disk, dev, ino in subdirs:
+            if seen is not None:
+                if (dev, ino) in seen:
+                    continue
+                seen.add((dev, ino))
+            self.pending.append((path, depth, root, apparent, disk))
+        self.chunks.extend(chunks)
+
+    def __bool__(self):
+        return bool(self.pending or self.chunks)
+
+
+class Backend:
+    """The seam between the walker and whatever runs the worker code."""
+
+    inflight = 0
+
+    def fill(self, frontier: _Frontier) -> None:
+        """Hand out work from ``frontier`` while there is capacity."""
+        raise NotImplementedError
+
+    def next_result(self, timeout: float):
+        """One task's ``(messages, subdirs, chunks)``, or None after ``timeout``."""
+        raise NotImplementedError
+
+
+class InlineBackend(Backend):
+    """Runs worker code in the calling process, one task at a time."""
+
+    def __init__(self):
+        self._result = None
+
+    def fill(self, frontier):
+        if self._result is not None:
+            return
+        if frontier.chunks:
+            self._result = scan_tasks((), (frontier.chunks.popleft(),))
+        elif frontier.pending:
+            self._result = scan_tasks((frontier.pending.popleft(),))
+
+    def next_result(self, timeout):
+        result, self._result = self._result, None
+        return result
+
+
+class PoolBackend(Backend):
+    """A ``multiprocessing.Pool`` fed with directory batches and chunks."""
+
+    def __init__(self, ctx, workers, config, sink_queue):
+        self.workers = workers
+        # The queue reaches the workers through the initializer: a Queue may
+        # only be passed to a process when it starts, never as a task argument.
+        self.pool = ctx.Pool(workers, initializer=init_worker, initargs=(config, sink_queue.put))
+        self._done = queue_mod.SimpleQueue()
+        self.inflight = 0
+
+    def fill(self, frontier):
+        pending = frontier.pending
+        while pending and self.inflight < 2 * self.workers:
+            size = max(1, min(MAX_BATCH, len(pending) // (2 * self.workers)))
+            batch = [pending.popleft() for _ in range(min(size, len(pending)))]
+            self.pool.apply_async(scan_tasks, (batch,), callback=self._done.put,
+                                  error_callback=self._done.put)
+            self.inflight += 1
+        if frontier.chunks:
+            # A very large directory: its names are stat'ed by all workers.
+            chunks = list(frontier.chunks)
+            frontier.chunks.clear()
+            self.pool.map_async(scan_chunk, chunks, chunksize=1, callback=self._merge,
+                                error_callback=self._done.put)
+            self.inflight += 1
+
+    def _merge(self, results):
+        messages, subdirs, chunks = 0, [], []
+        for m, s, c in results:
+            messages += m
+            subdirs.extend(s)
+            chunks.extend(c)
+        self._done.put((messages, subdirs, chunks))
+
+    def next_result(self, timeout):
+        try:
+            item = self._done.get(timeout=timeout)
+        except queue_mod.Empty:
+            return None
+        self.inflight -= 1
+        if isinstance(item, BaseException):
+            raise EngineFailure(f"a worker failed: {item!r}") from item
+        return item
+
+    def close(self):
+        self.pool.close()
+        self.pool.join()
+
+    def terminate(self):
+        self.pool.terminate()
+        self.pool.join()
+
+
+def _collector_main(sink_queue, conn, collector, counters, version):
+    """The collector process: drain every message, then send the result."""
+    parent = multiprocessing.parent_process()
+    expected = None
+    received = 0
+    while expected is None or received < expected:
+        try:
+            message = sink_queue.get(timeout=1.0)
+        except queue_mod.Empty:
+            # Never scan on as an orphan when the caller is gone.
+            if parent is not None and not parent.is_alive():
+                return
+            continue
+        if type(message) is tuple:
+            expected = message[1]
+            continue
+        collector.add(message)
+        received += 1
+        counters[0] = collector.files
+        counters[1] = collector.dirs_seen
+        counters[2] = collector.apparent_bytes
+        counters[3] = collector.disk_bytes
+    conn.send(collector.result(version))
+    conn.close()
+
+
+def _walk(backend, frontier, tick, deadline=None):
+    """Feed ``backend`` until no work is left; False if ``deadline`` came first."""
+    while frontier or backend.inflight:
+        if deadline is not None and time.monotonic() > deadline:
+            return False
+        backend.fill(frontier)
+        result = backend.next_result(PROGRESS_INTERVAL_S)
+        if result is not None:
+            frontier.absorb(result)
+        tick()
+    return True
+
+
+def _roots_inside_earlier(roots_stat):
+    """Indexes of PATHs already inside an earlier PATH (du counts them there)."""
+    ids = {}
+    skipped = set()
+    for idx, (path, st) in enumerate(roots_stat):
+        if st is None:
+            continue
+        probe = os.path.realpath(path)
+        while True:
+            try:
+                pst = os.stat(probe)
+            except OSError:
+                break
+            earlier = ids.get((pst.st_dev, pst.st_ino))
+            if earlier is not None:
+                skipped.add(idx)
+                break
+            if probe == "/":
+                break
+            probe = os.path.dirname(probe)
+        if idx not in skipped:
+            ids.setdefault((st.st_dev, st.st_ino), idx)
+    return skipped, ids
+
+
+def scan(
+    paths,
+    *,
+    workers: int | None = None,
+    top: int = 10,
+    max_depth: int | None = None,
+    apparent: bool = False,
+    one_file_system: bool = False,
+    dereference: bool = False,
+    exclude: Iterable[str] = (),
+    count_links: bool = False,
+    progress: Callable[[ScanProgress], None] | None = None,
+    start_method: str | None = None,
+) -> ScanResult:
+    """Measure the disk usage of ``paths`` (one path, or a list of them).
+
+    The totals equal GNU du's: ``total_size`` is ``du -sb`` and
+    ``disk_usage`` is ``du -sB1``, hard links counted once per scan (each
+    link with ``count_links``).  ``top`` bounds the largest files and
+    directories kept; ``max_depth`` limits which directories are listed
+    (never what is counted); ``apparent`` sorts by apparent size instead of
+    disk usage.  ``one_file_system``, ``dereference`` (follow symlinks; a
+    loop is entered once) and ``exclude`` (du's ``--exclude`` globs) mean
+    what they mean to du.
+
+    ``workers`` defaults to one per CPU on local disks and more on network
+    and FUSE filesystems (see :func:`sizescan.fs.default_workers`).
+    ``progress`` is called with a :class:`ScanProgress` a few times a
+    second.  ``start_method`` picks the multiprocessing context ("fork",
+    "forkserver", "spawn"; default: the platform's).  Under spawn and
+    forkserver, call ``scan`` from under ``if __name__ == "__main__":``.
+
+    Problems with single paths are in ``result.errors``; only unusable
+    input raises (:class:`InvalidOption`, :class:`CannotAccess`).
+    """
+    started = time.monotonic()
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        paths = [paths]
+    paths = [_normalize(p) for p in paths]
+    if not paths:
+        raise InvalidOption("no path given")
+    _check_options(workers, top, max_depth)
+    if start_method is not None and start_method not in multiprocessing.get_all_start_methods():
+        raise InvalidOption(f"unknown start method {start_method!r}")
+    exclude = tuple(exclude)
+    matcher = ExcludeMatcher(exclude) if exclude else None
+
+    collector = Collector(paths, top=top, apparent=apparent, max_depth=max_depth)
+    frontier = _Frontier(dereference)
+    roots_stat = []
+    for path in paths:
+        try:
+            if not path:
+                raise FileNotFoundError(2, "No such file or directory")
+            st = os.stat(path, follow_symlinks=dereference)
+        except OSError as exc:
+            if len(paths) == 1:
+                raise CannotAccess(path, exc.strerror) from None
+            collector.errors.append((path, OP_ACCESS, exc.strerror))
+            st = None
+        roots_stat.append((path, st))
+
+    skipped, skip_ids = _roots_inside_earlier(roots_stat) if len(paths) > 1 else (set(), None)
+    root_records = []
+    for idx, (path, st) in enumerate(roots_stat):
+        if st is None or idx in skipped or (matcher is not None and matcher(path)):
+            continue
+        apparent_size, disk = st.st_size, st.st_blocks * 512
+        if _stat.S_ISDIR(st.st_mode):
+            frontier.pending.append((path, 0, idx, apparent_size, disk))
+            if frontier.seen_dirs is not None:
+                frontier.seen_dirs.add((st.st_dev, st.st_ino))
+        elif (dereference or st.st_nlink > 1) and not count_links:
+            root_records.append((path, 0, idx, 0, 0, 0, 0, (), [(st.st_dev, st.st_ino, apparent_size, disk, None)], ()))
+        else:
+            root_records.append((path, 0, idx, 0, 1, apparent_size, disk, [(apparent_size, disk, None)], (), ()))
+    collector.add(root_records)
+
+    if workers is None:
+        workers = default_workers(paths[0])
+    config = WorkerConfig(
+        top=top,
+        apparent=apparent,
+        count_links=count_links,
+        dereference=dereference,
+        root_devs=[st.st_dev if st else None for _, st in roots_stat] if one_file_system else None,
+        exclude=matcher,
+        skip_ids=skip_ids,
+    )
+
+    counts = [collector]
+
+    def tick(_last=[0.0]):
+        if progress is None:
+            return
+        now = time.monotonic()
+        if now - _last[0] < PROGRESS_INTERVAL_S:
+            return
+        _last[0] = now
+        c = counts[0]
+        if isinstance(c, Collector):
+            progress(ScanProgress(c.files, c.dirs_seen, c.apparent_bytes, c.disk_bytes, now - started))
+        else:
+            progress(ScanProgress(c[0], c[1], c[2], c[3], now - started))
+
+    # The walker starts alone: the worker code runs here, its records go
+    # straight to the local collector.
+    init_worker(config, collector.add)
+    deadline = None if workers == 1 else started + INLINE_BUDGET_S
+    if _walk(InlineBackend(), frontier, tick, deadline):
+        result = collector.result(__version__)
+        result.workers = 1  # the tree was done before a pool was worth starting
+    else:
+        result = _scan_with_pool(frontier, collector, config, workers, start_method, counts, tick)
+        result.workers = workers
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+def _scan_with_pool(frontier, collector, config, workers, start_method, counts, tick):
+    ctx = multiprocessing.get_context(start_method)
+    sink_queue = ctx.Queue()
+    counters = ctx.RawArray("q", 4)
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(
+        target=_collector_main,
+        args=(sink_queue, send, collector, counters, __version__),
+        name="sizescan-collector",
+        daemon=True,
+    )
+    proc.start()
+    send.close()
+    counts[0] = counters
+    # What the walker counted alone is already in the collector's state.
+    frontier.messages = 0
+    backend = None
+    try:
+        backend = PoolBackend(ctx, workers, config, sink_queue)
+        _walk(backend, frontier, tick)
+        sink_queue.put(("done", frontier.messages))
+        waited = 0.0
+        while not receive.poll(PROGRESS_INTERVAL_S):
+            tick()
+            waited += PROGRESS_INTERVAL_S
+            if not proc.is_alive() or waited > RESULT_TIMEOUT_S:
+                raise EngineFailure("the collector process stopped without a result")
+        result = receive.recv()
+        backend.close()
+        backend = None
+        proc.join(RESULT_TIMEOUT_S)
+        sink_queue.close()
+        sink_queue.join_thread()
+        return result
+    finally:
+        if backend is not None:
+            backend.terminate()
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        receive.close()
+        # On failure nobody reads the queue any more: do not wait to flush it.
+        sink_queue.cancel_join_thread()

@@ -1,0 +1,214 @@
+"""The per-entry pipeline: what a worker does with one directory.
+
+This is the only place where entries are stat'ed and sized.  It runs inside
+the pool's worker processes, and in the calling process for the first few
+directories of a scan (see ``engine``), always through :func:`scan_tasks`.
+
+A worker never reports a single file.  For every directory it builds one
+*record* (a plain tuple, cheap to pickle) and sends the records of a whole
+batch as one message to the collector.  It returns to the walker only what
+the walker needs to keep the pool fed: the subdirectories it found and, for
+very large directories, the names it left for other workers to stat.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import stat as _stat
+
+# A directory with more entries than this is not stat'ed by one worker alone:
+# the rest of its names go back to the walker in chunks of this size, so on a
+# slow filesystem several workers wait on its round trips at once.
+SPLIT_AT = 4096
+
+# Record layout (a tuple, not a class: millions of these cross a pipe).
+# (path, depth, root, dirs, files, apparent, disk, tops, links, errors)
+#   dirs     1 for the record that carries the directory's own size, else 0
+#   tops     [(apparent, disk, name)] files that may be among the largest
+#   links    [(dev, ino, apparent, disk, name)] files that must be counted
+#            once per scan (st_nlink > 1, or every file under --dereference)
+#   errors   [(path, operation, message)]
+R_PATH, R_DEPTH, R_ROOT, R_DIRS, R_FILES, R_APPARENT, R_DISK, R_TOPS, R_LINKS, R_ERRORS = range(10)
+
+# A subdirectory found by a worker: (path, depth, root, apparent, disk, dev, ino)
+# A directory task is its first five fields; a chunk task is
+# (path, depth, root, names).
+
+OP_READ = "read"  # du: cannot read directory
+OP_ACCESS = "access"  # du: cannot access
+
+_config: "WorkerConfig | None" = None
+_sink = None
+_top: list = []
+
+
+class WorkerConfig:
+    """What every worker must know about a scan; fixed for its duration."""
+
+    __slots__ = ("top", "apparent", "count_links", "dereference", "root_devs", "exclude", "skip_ids")
+
+    def __init__(self, *, top, apparent, count_links, dereference, root_devs, exclude, skip_ids):
+        self.top = top
+        self.apparent = apparent
+        self.count_links = count_links
+        self.dereference = dereference
+        # One device per root under --one-file-system, else None.
+        self.root_devs = root_devs
+        # An exclude matcher (callable on a path) or None.
+        self.exclude = exclude
+        # (dev, ino) of directories never to enter, with the root index from
+        # which on they are skipped: the other PATH arguments (du skips a
+        # PATH it has already counted inside an earlier one).
+        self.skip_ids = skip_ids
+
+
+def init_worker(config, sink):
+    """Pool initializer: keep the scan's configuration and the record sink.
+
+    ``sink`` is a callable taking one list of records (the collector
+    queue's ``put`` in a pool worker, ``list.extend``-like in-process).
+    """
+    global _config, _sink, _top
+    _config = config
+    _sink = sink
+    _top = []
+
+
+def scan_tasks(dir_tasks, chunk_tasks=()):
+    """Scan directory tasks and chunk tasks; send their records to the sink.
+
+    Returns ``(messages, subdirs, chunks)``: how many messages were sent to
+    the collector (0 or 1), the subdirectories found, and the chunk tasks
+    split off very large directories.
+    """
+    records = []
+    subdirs = []
+    chunks = []
+    for task in dir_tasks:
+        _scan_directory(task, records, subdirs, chunks)
+    for task in chunk_tasks:
+        _scan_chunk(task, records, subdirs)
+    if records:
+        _sink(records)
+        return 1, subdirs, chunks
+    return 0, subdirs, chunks
+
+
+def scan_chunk(task):
+    """``map`` entry point: stat one chunk of a large directory's names."""
+    return scan_tasks((), (task,))
+
+
+def _open_dir(path, follow):
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+    if not follow:
+        flags |= os.O_NOFOLLOW
+    return os.open(path, flags)
+
+
+def _scan_directory(task, records, subdirs, chunks):
+    path, depth, root, own_apparent, own_disk = task
+    try:
+        fd = _open_dir(path, _config.dereference)
+    except OSError as exc:
+        # du counts an unreadable directory's own size and goes on.
+        records.append((path, depth, root, 1, 0, own_apparent, own_disk, (), (),
+                        [(path, OP_READ, exc.strerror)]))
+        return
+    try:
+        names = []
+        rest = None
+        try:
+            with os.scandir(fd) as it:
+                for entry in it:
+                    if rest is not None:
+                        rest.append(entry.name)
+                    else:
+                        names.append(entry.name)
+                        if len(names) == SPLIT_AT:
+                            rest = []
+        except OSError as exc:
+            # A listing that fails half way still counts what it listed.
+            records.append((path, depth, root, 0, 0, 0, 0, (), (), [(path, OP_READ, exc.strerror)]))
+        records.append(_size_entries(fd, path, depth, root, names, own_apparent, own_disk, 1, subdirs))
+        if rest:
+            for i in range(0, len(rest), SPLIT_AT):
+                chunks.append((path, depth, root, rest[i:i + SPLIT_AT]))
+    finally:
+        os.close(fd)
+
+
+def _scan_chunk(task, records, subdirs):
+    path, depth, root, names = task
+    try:
+        fd = _open_dir(path, True)
+    except OSError as exc:
+        records.append((path, depth, root, 0, 0, 0, 0, (), (), [(path, OP_READ, exc.strerror)]))
+        return
+    try:
+        records.append(_size_entries(fd, path, depth, root, names, 0, 0, 0, subdirs))
+    finally:
+        os.close(fd)
+
+
+def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs):
+    """Stat ``names`` inside the open directory ``fd``: the per-entry pipeline."""
+    cfg = _config
+    follow = cfg.dereference
+    count_links = cfg.count_links
+    # Under --dereference a file may be reached through several symlinks,
+    # so every file is deduplicated, as du does (its "hash_all").
+    dedup_all = follow and not count_links
+    exclude = cfg.exclude
+    root_dev = cfg.root_devs[root] if cfg.root_devs is not None else None
+    skip_ids = cfg.skip_ids
+    by_apparent = cfg.apparent
+    top = _top
+    top_n = cfg.top
+    threshold = top[0] if top_n and len(top) >= top_n else (-1 if top_n else None)
+    prefix = path if path.endswith("/") else path + "/"
+    stat_ = os.stat
+    S_ISDIR = _stat.S_ISDIR
+    files = 0
+    tops = []
+    links = []
+    errors = []
+    for name in names:
+        if exclude is not None and exclude(prefix + name):
+            continue
+        try:
+            st = stat_(name, dir_fd=fd, follow_symlinks=follow)
+        except OSError as exc:
+            # A vanished entry, or a dangling symlink under -L: du reports
+            # it and counts nothing.
+            errors.append((prefix + name, OP_ACCESS, exc.strerror))
+            continue
+        if root_dev is not None and st.st_dev != root_dev:
+            continue
+        if skip_ids and skip_ids.get((st.st_dev, st.st_ino), root) < root:
+            continue
+        if S_ISDIR(st.st_mode):
+            subdirs.append((prefix + name, depth + 1, root, st.st_size, st.st_blocks * 512,
+                            st.st_dev, st.st_ino))
+            continue
+        size = st.st_size
+        blocks = st.st_blocks * 512
+        if dedup_all or (st.st_nlink > 1 and not count_links):
+            # Counted (once) by the collector, which sees every link.
+            links.append((st.st_dev, st.st_ino, size, blocks, name))
+            continue
+        files += 1
+        apparent += size
+        disk += blocks
+        if threshold is not None:
+            key = size if by_apparent else blocks
+            if key > threshold:
+                tops.append((size, blocks, name))
+                if len(top) < top_n:
+                    heapq.heappush(top, key)
+                else:
+                    heapq.heapreplace(top, key)
+                if len(top) >= top_n:
+                    threshold = top[0]
+    return (path, depth, root, dirs, files, apparent, disk, tops, links, errors)
