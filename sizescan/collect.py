@@ -41,6 +41,8 @@ class Collector:
         self.apparent = apparent
         self.max_depth = max_depth
         self.dirs = {}
+        # Indexes of PATHs inside an earlier PATH: du counts them there only.
+        self.skipped_roots = set()
         # (dev, ino) -> [owner (root, dir, name), apparent, disk, depth]
         self.links = {}
         self._top_heap = []  # min-heap of (key, path, apparent, disk)
@@ -123,8 +125,8 @@ class Collector:
             parent[_DIRS] += slot[_DIRS]
 
         roots = []
-        for path in self.paths:
-            slot = dirs.get(path, (0, 0, 0, 0, 0))
+        for idx, path in enumerate(self.paths):
+            slot = (0, 0, 0, 0, 0) if idx in self.skipped_roots else dirs.get(path, (0, 0, 0, 0, 0))
             roots.append(RootTotal(path, slot[_APPARENT], slot[_DISK], slot[_FILES], slot[_DIRS]))
 
         key = _APPARENT if self.apparent else _DISK

@@ -57,10 +57,11 @@ from .errors import CannotAccess, EngineFailure, InvalidOption
 from .exclude import ExcludeMatcher
 from .fs import default_workers
 from .result import ScanResult
-from .worker import OP_ACCESS, WorkerConfig, init_worker, scan_chunk, scan_tasks
+from .worker import OP_ACCESS, SPLIT_AT, WorkerConfig, init_worker, scan_chunk, scan_tasks
 
 # How long the walker works alone before starting processes.  A tree that
-# fits in this budget is done faster than a pool could start.
+# fits in this budget is done faster than a pool could start.  The
+# environment can change it (0 always starts the pool: the tests use that).
 INLINE_BUDGET_S = 0.05
 # Directories per task: enough to amortise a round trip through the pool,
 # few enough that every worker gets a share of a narrow frontier.
@@ -340,6 +341,7 @@ def scan(
         roots_stat.append((path, st))
 
     skipped, skip_ids = _roots_inside_earlier(roots_stat) if len(paths) > 1 else (set(), None)
+    collector.skipped_roots = skipped
     root_records = []
     for idx, (path, st) in enumerate(roots_stat):
         if st is None or idx in skipped or (matcher is not None and matcher(path)):
@@ -365,6 +367,7 @@ def scan(
         root_devs=[st.st_dev if st else None for _, st in roots_stat] if one_file_system else None,
         exclude=matcher,
         skip_ids=skip_ids,
+        split_at=int(os.environ.get("SIZESCAN_SPLIT_AT", SPLIT_AT)),
     )
 
     counts = [collector]
@@ -385,7 +388,8 @@ def scan(
     # The walker starts alone: the worker code runs here, its records go
     # straight to the local collector.
     init_worker(config, collector.add)
-    deadline = None if workers == 1 else started + INLINE_BUDGET_S
+    budget = float(os.environ.get("SIZESCAN_INLINE_BUDGET_S", INLINE_BUDGET_S))
+    deadline = None if workers == 1 else started + budget
     if _walk(InlineBackend(), frontier, tick, deadline):
         result = collector.result(__version__)
         result.workers = 1  # the tree was done before a pool was worth starting

@@ -74,7 +74,7 @@ def report(result: ScanResult, size: SizeFormat) -> str:
     elapsed = max(result.elapsed_s, 1e-6)
     lines.append(
         f"{len(result.errors)} error{'' if len(result.errors) == 1 else 's'}, "
-        f"{result.elapsed_s:.2f} s, {humanize.intcomma(int(result.files / elapsed))} files/s, "
+        f"{result.elapsed_s:.{3 if result.elapsed_s < 1 else 2}f} s, {humanize.intcomma(int(result.files / elapsed))} files/s, "
         f"{result.workers} worker{'' if result.workers == 1 else 's'}"
     )
     if result.top_files:

@@ -19,7 +19,8 @@ import stat as _stat
 
 # A directory with more entries than this is not stat'ed by one worker alone:
 # the rest of its names go back to the walker in chunks of this size, so on a
-# slow filesystem several workers wait on its round trips at once.
+# slow filesystem several workers wait on its round trips at once.  The
+# environment variable SIZESCAN_SPLIT_AT overrides it (the tests use that).
 SPLIT_AT = 4096
 
 # Record layout (a tuple, not a class: millions of these cross a pipe).
@@ -46,9 +47,11 @@ _top: list = []
 class WorkerConfig:
     """What every worker must know about a scan; fixed for its duration."""
 
-    __slots__ = ("top", "apparent", "count_links", "dereference", "root_devs", "exclude", "skip_ids")
+    __slots__ = ("top", "apparent", "count_links", "dereference", "root_devs", "exclude",
+                 "skip_ids", "split_at")
 
-    def __init__(self, *, top, apparent, count_links, dereference, root_devs, exclude, skip_ids):
+    def __init__(self, *, top, apparent, count_links, dereference, root_devs, exclude, skip_ids,
+                 split_at=SPLIT_AT):
         self.top = top
         self.apparent = apparent
         self.count_links = count_links
@@ -61,6 +64,7 @@ class WorkerConfig:
         # which on they are skipped: the other PATH arguments (du skips a
         # PATH it has already counted inside an earlier one).
         self.skip_ids = skip_ids
+        self.split_at = split_at
 
 
 def init_worker(config, sink):
@@ -119,6 +123,7 @@ def _scan_directory(task, records, subdirs, chunks):
     try:
         names = []
         rest = None
+        split_at = _config.split_at
         try:
             with os.scandir(fd) as it:
                 for entry in it:
@@ -126,15 +131,15 @@ def _scan_directory(task, records, subdirs, chunks):
                         rest.append(entry.name)
                     else:
                         names.append(entry.name)
-                        if len(names) == SPLIT_AT:
+                        if len(names) == split_at:
                             rest = []
         except OSError as exc:
             # A listing that fails half way still counts what it listed.
             records.append((path, depth, root, 0, 0, 0, 0, (), (), [(path, OP_READ, exc.strerror)]))
         records.append(_size_entries(fd, path, depth, root, names, own_apparent, own_disk, 1, subdirs))
         if rest:
-            for i in range(0, len(rest), SPLIT_AT):
-                chunks.append((path, depth, root, rest[i:i + SPLIT_AT]))
+            for i in range(0, len(rest), split_at):
+                chunks.append((path, depth, root, rest[i:i + split_at]))
     finally:
         os.close(fd)
 

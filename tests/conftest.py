@@ -1,0 +1,115 @@
+"""Real trees on disk and GNU du as the reference for every number."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def du(*args: str) -> dict[str, int]:
+    """Run GNU du and return {path: bytes} for the lines it printed."""
+    proc = subprocess.run(["du", *args], capture_output=True, text=True,
+                          errors="surrogateescape")
+    out = {}
+    for line in proc.stdout.splitlines():
+        size, _, path = line.partition("\t")
+        out[path] = int(size)
+    return out
+
+
+def du_sum(paths, *flags: str) -> tuple[int, int]:
+    """du's grand total (``-c``) for ``paths``: (apparent ``-sb``, disk ``-sB1``)."""
+    paths = [str(p) for p in paths]
+    return (du("-sbc", *flags, *paths)["total"], du("-sc", "-B1", *flags, *paths)["total"])
+
+
+def assert_matches_du(result, paths, *du_flags: str) -> None:
+    """Totals and every root's totals equal du's, byte for byte."""
+    paths = [str(p) for p in paths]
+    assert (result.total_size, result.disk_usage) == du_sum(paths, *du_flags)
+    apparent = du("-sb", *du_flags, *paths)
+    disk = du("-s", "-B1", *du_flags, *paths)
+    for root in result.roots:
+        if root.path in apparent:
+            assert (root.size, root.disk_usage) == (apparent[root.path], disk[root.path]), root.path
+
+
+def write(path, size: int = 0, byte: bytes = b"x") -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(byte * size)
+
+
+def make_mixed_tree(base) -> str:
+    """Everything du has an opinion about, in one tree.
+
+    Hard links in far-apart directories, a sparse file, symlinks (to a file,
+    to a directory, dangling), a fifo, a unix socket, empty directories and
+    files of many sizes.
+    """
+    root = os.path.join(str(base), "mixed")
+    for i in range(30):
+        d = os.path.join(root, f"d{i % 5}", f"sub{i}")
+        write(os.path.join(d, f"file{i}.bin"), size=(i * 7919) % 50000)
+        write(os.path.join(d, "small.txt"), size=i)
+    write(os.path.join(root, "a", "deep", "deeper", "linked.dat"), size=300_000)
+    os.makedirs(os.path.join(root, "z", "far", "away"))
+    os.link(os.path.join(root, "a", "deep", "deeper", "linked.dat"),
+            os.path.join(root, "z", "far", "away", "linked-again.dat"))
+    os.link(os.path.join(root, "a", "deep", "deeper", "linked.dat"),
+            os.path.join(root, "d3", "third-link.dat"))
+    with open(os.path.join(root, "sparse.img"), "wb") as f:
+        f.seek(50 * 1024 * 1024)
+        f.write(b"end")
+    os.symlink("a/deep/deeper/linked.dat", os.path.join(root, "link-to-file"))
+    os.symlink("d1", os.path.join(root, "link-to-dir"))
+    os.symlink("nowhere/at/all", os.path.join(root, "dangling"))
+    os.mkfifo(os.path.join(root, "a", "fifo"))
+    sock = socket.socket(socket.AF_UNIX)
+    cwd = os.getcwd()
+    os.chdir(os.path.join(root, "a"))  # a socket path must be short
+    try:
+        sock.bind("sock")
+    finally:
+        os.chdir(cwd)
+        sock.close()
+    for empty in ("empty1", "empty2/nested/deeper"):
+        os.makedirs(os.path.join(root, empty))
+    return root
+
+
+@pytest.fixture
+def mixed_tree(tmp_path):
+    return make_mixed_tree(tmp_path)
+
+
+@pytest.fixture
+def force_pool(monkeypatch):
+    """Make every scan with workers > 1 start the pool and collector at once."""
+    monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
+
+
+@pytest.fixture
+def public_tmp():
+    """A directory that user nobody can reach (pytest's tmp_path is 0700)."""
+    path = tempfile.mkdtemp(prefix="sizescan-test-")
+    os.chmod(path, 0o755)
+    yield path
+    subprocess.run(["chmod", "-R", "u+rwx", path], check=False)
+    subprocess.run(["rm", "-rf", path], check=False)
+
+
+def run_cli(*args: str, user=None, env=None, **kw) -> subprocess.CompletedProcess:
+    """Run ``python -m sizescan`` as a real process (as ``nobody`` with user='nobody')."""
+    cmd = [sys.executable, "-m", "sizescan", *args]
+    if user == "nobody":
+        cmd = NOBODY + cmd
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run(cmd, capture_output=True, env=full_env, timeout=120, **kw)
