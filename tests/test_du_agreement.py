@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -134,10 +135,14 @@ def test_deep_chain_of_1000_levels(tmp_path, force_pool):
         current = os.path.join(current, "d")
         os.mkdir(current)  # os.makedirs recurses once per level
     write(os.path.join(current, "bottom"), size=4242)
-    for workers in (1, 2):
-        result = scan(str(path), workers=workers, top=3)
-        assert_matches_du(result, [path])
-        assert result.dirs == 1001
+    try:
+        for workers in (1, 2):
+            result = scan(str(path), workers=workers, top=3)
+            assert_matches_du(result, [path])
+            assert result.dirs == 1001
+    finally:
+        # pytest's own clean-up (shutil.rmtree) recurses once per level.
+        subprocess.run(["rm", "-rf", str(path)], check=True)
 
 
 def test_empty_dirs_and_empty_root(tmp_path):

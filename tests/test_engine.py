@@ -1,0 +1,100 @@
+"""The engine's processes: start methods, progress, bad input, no leftovers."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import assert_matches_du, write
+from sizescan import CannotAccess, InvalidOption, ScanProgress, scan
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+def test_every_start_method(mixed_tree, force_pool, method, monkeypatch):
+    monkeypatch.setenv("SIZESCAN_SPLIT_AT", "7")  # the map path too
+    result = scan(mixed_tree, workers=3, start_method=method)
+    assert result.workers == 3
+    assert_matches_du(result, [mixed_tree])
+    assert multiprocessing.active_children() == []
+
+
+def test_spawn_from_a_script_with_main_guard(tmp_path, mixed_tree):
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(f"""
+        from sizescan import scan
+
+        if __name__ == "__main__":
+            r = scan({mixed_tree!r}, workers=2, start_method="spawn")
+            print(r.total_size, r.disk_usage)
+    """))
+    env = dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    expected = scan(mixed_tree, workers=1)
+    assert proc.stdout.split() == [str(expected.total_size), str(expected.disk_usage)]
+
+
+def test_small_tree_needs_no_pool(tmp_path):
+    write(str(tmp_path / "t" / "f"), size=10)
+    result = scan(str(tmp_path / "t"), workers=8)
+    assert result.workers == 1  # done in-process before a pool was worth it
+    assert multiprocessing.active_children() == []
+
+
+def test_progress_is_sampled(tmp_path, force_pool, monkeypatch):
+    monkeypatch.setattr("sizescan.engine.PROGRESS_INTERVAL_S", 0.0)
+    root = tmp_path / "t"
+    for i in range(200):
+        write(str(root / f"d{i}" / "f"), size=100)
+    seen = []
+    result = scan(str(root), workers=2, progress=seen.append)
+    assert seen and all(isinstance(p, ScanProgress) for p in seen)
+    assert [p.files for p in seen] == sorted(p.files for p in seen)
+    assert seen[-1].files <= result.files == 200
+
+
+def test_invalid_options_raise():
+    for kwargs in ({"workers": 0}, {"workers": -3}, {"workers": "many"}, {"top": -1},
+                   {"max_depth": -1}, {"start_method": "teleport"}):
+        with pytest.raises(InvalidOption):
+            scan(".", **kwargs)
+    with pytest.raises(InvalidOption):
+        scan([])
+
+
+def test_missing_only_path_raises(tmp_path):
+    with pytest.raises(CannotAccess) as info:
+        scan(str(tmp_path / "missing"))
+    assert info.value.path == str(tmp_path / "missing")
+    assert info.value.message == "No such file or directory"
+
+
+def test_missing_path_among_several_is_an_error(tmp_path, mixed_tree):
+    missing = str(tmp_path / "missing")
+    result = scan([missing, mixed_tree])
+    assert [(e.path, e.operation, e.message) for e in result.errors] == [
+        (missing, "access", "No such file or directory")]
+    assert result.roots[0].size == 0
+    assert result.total_size == scan(mixed_tree).total_size
+
+
+def test_to_dict_is_json_with_exact_bytes_of_bad_names(tmp_path):
+    import base64
+    import json
+
+    root = os.fsencode(str(tmp_path / "t"))
+    os.makedirs(root)
+    bad = root + b"/caf\xe9-\xff.txt"
+    with open(bad, "wb") as f:
+        f.write(b"z" * 5000)
+    result = scan(str(tmp_path / "t"))
+    doc = json.loads(json.dumps(result.to_dict(), ensure_ascii=False).encode("utf-8"))
+    [entry] = doc["top_files"]
+    assert base64.b64decode(entry["path_b64"]) == bad
+    assert entry["path"].endswith("caf\ufffd-\ufffd.txt")
