@@ -1,0 +1,185 @@
+"""sizescan against du, a single-process walk, ncdu and gdu, in one run.
+
+    python benchmarks/bench.py                 # 1M files, warm cache
+    python benchmarks/bench.py --fuse          # plus a bindfs mount of 100k files
+    python benchmarks/bench.py --files 100000  # a quicker look
+
+The tree is built once (seeded: the same tree every time) under
+benchmarks/.data/ and reused.  Every tool runs ``--repeat`` times after one
+warm-up; the report gives medians and ratios to ``du -sb``, and the peak
+resident memory of all sizescan processes together (sampled from /proc).
+Machines are noisy: read ratios from one run, not times across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, ".data")
+
+
+def build_tree(root: str, files: int, seed: int = 1) -> None:
+    """``files`` files in about files/30 directories, Pareto-distributed sizes."""
+    marker = os.path.join(root, ".complete")
+    if os.path.exists(marker):
+        return
+    shutil.rmtree(root, ignore_errors=True)
+    rng = random.Random(seed)
+    dirs = [root]
+    os.makedirs(root)
+    ndirs = max(1, files // 30)
+    for i in range(1, ndirs):
+        # Attach each new directory to a random earlier one: a tree that is
+        # bushy near the top and a few levels deep, like real projects.
+        parent = dirs[int(len(dirs) * rng.random() ** 2)]
+        path = os.path.join(parent, f"d{i}")
+        os.mkdir(path)
+        dirs.append(path)
+    chunk = b"\0" * (1 << 20)
+    for i in range(files):
+        size = min(int(rng.paretovariate(1.2) * 300) - 300, 1 << 20)
+        with open(os.path.join(rng.choice(dirs), f"f{i}.dat"), "wb") as f:
+            if size:
+                f.write(chunk[:size])
+    with open(marker, "w"):
+        pass
+
+
+class PeakRSS:
+    """Sum of VmRSS over a process and all its descendants, sampled every 10 ms."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _tree(self, pid):
+        out = [pid]
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/children") as f:
+                    for child in f.read().split():
+                        out += self._tree(int(child))
+        except OSError:
+            pass
+        return out
+
+    def _run(self):
+        while not self._stop.is_set():
+            total = 0
+            for pid in self._tree(self.pid):
+                try:
+                    with open(f"/proc/{pid}/status") as f:
+                        for line in f:
+                            if line.startswith("VmRSS:"):
+                                total += int(line.split()[1]) * 1024
+                except OSError:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.01)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def run(cmd, measure_rss=False):
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rss = PeakRSS(proc.pid) if measure_rss else None
+    proc.wait()
+    elapsed = time.perf_counter() - start
+    peak = rss.stop() if rss else 0
+    return elapsed, peak, proc.returncode
+
+
+def bench(label_cmds, repeat):
+    """Median wall time (and peak RSS for sizescan) of each command."""
+    rows = []
+    for label, cmd in label_cmds:
+        if shutil.which(cmd[0]) is None:
+            continue
+        run(cmd)  # warm-up: the page and dentry caches are hot for everyone
+        times, peaks = [], []
+        for _ in range(repeat):
+            t, peak, _ = run(cmd, measure_rss=label.startswith("sizescan"))
+            times.append(t)
+            peaks.append(peak)
+        rows.append((label, statistics.median(times), max(peaks)))
+    return rows
+
+
+def report(title, rows, reference="du -sb"):
+    ref = dict((label, t) for label, t, _ in rows).get(reference)
+    print(f"\n## {title}")
+    print(f"{'tool':<34} {'median s':>9} {'x du':>6} {'peak RSS':>10}")
+    for label, t, peak in rows:
+        ratio = f"{t / ref:.2f}" if ref else "-"
+        rss = f"{peak / 2**20:.0f} MiB" if peak else ""
+        print(f"{label:<34} {t:>9.2f} {ratio:>6} {rss:>10}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--files", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--fuse", action="store_true", help="also time a bindfs mount of 100k files")
+    ap.add_argument("--fuse-files", type=int, default=100_000)
+    ap.add_argument("--fuse-workers", type=int, default=8)
+    args = ap.parse_args()
+
+    py = sys.executable
+    tree = os.path.join(DATA, f"tree-{args.files}")
+    t0 = time.perf_counter()
+    build_tree(tree, args.files)
+    print(f"tree: {tree} ({args.files:,} files, built/checked in {time.perf_counter() - t0:.0f} s); "
+          f"{os.cpu_count()} CPUs")
+    cmds = [
+        ("du -sb", ["du", "-sb", tree]),
+        ("sizescan (default workers)", [py, "-m", "sizescan", tree, "--json", "--no-progress"]),
+        ("sizescan --workers 1", [py, "-m", "sizescan", tree, "--json", "--workers", "1"]),
+        ("single-process scandir walk", [py, os.path.join(HERE, "scandir_walk.py"), tree]),
+        ("ncdu -0 -o /dev/null", ["ncdu", "-0", "-o", "/dev/null", tree]),
+        ("gdu -n -p -s", ["gdu", "-n", "-p", "-s", tree]),
+    ]
+    report(f"warm cache, {args.files:,} files", bench(cmds, args.repeat))
+
+    small = os.path.join(HERE, "..", "sample_tree")
+    report("sample_tree end to end", bench([
+        ("du -sb", ["du", "-sb", small]),
+        ("sizescan (default workers)", [py, "-m", "sizescan", small, "--no-progress"]),
+    ], args.repeat))
+
+    if args.fuse:
+        fuse_tree = os.path.join(DATA, f"tree-{args.fuse_files}")
+        build_tree(fuse_tree, args.fuse_files, seed=2)
+        mnt = tempfile.mkdtemp(prefix="sizescan-bindfs-")
+        subprocess.run(["bindfs", "--no-allow-other", fuse_tree, mnt], check=True)
+        try:
+            report(f"bindfs (FUSE) mount, {args.fuse_files:,} files", bench([
+                ("du -sb", ["du", "-sb", mnt]),
+                (f"sizescan --workers {args.fuse_workers}",
+                 [py, "-m", "sizescan", mnt, "--json", "--workers", str(args.fuse_workers)]),
+                ("sizescan --workers 1", [py, "-m", "sizescan", mnt, "--json", "--workers", "1"]),
+                ("gdu -n -p -s", ["gdu", "-n", "-p", "-s", mnt]),
+            ], args.repeat))
+        finally:
+            subprocess.run(["fusermount", "-u", mnt], check=False)
+            os.rmdir(mnt)
+
+
+if __name__ == "__main__":
+    main()
