@@ -111,35 +111,33 @@ def _open_dir(path, follow):
     return os.open(path, flags)
 
 
+def _unreadable(path, depth, root, dirs, apparent, disk, exc):
+    # du counts an unreadable directory's own size, reports it and goes on.
+    return (path, depth, root, dirs, 0, apparent, disk, (), (), [(path, OP_READ, exc.strerror)])
+
+
 def _scan_directory(task, records, subdirs, chunks):
     path, depth, root, own_apparent, own_disk = task
     try:
         fd = _open_dir(path, _config.dereference)
     except OSError as exc:
-        # du counts an unreadable directory's own size and goes on.
-        records.append((path, depth, root, 1, 0, own_apparent, own_disk, (), (),
-                        [(path, OP_READ, exc.strerror)]))
+        records.append(_unreadable(path, depth, root, 1, own_apparent, own_disk, exc))
         return
     try:
-        names = []
-        rest = None
+        # Names only (no DirEntry objects): every entry is stat'ed anyway.
+        names = os.listdir(fd)
+    except OSError as exc:
+        records.append(_unreadable(path, depth, root, 1, own_apparent, own_disk, exc))
+        os.close(fd)
+        return
+    try:
         split_at = _config.split_at
-        try:
-            with os.scandir(fd) as it:
-                for entry in it:
-                    if rest is not None:
-                        rest.append(entry.name)
-                    else:
-                        names.append(entry.name)
-                        if len(names) == split_at:
-                            rest = []
-        except OSError as exc:
-            # A listing that fails half way still counts what it listed.
-            records.append((path, depth, root, 0, 0, 0, 0, (), (), [(path, OP_READ, exc.strerror)]))
-        records.append(_size_entries(fd, path, depth, root, names, own_apparent, own_disk, 1, subdirs))
+        rest = names[split_at:]
         if rest:
+            del names[split_at:]
             for i in range(0, len(rest), split_at):
                 chunks.append((path, depth, root, rest[i:i + split_at]))
+        records.append(_size_entries(fd, path, depth, root, names, own_apparent, own_disk, 1, subdirs))
     finally:
         os.close(fd)
 
@@ -149,7 +147,7 @@ def _scan_chunk(task, records, subdirs):
     try:
         fd = _open_dir(path, True)
     except OSError as exc:
-        records.append((path, depth, root, 0, 0, 0, 0, (), (), [(path, OP_READ, exc.strerror)]))
+        records.append(_unreadable(path, depth, root, 0, 0, 0, exc))
         return
     try:
         records.append(_size_entries(fd, path, depth, root, names, 0, 0, 0, subdirs))
@@ -173,8 +171,11 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs):
     top_n = cfg.top
     threshold = top[0] if top_n and len(top) >= top_n else (-1 if top_n else None)
     prefix = path if path.endswith("/") else path + "/"
-    stat_ = os.stat
-    S_ISDIR = _stat.S_ISDIR
+    # os.stat follows symlinks, os.lstat does not; positional-only calls
+    # are measurably cheaper than follow_symlinks=... in this loop.
+    stat_ = os.stat if follow else os.lstat
+    check_ids = root_dev is not None or bool(skip_ids)
+    S_IFMT, S_IFDIR = _stat.S_IFMT(0o177777), _stat.S_IFDIR
     files = 0
     tops = []
     links = []
@@ -183,17 +184,18 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs):
         if exclude is not None and exclude(prefix + name):
             continue
         try:
-            st = stat_(name, dir_fd=fd, follow_symlinks=follow)
+            st = stat_(name, dir_fd=fd)
         except OSError as exc:
             # A vanished entry, or a dangling symlink under -L: du reports
             # it and counts nothing.
             errors.append((prefix + name, OP_ACCESS, exc.strerror))
             continue
-        if root_dev is not None and st.st_dev != root_dev:
-            continue
-        if skip_ids and skip_ids.get((st.st_dev, st.st_ino), root) < root:
-            continue
-        if S_ISDIR(st.st_mode):
+        if check_ids:
+            if root_dev is not None and st.st_dev != root_dev:
+                continue
+            if skip_ids and skip_ids.get((st.st_dev, st.st_ino), root) < root:
+                continue
+        if st.st_mode & S_IFMT == S_IFDIR:
             subdirs.append((prefix + name, depth + 1, root, st.st_size, st.st_blocks * 512,
                             st.st_dev, st.st_ino))
             continue
