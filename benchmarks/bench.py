@@ -112,7 +112,9 @@ def bench(label_cmds, repeat):
     for label, cmd in label_cmds:
         if shutil.which(cmd[0]) is None:
             continue
-        run(cmd)  # warm-up: the page and dentry caches are hot for everyone
+        _, _, status = run(cmd)  # warm-up: the page and dentry caches are hot for everyone
+        if status != 0:
+            sys.exit(f"{label}: {' '.join(cmd)} exited with status {status}")
         times, peaks = [], []
         for _ in range(repeat):
             t, peak, _ = run(cmd, measure_rss=label.startswith("sizescan"))

@@ -46,8 +46,12 @@ class _ProgressBar:
         self._bar.close()
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so the scan tears its processes down."""
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,7 +97,7 @@ def main(paths, workers, top, max_depth, apparent, one_file_system, dereference,
     if not (as_json or quiet or no_progress) and sys.stderr.isatty():
         bar = _ProgressBar(size)
     # SIGTERM stops a scan the way Ctrl-C does: pool and collector torn down.
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         result = scan(
             paths, workers=workers, top=top, max_depth=max_depth, apparent=apparent,
@@ -111,9 +115,10 @@ def main(paths, workers, top, max_depth, apparent, one_file_system, dereference,
         _close(bar)
         click.echo(f"sizescan: {exc}", err=True)
         sys.exit(EXIT_FAILURE)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         _close(bar)
-        sys.exit(130)
+        # The shell's convention: 128 + the signal's number.
+        sys.exit(128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT))
     _close(bar)
 
     if not quiet:

@@ -45,6 +45,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue as queue_mod
+import signal
 import stat as _stat
 import time
 from collections import deque
@@ -216,6 +217,8 @@ class PoolBackend(Backend):
 
 def _collector_main(sink_queue, conn, collector, counters, version):
     """The collector process: drain every message, then send the result."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler, if forked
     parent = multiprocessing.parent_process()
     expected = None
     received = 0
@@ -238,6 +241,35 @@ def _collector_main(sink_queue, conn, collector, counters, version):
         counters[3] = collector.disk_bytes
     conn.send(collector.result(version))
     conn.close()
+
+
+class _ProgressSampler:
+    """Calls ``progress`` at most every PROGRESS_INTERVAL_S with the counts so far.
+
+    ``counts`` is the in-process Collector while the walker works alone, then
+    the collector process's shared counters: reading them costs the scan
+    nothing, and nothing is sent per file.
+    """
+
+    def __init__(self, progress, counts, started):
+        self.progress = progress
+        self.counts = counts
+        self.started = started
+        self.last = 0.0
+
+    def __call__(self):
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if now - self.last < PROGRESS_INTERVAL_S:
+            return
+        self.last = now
+        c = self.counts
+        if isinstance(c, Collector):
+            counts = (c.files, c.dirs_seen, c.apparent_bytes, c.disk_bytes)
+        else:
+            counts = tuple(c)
+        self.progress(ScanProgress(*counts, elapsed_s=now - self.started))
 
 
 def _walk(backend, frontier, tick, deadline=None):
@@ -370,37 +402,23 @@ def scan(
         split_at=int(os.environ.get("SIZESCAN_SPLIT_AT", SPLIT_AT)),
     )
 
-    counts = [collector]
-
-    def tick(_last=[0.0]):
-        if progress is None:
-            return
-        now = time.monotonic()
-        if now - _last[0] < PROGRESS_INTERVAL_S:
-            return
-        _last[0] = now
-        c = counts[0]
-        if isinstance(c, Collector):
-            progress(ScanProgress(c.files, c.dirs_seen, c.apparent_bytes, c.disk_bytes, now - started))
-        else:
-            progress(ScanProgress(c[0], c[1], c[2], c[3], now - started))
-
     # The walker starts alone: the worker code runs here, its records go
     # straight to the local collector.
-    init_worker(config, collector.add)
+    init_worker(config, collector.add, in_pool=False)
     budget = float(os.environ.get("SIZESCAN_INLINE_BUDGET_S", INLINE_BUDGET_S))
     deadline = None if workers == 1 else started + budget
+    tick = _ProgressSampler(progress, collector, started)
     if _walk(InlineBackend(), frontier, tick, deadline):
         result = collector.result(__version__)
         result.workers = 1  # the tree was done before a pool was worth starting
     else:
-        result = _scan_with_pool(frontier, collector, config, workers, start_method, counts, tick)
+        result = _scan_with_pool(frontier, collector, config, workers, start_method, tick)
         result.workers = workers
     result.elapsed_s = time.monotonic() - started
     return result
 
 
-def _scan_with_pool(frontier, collector, config, workers, start_method, counts, tick):
+def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
     ctx = multiprocessing.get_context(start_method)
     sink_queue = ctx.Queue()
     counters = ctx.RawArray("q", 4)
@@ -413,7 +431,7 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, counts, 
     )
     proc.start()
     send.close()
-    counts[0] = counters
+    tick.counts = counters
     # What the walker counted alone is already in the collector's state.
     frontier.messages = 0
     backend = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import signal
 import stat as _stat
 
 # A directory with more entries than this is not stat'ed by one worker alone:
@@ -67,16 +68,23 @@ class WorkerConfig:
         self.split_at = split_at
 
 
-def init_worker(config, sink):
+def init_worker(config, sink, in_pool=True):
     """Pool initializer: keep the scan's configuration and the record sink.
 
-    ``sink`` is a callable taking one list of records (the collector
-    queue's ``put`` in a pool worker, ``list.extend``-like in-process).
+    ``sink`` is a callable taking one list of records: the collector
+    queue's ``put`` in a pool worker, the collector's ``add`` in-process.
     """
     global _config, _sink, _top
     _config = config
     _sink = sink
     _top = []
+    if in_pool:
+        # Ctrl-C reaches the whole process group; the caller alone decides
+        # what it means and tears the pool down.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # A forked worker inherits the CLI's SIGTERM handler; Pool.terminate()
+        # relies on SIGTERM killing it.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def scan_tasks(dir_tasks, chunk_tasks=()):

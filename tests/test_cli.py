@@ -207,3 +207,36 @@ def test_exit_1_and_stderr_line_for_unreadable_dir(public_tmp):
     assert proc.stderr.decode() == f"sizescan: cannot read directory '{root}/locked': Permission denied\n"
     quiet = run_cli(root, "--top", "0", "-q", user="nobody")
     assert quiet.returncode == 1 and quiet.stderr == b""
+
+
+def test_progress_bar_only_on_a_terminal(tree):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    env = dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0")
+    cmd = [sys.executable, "-m", "sizescan", tree, "--top", "0", "--workers", "2"]
+    master, slave = pty.openpty()
+    # A new pty is 0 columns wide, where tqdm draws nothing: make it 80x24.
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=slave, env=env, timeout=60)
+    os.close(slave)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other side is closed
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(master)
+    assert proc.returncode == 0
+    assert b" files, " in drawn  # the bar was drawn on the terminal...
+    assert drawn.endswith(b"\r") or drawn.endswith(b"\x1b[A")  # ...and cleared
+    assert proc.stdout.decode().startswith(f"{tree}: ")
+    # Not a terminal, --no-progress, --json: nothing on stderr.
+    for extra in ([], ["--no-progress"], ["--json"]):
+        piped = subprocess.run(cmd + extra, capture_output=True, env=env, timeout=60)
+        assert piped.returncode == 0 and piped.stderr == b""

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from conftest import assert_matches_du, write
-from sizescan import CannotAccess, InvalidOption, ScanProgress, scan
+from sizescan import CannotAccess, EngineFailure, InvalidOption, ScanProgress, scan
 
 
 @pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
@@ -98,3 +98,31 @@ def test_to_dict_is_json_with_exact_bytes_of_bad_names(tmp_path):
     [entry] = doc["top_files"]
     assert base64.b64decode(entry["path_b64"]) == bad
     assert entry["path"].endswith("caf\ufffd-\ufffd.txt")
+
+
+def test_a_task_that_raises_fails_the_scan_without_hanging(mixed_tree, force_pool, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("broken worker code")
+
+    # Under fork the workers inherit the patched module: the task really raises.
+    monkeypatch.setattr("sizescan.worker._size_entries", broken)
+    with pytest.raises(EngineFailure, match="broken worker code"):
+        scan(mixed_tree, workers=2, start_method="fork")
+    assert multiprocessing.active_children() == []
+
+
+def test_one_file_system_skips_other_mounts(tmp_path, force_pool):
+    root = tmp_path / "t"
+    write(str(root / "here"), size=5000)
+    (root / "mnt").mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(root / "mnt")],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"mount is not permitted here: {mounted.stderr.decode().strip()}")
+    try:
+        write(str(root / "mnt" / "there"), size=100_000)
+        for workers in (1, 2):
+            assert_matches_du(scan(str(root), workers=workers, one_file_system=True), [root], "-x")
+            assert_matches_du(scan(str(root), workers=workers), [root])
+    finally:
+        subprocess.run(["umount", str(root / "mnt")], check=True)
