@@ -58,7 +58,7 @@ from .errors import CannotAccess, EngineFailure, InvalidOption
 from .exclude import ExcludeMatcher
 from .fs import default_workers
 from .result import ScanResult
-from .worker import OP_ACCESS, SPLIT_AT, WorkerConfig, init_worker, scan_chunk, scan_tasks
+from .worker import DESCEND_S, OP_ACCESS, SPLIT_AT, WorkerConfig, init_worker, scan_chunk, scan_tasks
 
 # How long the walker works alone before starting processes.  A tree that
 # fits in this budget is done faster than a pool could start.  The
@@ -116,12 +116,13 @@ class _Frontier:
         messages, subdirs, chunks = result
         self.messages += messages
         seen = self.seen_dirs
-        for path, depth, root, apparent, disk, dev, ino in subdirs:
-            if seen is not None:
-                if (dev, ino) in seen:
-                    continue
-                seen.add((dev, ino))
-            self.pending.append((path, depth, root, apparent, disk))
+        if seen is None:
+            self.pending.extend(subdirs)
+        else:
+            for path, depth, root, apparent, disk, dev, ino in subdirs:
+                if (dev, ino) not in seen:
+                    seen.add((dev, ino))
+                    self.pending.append((path, depth, root, apparent, disk))
         self.chunks.extend(chunks)
 
     def __bool__(self):
@@ -400,6 +401,7 @@ def scan(
         exclude=matcher,
         skip_ids=skip_ids,
         split_at=int(os.environ.get("SIZESCAN_SPLIT_AT", SPLIT_AT)),
+        descend_s=float(os.environ.get("SIZESCAN_DESCEND_S", DESCEND_S)),
     )
 
     # The walker starts alone: the worker code runs here, its records go

@@ -17,6 +17,13 @@ import heapq
 import os
 import signal
 import stat as _stat
+import time
+
+# How long a task goes on into the subdirectories it found before it hands
+# the rest back to the walker: long enough that a round trip through the
+# pool is paid per few milliseconds of work rather than per directory,
+# short enough that the walker always has work for idle workers.
+DESCEND_S = 0.005
 
 # A directory with more entries than this is not stat'ed by one worker alone:
 # the rest of its names go back to the walker in chunks of this size, so on a
@@ -33,9 +40,10 @@ SPLIT_AT = 4096
 #   errors   [(path, operation, message)]
 R_PATH, R_DEPTH, R_ROOT, R_DIRS, R_FILES, R_APPARENT, R_DISK, R_TOPS, R_LINKS, R_ERRORS = range(10)
 
-# A subdirectory found by a worker: (path, depth, root, apparent, disk, dev, ino)
-# A directory task is its first five fields; a chunk task is
-# (path, depth, root, names).
+# A directory task: (path, depth, root, apparent, disk), the last two the
+# directory's own size.  Under --dereference a worker returns the
+# subdirectories it found with (dev, ino) appended, for the walker to enter
+# each directory once.  A chunk task: (path, depth, root, names).
 
 OP_READ = "read"  # du: cannot read directory
 OP_ACCESS = "access"  # du: cannot access
@@ -49,10 +57,10 @@ class WorkerConfig:
     """What every worker must know about a scan; fixed for its duration."""
 
     __slots__ = ("top", "apparent", "count_links", "dereference", "root_devs", "exclude",
-                 "skip_ids", "split_at")
+                 "skip_ids", "split_at", "descend_s")
 
     def __init__(self, *, top, apparent, count_links, dereference, root_devs, exclude, skip_ids,
-                 split_at=SPLIT_AT):
+                 split_at=SPLIT_AT, descend_s=DESCEND_S):
         self.top = top
         self.apparent = apparent
         self.count_links = count_links
@@ -66,6 +74,7 @@ class WorkerConfig:
         # PATH it has already counted inside an earlier one).
         self.skip_ids = skip_ids
         self.split_at = split_at
+        self.descend_s = descend_s
 
 
 def init_worker(config, sink, in_pool=True):
@@ -90,8 +99,10 @@ def init_worker(config, sink, in_pool=True):
 def scan_tasks(dir_tasks, chunk_tasks=()):
     """Scan directory tasks and chunk tasks; send their records to the sink.
 
-    Returns ``(messages, subdirs, chunks)``: how many messages were sent to
-    the collector (0 or 1), the subdirectories found, and the chunk tasks
+    After its own tasks, a worker goes on into the subdirectories it found
+    for up to ``descend_s`` seconds, then hands what is left back.  Returns
+    ``(messages, subdirs, chunks)``: how many messages were sent to the
+    collector (0 or 1), the directories left to scan, and the chunk tasks
     split off very large directories.
     """
     records = []
@@ -101,6 +112,11 @@ def scan_tasks(dir_tasks, chunk_tasks=()):
         _scan_directory(task, records, subdirs, chunks)
     for task in chunk_tasks:
         _scan_chunk(task, records, subdirs)
+    # Under -L the walker must see every directory, to enter each one once.
+    if _config.descend_s and not _config.dereference:
+        deadline = time.monotonic() + _config.descend_s
+        while subdirs and time.monotonic() < deadline:
+            _scan_directory(subdirs.pop(), records, subdirs, chunks)
     if records:
         _sink(records)
         return 1, subdirs, chunks
@@ -204,8 +220,11 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs):
             if skip_ids and skip_ids.get((st.st_dev, st.st_ino), root) < root:
                 continue
         if st.st_mode & S_IFMT == S_IFDIR:
-            subdirs.append((prefix + name, depth + 1, root, st.st_size, st.st_blocks * 512,
-                            st.st_dev, st.st_ino))
+            if follow:
+                subdirs.append((prefix + name, depth + 1, root, st.st_size, st.st_blocks * 512,
+                                st.st_dev, st.st_ino))
+            else:
+                subdirs.append((prefix + name, depth + 1, root, st.st_size, st.st_blocks * 512))
             continue
         size = st.st_size
         blocks = st.st_blocks * 512

@@ -92,8 +92,10 @@ def mixed_tree(tmp_path):
 
 @pytest.fixture
 def force_pool(monkeypatch):
-    """Make every scan with workers > 1 start the pool and collector at once."""
+    """Make every scan with workers > 1 start the pool and collector at once,
+    and pass every directory through the walker (no descent inside a task)."""
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
+    monkeypatch.setenv("SIZESCAN_DESCEND_S", "0")
 
 
 @pytest.fixture

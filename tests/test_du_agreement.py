@@ -15,7 +15,11 @@ WORKERS = [1, 2, 8, 32]
 
 
 @pytest.mark.parametrize("workers", WORKERS)
-def test_mixed_tree_equals_du(mixed_tree, force_pool, workers):
+@pytest.mark.parametrize("descend", ["0", "0.005", "10"])
+def test_mixed_tree_equals_du(mixed_tree, force_pool, workers, descend, monkeypatch):
+    # descend: how long a task goes on into the subdirectories it found
+    # (0: every directory goes back through the walker; 10: a task does all).
+    monkeypatch.setenv("SIZESCAN_DESCEND_S", descend)
     result = scan(mixed_tree, workers=workers)
     assert_matches_du(result, [mixed_tree])
     assert result.errors == []
