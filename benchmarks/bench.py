@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py                 # 1M files, warm cache
     python benchmarks/bench.py --fuse          # plus a bindfs mount of 100k files
+    python benchmarks/bench.py --slowfs        # plus a FUSE mount with 1 ms round trips
     python benchmarks/bench.py --files 100000  # a quicker look
 
 The tree is built once (seeded: the same tree every time) under
@@ -141,6 +142,10 @@ def main():
     ap.add_argument("--fuse", action="store_true", help="also time a bindfs mount of 100k files")
     ap.add_argument("--fuse-files", type=int, default=100_000)
     ap.add_argument("--fuse-workers", type=int, default=8)
+    ap.add_argument("--slowfs", action="store_true",
+                    help="also time slowfs.py: FUSE with a fixed delay per request (needs mfusepy)")
+    ap.add_argument("--slowfs-files", type=int, default=10_000)
+    ap.add_argument("--slowfs-delay-ms", type=float, default=1.0)
     args = ap.parse_args()
 
     py = sys.executable
@@ -180,6 +185,30 @@ def main():
             ], args.repeat))
         finally:
             subprocess.run(["fusermount", "-u", mnt], check=False)
+            os.rmdir(mnt)
+
+    if args.slowfs:
+        slow_tree = os.path.join(DATA, f"tree-{args.slowfs_files}")
+        build_tree(slow_tree, args.slowfs_files, seed=3)
+        mnt = tempfile.mkdtemp(prefix="sizescan-slowfs-")
+        daemon = subprocess.Popen([py, os.path.join(HERE, "slowfs.py"), slow_tree, mnt,
+                                   "--delay-ms", str(args.slowfs_delay_ms)],
+                                  stderr=subprocess.DEVNULL)
+        try:
+            while not os.path.ismount(mnt):
+                if daemon.poll() is not None:
+                    sys.exit("slowfs.py did not mount (is mfusepy installed?)")
+                time.sleep(0.1)
+            report(f"slowfs (FUSE, {args.slowfs_delay_ms:g} ms per request), {args.slowfs_files:,} files",
+                   bench([
+                       ("du -sb", ["du", "-sb", mnt]),
+                       ("sizescan (default workers)", [py, "-m", "sizescan", mnt, "--json"]),
+                       ("sizescan --workers 1", [py, "-m", "sizescan", mnt, "--json", "--workers", "1"]),
+                       ("gdu -n -p -s", ["gdu", "-n", "-p", "-s", mnt]),
+                   ], args.repeat))
+        finally:
+            subprocess.run(["fusermount", "-u", mnt], check=False)
+            daemon.wait()
             os.rmdir(mnt)
 
 

@@ -69,8 +69,9 @@ INLINE_BUDGET_S = 0.05
 MAX_BATCH = 64
 # How often progress is sampled; never per file.
 PROGRESS_INTERVAL_S = 0.1
-# No wait in the engine is unbounded: a process that stops answering for
-# this long means the scan is broken, and it fails instead of hanging.
+# No wait in the engine is unbounded: a collector that takes no message for
+# this long while messages are still due means the scan is broken, and it
+# fails instead of hanging.
 RESULT_TIMEOUT_S = 60.0
 
 
@@ -240,6 +241,7 @@ def _collector_main(sink_queue, conn, collector, counters, version):
         counters[1] = collector.dirs_seen
         counters[2] = collector.apparent_bytes
         counters[3] = collector.disk_bytes
+        counters[4] = received
     conn.send(collector.result(version))
     conn.close()
 
@@ -269,7 +271,7 @@ class _ProgressSampler:
         if isinstance(c, Collector):
             counts = (c.files, c.dirs_seen, c.apparent_bytes, c.disk_bytes)
         else:
-            counts = tuple(c)
+            counts = tuple(c[:4])
         self.progress(ScanProgress(*counts, elapsed_s=now - self.started))
 
 
@@ -423,7 +425,8 @@ def scan(
 def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
     ctx = multiprocessing.get_context(start_method)
     sink_queue = ctx.Queue()
-    counters = ctx.RawArray("q", 4)
+    # files, dirs, apparent, disk (for progress), messages received
+    counters = ctx.RawArray("q", 5)
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(
         target=_collector_main,
@@ -441,12 +444,15 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
         backend = PoolBackend(ctx, workers, config, sink_queue)
         _walk(backend, frontier, tick)
         sink_queue.put(("done", frontier.messages))
-        waited = 0.0
+        received, since = -1, time.monotonic()
         while not receive.poll(PROGRESS_INTERVAL_S):
             tick()
-            waited += PROGRESS_INTERVAL_S
-            if not proc.is_alive() or waited > RESULT_TIMEOUT_S:
+            if not proc.is_alive():
                 raise EngineFailure("the collector process stopped without a result")
+            if counters[4] != received:
+                received, since = counters[4], time.monotonic()
+            elif received < frontier.messages and time.monotonic() - since > RESULT_TIMEOUT_S:
+                raise EngineFailure(f"the collector received no message for {RESULT_TIMEOUT_S:.0f} s")
         result = receive.recv()
         backend.close()
         backend = None
