@@ -13,6 +13,7 @@ very large directories, the names it left for other workers to stat.
 
 from __future__ import annotations
 
+import errno
 import heapq
 import os
 import signal
@@ -128,11 +129,39 @@ def scan_chunk(task):
     return scan_tasks((), (task,))
 
 
+# The kernel refuses a path of PATH_MAX bytes or more (ENAMETOOLONG), while
+# du still walks such trees.  A longer path is opened a piece at a time,
+# each piece relative to the directory the previous one opened.
+PATH_MAX = 4096
+
+
 def _open_dir(path, follow):
     flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
     if not follow:
         flags |= os.O_NOFOLLOW
-    return os.open(path, flags)
+    if len(path) < PATH_MAX // 4:  # even four bytes a character fits
+        return os.open(path, flags)
+    raw = os.fsencode(path)
+    if len(raw) < PATH_MAX:
+        return os.open(raw, flags)
+    fd = None
+    start = 0
+    try:
+        while len(raw) - start >= PATH_MAX:
+            cut = raw.rindex(b"/", start, start + PATH_MAX - 1)
+            if cut <= start:
+                raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), path)
+            piece = raw[start:cut] or b"/"
+            # The directories on the way were walked already: no O_NOFOLLOW.
+            new = os.open(piece, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
+            if fd is not None:
+                os.close(fd)
+            fd = new
+            start = cut + 1
+        return os.open(raw[start:], flags, dir_fd=fd)
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def _unreadable(path, depth, root, dirs, apparent, disk, exc):
