@@ -47,19 +47,40 @@ class Collector:
         self.links = {}
         self._top_heap = []  # min-heap of (key, path, apparent, disk)
         self.errors = []
+        # (path, part) of every chunk record taken: see add().
+        self._parts = set()
+        # Task ids of the messages taken, for the caller's count.
+        self.received = set()
         # Running sums for the progress bar (links counted on first sight).
         self.files = 0
         self.dirs_seen = 0
         self.apparent_bytes = 0
         self.disk_bytes = 0
 
+    def take(self, message):
+        """Take one worker message: ``(task id, records)``."""
+        task_id, records = message
+        self.received.add(task_id)
+        self.add(records)
+
     def add(self, records):
-        """Take one message: a list of records from one worker batch."""
+        """Add records; a record seen before is ignored.
+
+        Work lost with a dead worker is done again, and the lost attempt may
+        have delivered some of it already: taking each directory's own
+        record, and each chunk's, once is what keeps every byte counted once.
+        """
         dirs = self.dirs
-        for (path, depth, root, ndirs, files, apparent, disk, tops, links, errors) in records:
+        for (path, depth, root, ndirs, files, apparent, disk, tops, links, errors, part) in records:
             slot = dirs.get(path)
             if slot is None:
                 slot = dirs[path] = [0, 0, 0, 0, depth]
+            elif ndirs and slot[_DIRS]:
+                continue
+            if part:
+                if (path, part) in self._parts:
+                    continue
+                self._parts.add((path, part))
             slot[_APPARENT] += apparent
             slot[_DISK] += disk
             slot[_FILES] += files

@@ -58,7 +58,9 @@ from .errors import CannotAccess, EngineFailure, InvalidOption
 from .exclude import ExcludeMatcher
 from .fs import default_workers
 from .result import ScanResult
-from .worker import DESCEND_S, OP_ACCESS, SPLIT_AT, WorkerConfig, init_worker, scan_chunk, scan_tasks
+from .worker import (DESCEND_S, OP_ACCESS, SPLIT_AT, WorkerConfig, exit_with_parent, init_worker,
+                     scan_tasks)
+from .worker import release as release_worker
 
 # How long the walker works alone before starting processes.  A tree that
 # fits in this budget is done faster than a pool could start.  The
@@ -69,10 +71,11 @@ INLINE_BUDGET_S = 0.05
 MAX_BATCH = 64
 # How often progress is sampled; never per file.
 PROGRESS_INTERVAL_S = 0.1
-# No wait in the engine is unbounded: a collector that takes no message for
-# this long while messages are still due means the scan is broken, and it
-# fails instead of hanging.
-RESULT_TIMEOUT_S = 60.0
+# No wait in the engine is unbounded.  Once every task has returned, its
+# message is already on its way: a collector that takes none for this long
+# while some are due has lost one (a worker killed while writing it), and
+# the scan fails instead of hanging.
+MESSAGE_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -107,15 +110,13 @@ class _Frontier:
     def __init__(self, dereference):
         self.pending = deque()
         self.chunks = deque()
-        self.messages = 0
         # Under -L a directory can be reached through several symlinks, and
         # a link to an ancestor makes a loop: each directory is entered once
         # (du's "hash_all"), so a loop is skipped, never followed.
         self.seen_dirs = set() if dereference else None
 
     def absorb(self, result):
-        messages, subdirs, chunks = result
-        self.messages += messages
+        _, subdirs, chunks = result
         seen = self.seen_dirs
         if seen is None:
             self.pending.extend(subdirs)
@@ -143,6 +144,9 @@ class Backend:
         """One task's ``(messages, subdirs, chunks)``, or None after ``timeout``."""
         raise NotImplementedError
 
+    def check(self) -> None:
+        """Called when no result came for a while: find lost work, or raise."""
+
 
 class InlineBackend(Backend):
     """Runs worker code in the calling process, one task at a time."""
@@ -154,59 +158,106 @@ class InlineBackend(Backend):
         if self._result is not None:
             return
         if frontier.chunks:
-            self._result = scan_tasks((), (frontier.chunks.popleft(),))
+            self._result = scan_tasks((), (frontier.chunks.popleft(),))[1:]
         elif frontier.pending:
-            self._result = scan_tasks((frontier.pending.popleft(),))
+            self._result = scan_tasks((frontier.pending.popleft(),))[1:]
 
     def next_result(self, timeout):
         result, self._result = self._result, None
         return result
 
 
+def _process_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel directly
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return state not in (b"Z", b"X")
+
+
 class PoolBackend(Backend):
-    """A ``multiprocessing.Pool`` fed with directory batches and chunks."""
+    """A ``multiprocessing.Pool`` fed with directory batches and chunks.
+
+    CPython's Pool waits forever for a task whose worker died (gh-66587).
+    Every task here therefore has an id and a slot in shared memory where
+    the worker running it writes its pid; a task whose worker is gone is
+    given again, once.  The collector takes each record once, so work that
+    the lost attempt had already delivered is not counted twice.
+    """
 
     def __init__(self, ctx, workers, config, sink_queue):
         self.workers = workers
+        self.capacity = 2 * workers
+        self.slots = ctx.RawArray("i", self.capacity)
         # The queue reaches the workers through the initializer: a Queue may
         # only be passed to a process when it starts, never as a task argument.
-        self.pool = ctx.Pool(workers, initializer=init_worker, initargs=(config, sink_queue.put))
+        self.pool = ctx.Pool(workers, initializer=init_worker,
+                             initargs=(config, sink_queue.put, self.slots))
         self._done = queue_mod.SimpleQueue()
-        self.inflight = 0
+        self._free = list(range(self.capacity))
+        self._tasks = {}  # task id -> (slot, arguments, attempt)
+        self._next_id = 0
+        # Ids of the tasks whose message the collector must wait for.
+        self.delivered = set()
+
+    @property
+    def inflight(self):
+        return len(self._tasks)
 
     def fill(self, frontier):
         pending = frontier.pending
-        while pending and self.inflight < 2 * self.workers:
-            size = max(1, min(MAX_BATCH, len(pending) // (2 * self.workers)))
-            batch = [pending.popleft() for _ in range(min(size, len(pending)))]
-            self.pool.apply_async(scan_tasks, (batch,), callback=self._done.put,
-                                  error_callback=self._done.put)
-            self.inflight += 1
-        if frontier.chunks:
-            # A very large directory: its names are stat'ed by all workers.
-            chunks = list(frontier.chunks)
-            frontier.chunks.clear()
-            self.pool.map_async(scan_chunk, chunks, chunksize=1, callback=self._merge,
-                                error_callback=self._done.put)
-            self.inflight += 1
+        while self._free and (pending or frontier.chunks):
+            if frontier.chunks:
+                # A very large directory: its chunks go to every worker.
+                self._submit(((), (frontier.chunks.popleft(),)), 1)
+                continue
+            size = max(1, min(MAX_BATCH, len(pending) // self.capacity))
+            self._submit(([pending.popleft() for _ in range(min(size, len(pending)))], ()), 1)
 
-    def _merge(self, results):
-        messages, subdirs, chunks = 0, [], []
-        for m, s, c in results:
-            messages += m
-            subdirs.extend(s)
-            chunks.extend(c)
-        self._done.put((messages, subdirs, chunks))
+    def _submit(self, arguments, attempt):
+        task_id = self._next_id
+        self._next_id += 1
+        slot = self._free.pop()
+        self.slots[slot] = 0
+        self._tasks[task_id] = (slot, arguments, attempt)
+        done = self._done.put
+        self.pool.apply_async(scan_tasks, (*arguments, task_id, slot), callback=done,
+                              error_callback=lambda exc: done((task_id, exc)))
 
     def next_result(self, timeout):
         try:
             item = self._done.get(timeout=timeout)
         except queue_mod.Empty:
             return None
-        self.inflight -= 1
-        if isinstance(item, BaseException):
-            raise EngineFailure(f"a worker failed: {item!r}") from item
-        return item
+        task_id = item[0]
+        if len(item) == 2:
+            raise EngineFailure(f"a worker failed: {item[1]!r}") from item[1]
+        task = self._tasks.pop(task_id, None)
+        if task is None:
+            return None  # given up for lost, then delivered after all: done again already
+        self._free.append(task[0])
+        if item[1]:
+            self.delivered.add(task_id)
+        return item[1:]
+
+    def check(self):
+        for task_id, (slot, arguments, attempt) in list(self._tasks.items()):
+            pid = self.slots[slot]
+            if not pid or _process_alive(pid):
+                continue
+            del self._tasks[task_id]
+            self._free.append(slot)
+            if attempt > 1:
+                raise EngineFailure(
+                    f"a worker died twice on the same directories (last: pid {pid}); giving up")
+            self._submit(arguments, attempt + 1)
 
     def close(self):
         self.pool.close()
@@ -221,27 +272,19 @@ def _collector_main(sink_queue, conn, collector, counters, version):
     """The collector process: drain every message, then send the result."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller handles Ctrl-C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler, if forked
-    parent = multiprocessing.parent_process()
+    exit_with_parent()  # never collect on as an orphan
     expected = None
-    received = 0
-    while expected is None or received < expected:
-        try:
-            message = sink_queue.get(timeout=1.0)
-        except queue_mod.Empty:
-            # Never scan on as an orphan when the caller is gone.
-            if parent is not None and not parent.is_alive():
-                return
-            continue
-        if type(message) is tuple:
+    while expected is None or not expected <= collector.received:
+        message = sink_queue.get()
+        if message[0] is None:  # the walker's (None, ids of every message due)
             expected = message[1]
             continue
-        collector.add(message)
-        received += 1
+        collector.take(message)
         counters[0] = collector.files
         counters[1] = collector.dirs_seen
         counters[2] = collector.apparent_bytes
         counters[3] = collector.disk_bytes
-        counters[4] = received
+        counters[4] = len(collector.received)
     conn.send(collector.result(version))
     conn.close()
 
@@ -275,8 +318,12 @@ class _ProgressSampler:
         self.progress(ScanProgress(*counts, elapsed_s=now - self.started))
 
 
-def _walk(backend, frontier, tick, deadline=None):
-    """Feed ``backend`` until no work is left; False if ``deadline`` came first."""
+def _walk(backend, frontier, tick, deadline=None, check=None):
+    """Feed ``backend`` until no work is left; False if ``deadline`` came first.
+
+    ``check`` runs whenever no result came for PROGRESS_INTERVAL_S: it
+    raises when the scan cannot go on.
+    """
     while frontier or backend.inflight:
         if deadline is not None and time.monotonic() > deadline:
             return False
@@ -284,6 +331,8 @@ def _walk(backend, frontier, tick, deadline=None):
         result = backend.next_result(PROGRESS_INTERVAL_S)
         if result is not None:
             frontier.absorb(result)
+        elif check is not None:
+            check()
         tick()
     return True
 
@@ -387,9 +436,11 @@ def scan(
             if frontier.seen_dirs is not None:
                 frontier.seen_dirs.add((st.st_dev, st.st_ino))
         elif (dereference or st.st_nlink > 1) and not count_links:
-            root_records.append((path, 0, idx, 0, 0, 0, 0, (), [(st.st_dev, st.st_ino, apparent_size, disk, None)], ()))
+            links = [(st.st_dev, st.st_ino, apparent_size, disk, None)]
+            root_records.append((path, 0, idx, 0, 0, 0, 0, (), links, (), 0))
         else:
-            root_records.append((path, 0, idx, 0, 1, apparent_size, disk, [(apparent_size, disk, None)], (), ()))
+            tops = [(apparent_size, disk, None)]
+            root_records.append((path, 0, idx, 0, 1, apparent_size, disk, tops, (), (), 0))
     collector.add(root_records)
 
     if workers is None:
@@ -408,11 +459,15 @@ def scan(
 
     # The walker starts alone: the worker code runs here, its records go
     # straight to the local collector.
-    init_worker(config, collector.add, in_pool=False)
+    init_worker(config, collector.take)
     budget = float(os.environ.get("SIZESCAN_INLINE_BUDGET_S", INLINE_BUDGET_S))
     deadline = None if workers == 1 else started + budget
     tick = _ProgressSampler(progress, collector, started)
-    if _walk(InlineBackend(), frontier, tick, deadline):
+    try:
+        finished = _walk(InlineBackend(), frontier, tick, deadline)
+    finally:
+        release_worker()  # the caller's process keeps no directory open
+    if finished:
         result = collector.result(__version__)
         result.workers = 1  # the tree was done before a pool was worth starting
     else:
@@ -437,26 +492,32 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
     proc.start()
     send.close()
     tick.counts = counters
-    # What the walker counted alone is already in the collector's state.
-    frontier.messages = 0
     backend = None
+
+    def check():
+        if not proc.is_alive():
+            raise EngineFailure("the collector process died")
+        backend.check()
+
     try:
         backend = PoolBackend(ctx, workers, config, sink_queue)
-        _walk(backend, frontier, tick)
-        sink_queue.put(("done", frontier.messages))
+        _walk(backend, frontier, tick, check=check)
+        due = backend.delivered
+        sink_queue.put((None, due))
         received, since = -1, time.monotonic()
         while not receive.poll(PROGRESS_INTERVAL_S):
             tick()
             if not proc.is_alive():
-                raise EngineFailure("the collector process stopped without a result")
+                raise EngineFailure("the collector process died")
             if counters[4] != received:
                 received, since = counters[4], time.monotonic()
-            elif received < frontier.messages and time.monotonic() - since > RESULT_TIMEOUT_S:
-                raise EngineFailure(f"the collector received no message for {RESULT_TIMEOUT_S:.0f} s")
+            elif received < len(due) and time.monotonic() - since > MESSAGE_TIMEOUT_S:
+                raise EngineFailure(
+                    f"a worker's results were lost ({len(due) - received} messages never arrived)")
         result = receive.recv()
         backend.close()
         backend = None
-        proc.join(RESULT_TIMEOUT_S)
+        proc.join(MESSAGE_TIMEOUT_S)
         sink_queue.close()
         sink_queue.join_thread()
         return result

@@ -18,6 +18,7 @@ import heapq
 import os
 import signal
 import stat as _stat
+import threading
 import time
 
 # How long a task goes on into the subdirectories it found before it hands
@@ -33,13 +34,17 @@ DESCEND_S = 0.005
 SPLIT_AT = 4096
 
 # Record layout (a tuple, not a class: millions of these cross a pipe).
-# (path, depth, root, dirs, files, apparent, disk, tops, links, errors)
+# (path, depth, root, dirs, files, apparent, disk, tops, links, errors, part)
 #   dirs     1 for the record that carries the directory's own size, else 0
 #   tops     [(apparent, disk, name)] files that may be among the largest
 #   links    [(dev, ino, apparent, disk, name)] files that must be counted
 #            once per scan (st_nlink > 1, or every file under --dereference)
 #   errors   [(path, operation, message)]
-R_PATH, R_DEPTH, R_ROOT, R_DIRS, R_FILES, R_APPARENT, R_DISK, R_TOPS, R_LINKS, R_ERRORS = range(10)
+#   part     0 for a directory's own record, k for its k-th chunk: with the
+#            path, what lets the collector take each record exactly once
+#            when lost work is done again
+#
+# A message to the collector is (task id, [record, ...]).
 
 # A directory task: (path, depth, root, apparent, disk), the last two the
 # directory's own size.  Under --dereference a worker returns the
@@ -51,6 +56,7 @@ OP_ACCESS = "access"  # du: cannot access
 
 _config: "WorkerConfig | None" = None
 _sink = None
+_slots = None
 _top: list = []
 
 
@@ -78,34 +84,58 @@ class WorkerConfig:
         self.descend_s = descend_s
 
 
-def init_worker(config, sink, in_pool=True):
+def init_worker(config, sink, slots=None):
     """Pool initializer: keep the scan's configuration and the record sink.
 
-    ``sink`` is a callable taking one list of records: the collector
-    queue's ``put`` in a pool worker, the collector's ``add`` in-process.
+    ``sink`` is a callable taking one message: the collector queue's
+    ``put`` in a pool worker, the collector's ``take`` in-process.  In a
+    pool worker, ``slots`` is the shared array where each task writes the
+    pid running it, so the walker can tell which task a dead worker lost.
     """
-    global _config, _sink, _top
+    global _config, _sink, _slots, _top
     _config = config
     _sink = sink
+    _slots = slots
     _top = []
-    if in_pool:
+    if slots is not None:
         # Ctrl-C reaches the whole process group; the caller alone decides
         # what it means and tears the pool down.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         # A forked worker inherits the CLI's SIGTERM handler; Pool.terminate()
         # relies on SIGTERM killing it.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        exit_with_parent()
 
 
-def scan_tasks(dir_tasks, chunk_tasks=()):
+def exit_with_parent(interval=0.5):
+    """Exit this process soon after its parent dies (even by SIGKILL).
+
+    A pool worker whose caller is gone would otherwise wait for tasks
+    forever, an orphan.  An orphan is adopted by another process, so a
+    change of parent is the sign (under forkserver the parent is the fork
+    server, which itself exits when the caller dies).
+    """
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="sizescan-parent-watch", daemon=True).start()
+
+
+def scan_tasks(dir_tasks, chunk_tasks=(), task_id=None, slot=None):
     """Scan directory tasks and chunk tasks; send their records to the sink.
 
     After its own tasks, a worker goes on into the subdirectories it found
     for up to ``descend_s`` seconds, then hands what is left back.  Returns
-    ``(messages, subdirs, chunks)``: how many messages were sent to the
-    collector (0 or 1), the directories left to scan, and the chunk tasks
-    split off very large directories.
+    ``(task_id, messages, subdirs, chunks)``: how many messages were sent to
+    the collector (0 or 1), the directories left to scan, and the chunk
+    tasks split off very large directories.
     """
+    if slot is not None:
+        _slots[slot] = os.getpid()
     records = []
     subdirs = []
     chunks = []
@@ -119,14 +149,9 @@ def scan_tasks(dir_tasks, chunk_tasks=()):
         while subdirs and time.monotonic() < deadline:
             _scan_directory(subdirs.pop(), records, subdirs, chunks)
     if records:
-        _sink(records)
-        return 1, subdirs, chunks
-    return 0, subdirs, chunks
-
-
-def scan_chunk(task):
-    """``map`` entry point: stat one chunk of a large directory's names."""
-    return scan_tasks((), (task,))
+        _sink((task_id, records))
+        return task_id, 1, subdirs, chunks
+    return task_id, 0, subdirs, chunks
 
 
 # The kernel refuses a path of PATH_MAX bytes or more (ENAMETOOLONG), while
@@ -135,10 +160,39 @@ def scan_chunk(task):
 PATH_MAX = 4096
 
 
+# The last directory scanned stays open: the next one is most often its
+# child (a task descends depth first), and opening a child relative to its
+# parent costs one lookup, where a full path costs one per component.  It
+# also keeps a chain thousands of levels deep linear instead of quadratic.
+_last_dir = None  # (path + "/", fd)
+
+
+def _keep_open(path, fd):
+    global _last_dir
+    _close_kept()
+    _last_dir = (path if path.endswith("/") else path + "/", fd)
+
+
+def release():
+    """Close the directory kept open for the next task (see ``_last_dir``)."""
+    _close_kept()
+
+
+def _close_kept():
+    global _last_dir
+    if _last_dir is not None:
+        os.close(_last_dir[1])
+        _last_dir = None
+
+
 def _open_dir(path, follow):
     flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
     if not follow:
         flags |= os.O_NOFOLLOW
+    if _last_dir is not None:
+        prefix, parent_fd = _last_dir
+        if path.startswith(prefix) and "/" not in path[len(prefix):]:
+            return os.open(path[len(prefix):], flags, dir_fd=parent_fd)
     if len(path) < PATH_MAX // 4:  # even four bytes a character fits
         return os.open(path, flags)
     raw = os.fsencode(path)
@@ -164,9 +218,9 @@ def _open_dir(path, follow):
             os.close(fd)
 
 
-def _unreadable(path, depth, root, dirs, apparent, disk, exc):
+def _unreadable(path, depth, root, dirs, apparent, disk, exc, part=0):
     # du counts an unreadable directory's own size, reports it and goes on.
-    return (path, depth, root, dirs, 0, apparent, disk, (), (), [(path, OP_READ, exc.strerror)])
+    return (path, depth, root, dirs, 0, apparent, disk, (), (), [(path, OP_READ, exc.strerror)], part)
 
 
 def _scan_directory(task, records, subdirs, chunks):
@@ -188,27 +242,27 @@ def _scan_directory(task, records, subdirs, chunks):
         rest = names[split_at:]
         if rest:
             del names[split_at:]
-            for i in range(0, len(rest), split_at):
-                chunks.append((path, depth, root, rest[i:i + split_at]))
-        records.append(_size_entries(fd, path, depth, root, names, own_apparent, own_disk, 1, subdirs))
+            for part, i in enumerate(range(0, len(rest), split_at), 1):
+                chunks.append((path, depth, root, rest[i:i + split_at], part))
+        records.append(_size_entries(fd, path, depth, root, names, own_apparent, own_disk, 1, subdirs, 0))
     finally:
-        os.close(fd)
+        _keep_open(path, fd)
 
 
 def _scan_chunk(task, records, subdirs):
-    path, depth, root, names = task
+    path, depth, root, names, part = task
     try:
         fd = _open_dir(path, True)
     except OSError as exc:
-        records.append(_unreadable(path, depth, root, 0, 0, 0, exc))
+        records.append(_unreadable(path, depth, root, 0, 0, 0, exc, part))
         return
     try:
-        records.append(_size_entries(fd, path, depth, root, names, 0, 0, 0, subdirs))
+        records.append(_size_entries(fd, path, depth, root, names, 0, 0, 0, subdirs, part))
     finally:
         os.close(fd)
 
 
-def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs):
+def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, part):
     """Stat ``names`` inside the open directory ``fd``: the per-entry pipeline."""
     cfg = _config
     follow = cfg.dereference
@@ -274,4 +328,4 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs):
                     heapq.heapreplace(top, key)
                 if len(top) >= top_n:
                     threshold = top[0]
-    return (path, depth, root, dirs, files, apparent, disk, tops, links, errors)
+    return (path, depth, root, dirs, files, apparent, disk, tops, links, errors, part)

@@ -126,3 +126,10 @@ def test_one_file_system_skips_other_mounts(tmp_path, force_pool):
             assert_matches_du(scan(str(root), workers=workers), [root])
     finally:
         subprocess.run(["umount", str(root / "mnt")], check=True)
+
+
+def test_no_descriptor_left_open_in_the_caller(mixed_tree):
+    before = sorted(os.listdir("/proc/self/fd"))
+    scan(mixed_tree, workers=1)
+    scan(mixed_tree, workers=2)
+    assert sorted(os.listdir("/proc/self/fd")) == before

@@ -46,7 +46,8 @@ def rm_rf():
 
 
 @pytest.mark.parametrize("levels,name", [(5000, "d"), (52, "n" * 200)])
-def test_deep_and_longer_than_path_max(tmp_path, force_pool, rm_rf, levels, name):
+def test_deep_and_longer_than_path_max(tmp_path, monkeypatch, rm_rf, levels, name):
+    monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")  # the pool, at once
     root = make_chain(tmp_path, levels, name)
     rm_rf(root)
     for workers in (1, 2):
