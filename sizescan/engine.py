@@ -259,11 +259,9 @@ class PoolBackend(Backend):
                     f"a worker died twice on the same directories (last: pid {pid}); giving up")
             self._submit(arguments, attempt + 1)
 
-    def close(self):
-        self.pool.close()
-        self.pool.join()
-
     def terminate(self):
+        """Stop the workers.  Also the normal end: Pool.close() and join()
+        would wait forever for a task lost with a dead worker."""
         self.pool.terminate()
         self.pool.join()
 
@@ -496,7 +494,7 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
 
     def check():
         if not proc.is_alive():
-            raise EngineFailure("the collector process died")
+            raise EngineFailure(f"the collector process died (exit status {proc.exitcode})")
         backend.check()
 
     try:
@@ -508,14 +506,18 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
         while not receive.poll(PROGRESS_INTERVAL_S):
             tick()
             if not proc.is_alive():
-                raise EngineFailure("the collector process died")
+                raise EngineFailure(f"the collector process died (exit status {proc.exitcode})")
             if counters[4] != received:
                 received, since = counters[4], time.monotonic()
             elif received < len(due) and time.monotonic() - since > MESSAGE_TIMEOUT_S:
                 raise EngineFailure(
                     f"a worker's results were lost ({len(due) - received} messages never arrived)")
-        result = receive.recv()
-        backend.close()
+        try:
+            result = receive.recv()
+        except (EOFError, OSError):  # the pipe closed: the collector is gone
+            raise EngineFailure("the collector process died") from None
+        # The collector has every message: nothing the workers hold matters.
+        backend.terminate()
         backend = None
         proc.join(MESSAGE_TIMEOUT_S)
         sink_queue.close()

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -106,6 +107,60 @@ def public_tmp():
     yield path
     subprocess.run(["chmod", "-R", "u+rwx", path], check=False)
     subprocess.run(["rm", "-rf", path], check=False)
+
+
+SLOWFS = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "slowfs.py")
+
+
+@pytest.fixture
+def slow_tree(tmp_path):
+    """A real tree behind a FUSE mount that answers every request after 2 ms.
+
+    Yields (mount point, source): scans of the mount take seconds, long
+    enough to kill or interrupt them for real, and their totals must equal
+    du's of the source (slowfs passes every size through).
+    """
+    src = tmp_path / "src"
+    for d in range(120):
+        for f in range(8):
+            write(str(src / f"d{d // 10}" / f"sub{d}" / f"f{f}"), size=(d * 131 + f * 977) % 20000)
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    daemon = subprocess.Popen([sys.executable, SLOWFS, str(src), str(mnt), "--delay-ms", "2"],
+                              stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while not os.path.ismount(mnt):
+        if daemon.poll() is not None or time.monotonic() > deadline:
+            daemon.kill()
+            pytest.fail(f"slowfs did not mount: {daemon.stderr.read().decode()[-500:]}")
+        time.sleep(0.05)
+    try:
+        yield str(mnt), str(src)
+    finally:
+        subprocess.run(["fusermount", "-u", str(mnt)], check=False)
+        daemon.wait(timeout=20)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of ``pid``, from /proc."""
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                for child in map(int, f.read().split()):
+                    out += [child, *descendants(child)]
+    except OSError:
+        pass
+    return out
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
 
 
 def run_cli(*args: str, user=None, env=None, **kw) -> subprocess.CompletedProcess:

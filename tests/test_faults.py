@@ -1,0 +1,164 @@
+"""Faults: killed workers, a killed collector, signals, a killed caller.
+
+Scans run on a FUSE mount that answers after 2 ms (see conftest.slow_tree),
+so they last long enough to be hit by real signals at a known moment.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import alive, descendants, du_sum
+from sizescan import EngineFailure, scan
+from sizescan.cli import main
+
+
+def _pool_workers():
+    return [p for p in multiprocessing.active_children() if "PoolWorker" in p.name]
+
+
+def _kill_later(delays, pick):
+    """SIGKILL one process chosen by ``pick()`` after each delay; returns the pids hit."""
+    hit = []
+
+    def run():
+        for delay in delays:
+            time.sleep(delay)
+            victims = pick()
+            if victims:
+                os.kill(victims[0].pid, signal.SIGKILL)
+                hit.append(victims[0].pid)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return hit, thread
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_killed_workers_work_is_redone_exactly_once(slow_tree, monkeypatch, method):
+    mnt, src = slow_tree
+    monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
+    hit, thread = _kill_later([0.6, 0.4], _pool_workers)
+    result = scan(mnt, workers=4, start_method=method)
+    thread.join()
+    assert len(hit) == 2
+    assert (result.total_size, result.disk_usage) == du_sum([src])
+    assert result.files == 960 and result.errors == []
+    assert multiprocessing.active_children() == []
+
+
+def test_killed_collector_fails_the_scan_quickly(slow_tree, monkeypatch):
+    mnt, _ = slow_tree
+    monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
+    collector = lambda: [p for p in multiprocessing.active_children() if p.name == "sizescan-collector"]
+    hit, thread = _kill_later([0.5], collector)
+    started = time.monotonic()
+    with pytest.raises(EngineFailure, match="collector"):
+        scan(mnt, workers=4)
+    assert time.monotonic() - started < 5.5
+    thread.join()
+    assert hit
+    assert multiprocessing.active_children() == []
+
+
+def test_engine_failure_is_exit_2_without_traceback(tmp_path, monkeypatch):
+    def unpicklable(task, records, subdirs, chunks):
+        subdirs.append(lambda: None)  # the task's result cannot be sent back
+
+    (tmp_path / "t" / "a").mkdir(parents=True)
+    monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
+    monkeypatch.setattr("sizescan.worker._scan_directory", unpicklable)  # inherited under fork
+    res = CliRunner().invoke(main, [str(tmp_path / "t"), "--workers", "2", "--start-method", "fork"])
+    assert res.exit_code == 2
+    assert res.output.startswith("sizescan: a worker failed: ")
+    assert "Traceback" not in res.output
+
+
+def _start_cli(mnt, *extra, **kw):
+    env = dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0")
+    return subprocess.Popen([sys.executable, "-m", "sizescan", mnt, "--workers", "4", *extra],
+                            stdout=subprocess.PIPE, env=env, **kw)
+
+
+def _wait_for_workers(proc, count):
+    deadline = time.monotonic() + 10
+    while len(descendants(proc.pid)) < count:
+        assert time.monotonic() < deadline, "the pool never started"
+        time.sleep(0.05)
+    return descendants(proc.pid)
+
+
+@pytest.mark.parametrize("signum,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_exits_fast_and_leaves_nothing(slow_tree, signum, status):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    mnt, _ = slow_tree
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = _start_cli(mnt, stderr=slave)
+    os.close(slave)
+    children = _wait_for_workers(proc, 5)  # 4 workers and the collector
+    time.sleep(0.3)
+    sent = time.monotonic()
+    proc.send_signal(signum)
+    proc.wait(timeout=10)
+    assert time.monotonic() - sent < 1.0
+    assert proc.returncode == status
+    assert proc.stdout.read() == b""
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(master)
+    assert b" files, " in drawn and drawn.endswith(b"\r")  # the bar was drawn, then cleared
+    assert b"Traceback" not in drawn
+    assert [pid for pid in children if alive(pid)] == []
+
+
+def test_library_keyboard_interrupt_after_processes_are_gone(slow_tree, monkeypatch):
+    mnt, _ = slow_tree
+    monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        scan(mnt, workers=4)
+    assert multiprocessing.active_children() == []
+
+
+def test_workers_exit_when_the_caller_is_killed(slow_tree):
+    mnt, _ = slow_tree
+    proc = _start_cli(mnt, "--json")
+    children = _wait_for_workers(proc, 5)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in children):
+        assert time.monotonic() < deadline, "workers scanned on as orphans"
+        time.sleep(0.1)
+
+
+def test_slow_mount_scan_equals_du(slow_tree):
+    mnt, src = slow_tree
+    proc = _start_cli(mnt, "--json", stderr=subprocess.PIPE)
+    out, err = proc.communicate(timeout=120)
+    doc = json.loads(out)
+    assert proc.returncode == 0, err
+    assert (doc["total_size"], doc["disk_usage"]) == du_sum([src])
