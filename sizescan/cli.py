@@ -73,6 +73,8 @@ def _raise_terminated(signum, frame):
               help="Follow symbolic links; a directory reached twice (or a loop) is counted once.")
 @click.option("--exclude", "exclude", multiple=True, metavar="PATTERN",
               help="Skip entries matching the shell PATTERN, with du's rules (repeatable).")
+@click.option("--exclude-kernfs", is_flag=True,
+              help="Skip pseudo filesystems (proc, sysfs, cgroup, debugfs...) below each PATH.")
 @click.option("-l", "--count-links", is_flag=True, help="Count every hard link of a file, not just one.")
 @click.option("--si", is_flag=True, help="Decimal units (kB, MB: powers of 1000) instead of KiB, MiB.")
 @click.option("-b", "--bytes", "exact", is_flag=True, help="Show sizes as exact byte counts.")
@@ -84,7 +86,7 @@ def _raise_terminated(signum, frame):
               help="multiprocessing start method (default: the platform's).")
 @click.version_option(__version__, prog_name="sizescan")
 def main(paths, workers, top, max_depth, apparent, one_file_system, dereference, exclude,
-         count_links, si, exact, as_json, no_progress, quiet, start_method):
+         exclude_kernfs, count_links, si, exact, as_json, no_progress, quiet, start_method):
     """Show where the space under each PATH (default: .) went.
 
     Totals equal GNU du's: apparent size as `du -sb`, disk usage as `du -sB1`.
@@ -102,7 +104,7 @@ def main(paths, workers, top, max_depth, apparent, one_file_system, dereference,
         result = scan(
             paths, workers=workers, top=top, max_depth=max_depth, apparent=apparent,
             one_file_system=one_file_system, dereference=dereference, exclude=exclude,
-            count_links=count_links, progress=bar, start_method=start_method,
+            exclude_kernfs=exclude_kernfs, count_links=count_links, progress=bar, start_method=start_method,
         )
     except CannotAccess as exc:
         _close(bar)

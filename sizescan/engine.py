@@ -56,7 +56,7 @@ from ._version import __version__
 from .collect import Collector
 from .errors import CannotAccess, EngineFailure, InvalidOption
 from .exclude import ExcludeMatcher
-from .fs import default_workers
+from .fs import default_workers, kernfs_devices, mount_point_ids, mounts
 from .result import ScanResult
 from .worker import (DESCEND_S, OP_ACCESS, SPLIT_AT, WorkerConfig, exit_with_parent, init_worker,
                      scan_tasks)
@@ -121,10 +121,10 @@ class _Frontier:
         if seen is None:
             self.pending.extend(subdirs)
         else:
-            for path, depth, root, apparent, disk, dev, ino in subdirs:
+            for path, depth, root, apparent, disk, guard, dev, ino in subdirs:
                 if (dev, ino) not in seen:
                     seen.add((dev, ino))
-                    self.pending.append((path, depth, root, apparent, disk))
+                    self.pending.append((path, depth, root, apparent, disk, guard))
         self.chunks.extend(chunks)
 
     def __bool__(self):
@@ -370,6 +370,7 @@ def scan(
     one_file_system: bool = False,
     dereference: bool = False,
     exclude: Iterable[str] = (),
+    exclude_kernfs: bool = False,
     count_links: bool = False,
     progress: Callable[[ScanProgress], None] | None = None,
     start_method: str | None = None,
@@ -383,7 +384,8 @@ def scan(
     (never what is counted); ``apparent`` sorts by apparent size instead of
     disk usage.  ``one_file_system``, ``dereference`` (follow symlinks; a
     loop is entered once) and ``exclude`` (du's ``--exclude`` globs) mean
-    what they mean to du.
+    what they mean to du; ``exclude_kernfs`` skips pseudo filesystems
+    (proc, sysfs, cgroup...) below the PATHs.
 
     ``workers`` defaults to one per CPU on local disks and more on network
     and FUSE filesystems (see :func:`sizescan.fs.default_workers`).
@@ -424,13 +426,17 @@ def scan(
 
     skipped, skip_ids = _roots_inside_earlier(roots_stat) if len(paths) > 1 else (set(), None)
     collector.skipped_roots = skipped
+    table = mounts()
+    mount_ids = mount_point_ids([p for p, st in roots_stat if st is not None], table)
     root_records = []
     for idx, (path, st) in enumerate(roots_stat):
         if st is None or idx in skipped or (matcher is not None and matcher(path)):
             continue
         apparent_size, disk = st.st_size, st.st_blocks * 512
         if _stat.S_ISDIR(st.st_mode):
-            frontier.pending.append((path, 0, idx, apparent_size, disk))
+            ident = (st.st_dev, st.st_ino)
+            guard = (ident,) if ident in mount_ids else ()
+            frontier.pending.append((path, 0, idx, apparent_size, disk, guard))
             if frontier.seen_dirs is not None:
                 frontier.seen_dirs.add((st.st_dev, st.st_ino))
         elif (dereference or st.st_nlink > 1) and not count_links:
@@ -453,6 +459,8 @@ def scan(
         skip_ids=skip_ids,
         split_at=int(os.environ.get("SIZESCAN_SPLIT_AT", SPLIT_AT)),
         descend_s=float(os.environ.get("SIZESCAN_DESCEND_S", DESCEND_S)),
+        mount_ids=mount_ids or None,
+        kernfs_devs=kernfs_devices(table) if exclude_kernfs else None,
     )
 
     # The walker starts alone: the worker code runs here, its records go

@@ -1,9 +1,10 @@
-"""Facts about the filesystem under a path, for choosing a default pool size."""
+"""Facts from the mount table: filesystem types, pseudo filesystems, mount points."""
 
 from __future__ import annotations
 
 import os
 import re
+from typing import NamedTuple
 
 # Filesystems where every stat is a round trip to another process or host.
 # There a scan waits, not computes, so it pays to have many requests in
@@ -14,30 +15,80 @@ _SLOW_TYPES = {
 }
 
 
+# Pseudo filesystems of the kernel (ncdu's --exclude-kernfs list): their
+# sizes are not disk space, and some (proc) are vast and change as you look.
+KERNFS_TYPES = {
+    "proc", "sysfs", "cgroup", "cgroup2", "debugfs", "tracefs", "securityfs", "pstore",
+    "bpf", "binfmt_misc", "devpts", "selinuxfs",
+}
+
+
+class Mount(NamedTuple):
+    """One line of /proc/self/mountinfo: where, what type, which device."""
+
+    mount_point: str
+    fstype: str
+    dev: int
+
+
 def _unescape(field: str) -> str:
     # /proc/self/mountinfo writes space, tab, newline and backslash as \ooo.
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), field)
 
 
-def filesystem_type(path: str) -> str | None:
-    """The type of the mount holding ``path`` (``"ext4"``, ``"fuse.bindfs"``...), or None."""
+def mounts() -> list[Mount]:
+    """The mounts this process sees; empty where /proc is not there."""
     try:
-        real = os.path.realpath(path)
         with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
             lines = f.read().splitlines()
     except OSError:
-        return None
-    best, best_len = None, -1
+        return []
+    out = []
     for line in lines:
         left, _, right = line.partition(" - ")
         fields = left.split()
         if len(fields) < 5 or not right:
             continue
-        mount_point = _unescape(fields[4])
-        inside = real == mount_point or real.startswith(mount_point.rstrip("/") + "/")
-        if inside and len(mount_point) >= best_len:
-            best, best_len = right.split()[0], len(mount_point)
-    return best
+        major, _, minor = fields[2].partition(":")
+        out.append(Mount(_unescape(fields[4]), right.split()[0], os.makedev(int(major), int(minor))))
+    return out
+
+
+def _inside(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def filesystem_type(path: str) -> str | None:
+    """The type of the mount holding ``path`` (``"ext4"``, ``"fuse.bindfs"``...), or None."""
+    real = os.path.realpath(path)
+    best = None
+    for mount in mounts():
+        if _inside(real, mount.mount_point) and (best is None or len(mount.mount_point) >= len(best.mount_point)):
+            best = mount
+    return best.fstype if best else None
+
+
+def kernfs_devices(table=None) -> frozenset:
+    """Device numbers of the pseudo filesystems mounted now."""
+    return frozenset(m.dev for m in (table if table is not None else mounts()) if m.fstype in KERNFS_TYPES)
+
+
+def mount_point_ids(paths, table=None) -> frozenset:
+    """(dev, ino) of every mount point strictly inside one of ``paths``.
+
+    Only those can be met by a scan of ``paths``; the others are never
+    stat'ed (a dead network mount elsewhere must not hang the scan).
+    """
+    reals = [os.path.realpath(p) for p in paths]
+    ids = set()
+    for mount in (table if table is not None else mounts()):
+        if any(_inside(mount.mount_point, r) and mount.mount_point != r for r in reals):
+            try:
+                st = os.stat(mount.mount_point)
+            except OSError:
+                continue
+            ids.add((st.st_dev, st.st_ino))
+    return frozenset(ids)
 
 
 def is_slow_filesystem(fstype: str | None) -> bool:

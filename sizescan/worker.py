@@ -46,8 +46,9 @@ SPLIT_AT = 4096
 #
 # A message to the collector is (task id, [record, ...]).
 
-# A directory task: (path, depth, root, apparent, disk), the last two the
-# directory's own size.  Under --dereference a worker returns the
+# A directory task: (path, depth, root, apparent, disk, guard): apparent and
+# disk are the directory's own size, guard the ids of the ancestors that are
+# mount points (see WorkerConfig.mount_ids).  Under --dereference a worker returns the
 # subdirectories it found with (dev, ino) appended, for the walker to enter
 # each directory once.  A chunk task: (path, depth, root, names).
 
@@ -64,10 +65,10 @@ class WorkerConfig:
     """What every worker must know about a scan; fixed for its duration."""
 
     __slots__ = ("top", "apparent", "count_links", "dereference", "root_devs", "exclude",
-                 "skip_ids", "split_at", "descend_s")
+                 "skip_ids", "split_at", "descend_s", "mount_ids", "kernfs_devs")
 
     def __init__(self, *, top, apparent, count_links, dereference, root_devs, exclude, skip_ids,
-                 split_at=SPLIT_AT, descend_s=DESCEND_S):
+                 split_at=SPLIT_AT, descend_s=DESCEND_S, mount_ids=None, kernfs_devs=None):
         self.top = top
         self.apparent = apparent
         self.count_links = count_links
@@ -82,6 +83,12 @@ class WorkerConfig:
         self.skip_ids = skip_ids
         self.split_at = split_at
         self.descend_s = descend_s
+        # (dev, ino) of the mount points inside the PATHs.  Only there can a
+        # directory be its own ancestor without -L (a bind mount of a parent
+        # below itself); du skips such a directory uncounted, and so do we.
+        self.mount_ids = mount_ids
+        # Devices of pseudo filesystems (proc, sysfs...) under --exclude-kernfs.
+        self.kernfs_devs = kernfs_devs
 
 
 def init_worker(config, sink, slots=None):
@@ -224,7 +231,7 @@ def _unreadable(path, depth, root, dirs, apparent, disk, exc, part=0):
 
 
 def _scan_directory(task, records, subdirs, chunks):
-    path, depth, root, own_apparent, own_disk = task
+    path, depth, root, own_apparent, own_disk, guard = task
     try:
         fd = _open_dir(path, _config.dereference)
     except OSError as exc:
@@ -244,7 +251,8 @@ def _scan_directory(task, records, subdirs, chunks):
             del names[split_at:]
             for part, i in enumerate(range(0, len(rest), split_at), 1):
                 chunks.append((path, depth, root, rest[i:i + split_at], part))
-        records.append(_size_entries(fd, path, depth, root, names, own_apparent, own_disk, 1, subdirs, 0))
+        records.append(_size_entries(fd, path, depth, root, names, own_apparent, own_disk, 1,
+                                     subdirs, 0, guard))
     finally:
         _keep_open(path, fd)
 
@@ -262,7 +270,7 @@ def _scan_chunk(task, records, subdirs):
         os.close(fd)
 
 
-def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, part):
+def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, part, guard=()):
     """Stat ``names`` inside the open directory ``fd``: the per-entry pipeline."""
     cfg = _config
     follow = cfg.dereference
@@ -281,7 +289,9 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
     # os.stat follows symlinks, os.lstat does not; positional-only calls
     # are measurably cheaper than follow_symlinks=... in this loop.
     stat_ = os.stat if follow else os.lstat
-    check_ids = root_dev is not None or bool(skip_ids)
+    kernfs_devs = cfg.kernfs_devs
+    mount_ids = cfg.mount_ids
+    check_ids = root_dev is not None or bool(skip_ids) or bool(kernfs_devs)
     S_IFMT, S_IFDIR = _stat.S_IFMT(0o177777), _stat.S_IFDIR
     files = 0
     tops = []
@@ -302,12 +312,20 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
                 continue
             if skip_ids and skip_ids.get((st.st_dev, st.st_ino), root) < root:
                 continue
+            if kernfs_devs and st.st_dev in kernfs_devs:
+                continue
         if st.st_mode & S_IFMT == S_IFDIR:
+            child_guard = guard
+            if mount_ids and (st.st_dev, st.st_ino) in mount_ids:
+                if (st.st_dev, st.st_ino) in guard:
+                    continue  # a bind mount of an ancestor: a cycle
+                child_guard = guard + ((st.st_dev, st.st_ino),)
             if follow:
                 subdirs.append((prefix + name, depth + 1, root, st.st_size, st.st_blocks * 512,
-                                st.st_dev, st.st_ino))
+                                child_guard, st.st_dev, st.st_ino))
             else:
-                subdirs.append((prefix + name, depth + 1, root, st.st_size, st.st_blocks * 512))
+                subdirs.append((prefix + name, depth + 1, root, st.st_size, st.st_blocks * 512,
+                                child_guard))
             continue
         size = st.st_size
         blocks = st.st_blocks * 512
