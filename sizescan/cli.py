@@ -93,6 +93,8 @@ def main(paths, workers, top, max_depth, apparent, one_file_system, dereference,
     Exit status: 0 when every path was read, 1 when some could not be
     (they are listed on stderr), 2 for bad usage or a failed scan.
     """
+    if si and exact:
+        raise click.UsageError("--si and -b/--bytes contradict each other: units or exact bytes?")
     paths = list(paths) or ["."]
     size = SizeFormat(si=si, exact=exact)
     bar = None

@@ -19,6 +19,10 @@ from .worker import OP_ACCESS
 _APPARENT, _DISK, _FILES, _DIRS, _DEPTH = range(5)
 
 
+def _size_then_path(item):
+    return -item[0], item[1]
+
+
 def parent_of(path: str) -> str:
     """The directory a scanned path was found in (roots have no trailing '/')."""
     cut = path.rindex("/")
@@ -157,7 +161,8 @@ class Collector:
             if slot[_DIRS] and 0 < slot[_DEPTH] and (max_depth is None or slot[_DEPTH] <= max_depth)
         )
         top_dirs = []
-        for _, path in heapq.nlargest(self.top, candidates):
+        # nlargest picks by (size, path); people read equal sizes by path.
+        for _, path in sorted(heapq.nlargest(self.top, candidates), key=_size_then_path):
             slot = dirs[path]
             top_dirs.append(DirTotal(path, slot[_APPARENT], slot[_DISK], slot[_FILES], slot[_DEPTH]))
 
@@ -167,7 +172,8 @@ class Collector:
         )
         top_files = [
             FileTotal(path, size, blocks)
-            for _, path, size, blocks in heapq.nlargest(self.top, [*self._top_heap, *linked])
+            for _, path, size, blocks in sorted(heapq.nlargest(self.top, [*self._top_heap, *linked]),
+                                                key=_size_then_path)
         ]
 
         errors = [ScanIssue(path, op, message) for path, op, message in self.errors]

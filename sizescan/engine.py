@@ -2,42 +2,45 @@
 
 Data flow::
 
-                      directory batches (apply_async)
-                      big-directory chunks (map_async)
+                    directory batches, big-directory chunks
+                    (apply_async, each task with an id)
     +------------+  -------------------------------->  +------------------+
     |   walker   |                                     |   worker pool    |
     | (caller's  |  <--------------------------------  | multiprocessing. |
-    |  process)  |   subdirectories found, chunks      |   Pool (N procs) |
+    |  process)  |   directories left, chunks          |   Pool (N procs) |
     +------------+   (task results)                    +------------------+
-      |   ^   |                                                 |
-      |   |   | ("done", n messages)        one message a batch: |
-      |   |   v                            per-directory records |
-      |   |  +------------------------ multiprocessing.Queue <---+
-      |   |  |
-      |   |  v
-      |   | +-----------------+   running counts    +----------------+
-      |   +-| collector proc. |-------------------->| progress (CLI) |
-      |     | totals, heaps,  |   (shared memory,   +----------------+
-      |     | hard links,     |    sampled by the walker)
-      |     | errors          |
-      |     +-----------------+
-      |        | ScanResult (pipe), after draining every message
+      |   ^   ^                                            |         |
+      |   |   |  pid of the worker running each task       |         |
+      |   |   +------------ shared slots <-----------------+         |
+      |   |                                  one message a task:     |
+      |   | ids of the messages due          per-directory records   |
+      |   | (pipe)                                                   |
+      |   v                     multiprocessing.Queue <--------------+
+      | +-----------------+            |
+      | | collector proc. | <----------+
+      | | totals, heaps,  |   running counts    +----------------+
+      | | hard links,     |-------------------->| progress (CLI) |
+      | | errors          |   (shared memory,   +----------------+
+      | +-----------------+    sampled by the walker)
+      |        | ScanResult (pipe), after draining every message due
       v        v
     scan() returns the ScanResult
 
 The walker owns the frontier of directories still to read and keeps at most
-two batches per worker in flight.  Workers read directories, stat entries
-(never following symlinks unless ``dereference``) and send per-directory
-records to the collector, which alone owns every total.  The walker sends
-the collector the number of messages to expect, so the collector knows when
-it has them all, whatever the order they arrive in.
+two tasks per worker in flight.  Workers read directories, stat entries
+(never following symlinks unless ``dereference``), go on into what they
+find for a few milliseconds, and send per-directory records to the
+collector, which alone owns every total.  When the walk is over the walker
+tells the collector which messages to wait for, so it knows when it has
+them all, whatever the order they arrive in.  A worker that dies costs the
+pool (see :class:`PoolBackend`), never a byte or a hang.
 
 Small trees never pay for processes: the walker first runs the same worker
 code in its own process for a few tens of milliseconds, and starts the pool
 and the collector only if work is left, handing over what it has counted so
-far.  The pool sits behind the small :class:`Backend` seam (``fill`` the
-pool from the frontier, take the ``next_result``), so another executor can
-run the same walker.
+far.  The pool sits behind the small :class:`Backend` seam (``fill`` it
+from the frontier, take the ``next_result``, ``check`` for lost work), so
+another executor can run the same walker.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ import os
 import queue as queue_mod
 import signal
 import stat as _stat
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -76,6 +80,11 @@ PROGRESS_INTERVAL_S = 0.1
 # while some are due has lost one (a worker killed while writing it), and
 # the scan fails instead of hanging.
 MESSAGE_TIMEOUT_S = 5.0
+# How often the same task may be lost with its worker before the scan gives
+# up: once is a kill or the OOM killer; every time is the task itself.
+MAX_ATTEMPTS = 3
+# How long Pool.terminate() may take before its workers are killed outright.
+STOP_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -185,21 +194,25 @@ def _process_alive(pid):
 class PoolBackend(Backend):
     """A ``multiprocessing.Pool`` fed with directory batches and chunks.
 
-    CPython's Pool waits forever for a task whose worker died (gh-66587).
-    Every task here therefore has an id and a slot in shared memory where
-    the worker running it writes its pid; a task whose worker is gone is
-    given again, once.  The collector takes each record once, so work that
-    the lost attempt had already delivered is not counted twice.
+    CPython's Pool waits forever for a task whose worker died (gh-66587),
+    and a worker killed while it held one of the pool's locks (an idle
+    worker holds the task queue's while it waits) wedges the whole pool.
+    So every task has an id and a slot in shared memory where the worker
+    running it writes its pid.  When a worker is found dead, the pool is
+    replaced by a new one and every task still out is given to it again;
+    a task lost MAX_ATTEMPTS times (a directory that kills whoever reads
+    it) ends the scan.  The collector
+    takes each record once, so work that a lost attempt had already
+    delivered is not counted twice.
     """
 
     def __init__(self, ctx, workers, config, sink_queue):
         self.workers = workers
         self.capacity = 2 * workers
-        self.slots = ctx.RawArray("i", self.capacity)
-        # The queue reaches the workers through the initializer: a Queue may
-        # only be passed to a process when it starts, never as a task argument.
-        self.pool = ctx.Pool(workers, initializer=init_worker,
-                             initargs=(config, sink_queue.put, self.slots))
+        self._ctx = ctx
+        self._config = config
+        self._sink_queue = sink_queue
+        self.pool = self._new_pool()
         self._done = queue_mod.SimpleQueue()
         self._free = list(range(self.capacity))
         self._tasks = {}  # task id -> (slot, arguments, attempt)
@@ -247,35 +260,76 @@ class PoolBackend(Backend):
             self.delivered.add(task_id)
         return item[1:]
 
+    def _new_pool(self):
+        # New slots too: a worker of an old pool may still write its pid into
+        # its old slot before it is stopped.
+        self.slots = self._ctx.RawArray("i", self.capacity)
+        # The queue reaches the workers through the initializer: a Queue may
+        # only be passed to a process when it starts, never as a task argument.
+        return self._ctx.Pool(self.workers, initializer=init_worker,
+                              initargs=(self._config, self._sink_queue.put, self.slots))
+
     def check(self):
-        for task_id, (slot, arguments, attempt) in list(self._tasks.items()):
-            pid = self.slots[slot]
-            if not pid or _process_alive(pid):
-                continue
-            del self._tasks[task_id]
-            self._free.append(slot)
-            if attempt > 1:
+        lost = [task_id for task_id, (slot, _, _) in self._tasks.items()
+                if self.slots[slot] and not _process_alive(self.slots[slot])]
+        if not lost:
+            return
+        for task_id in lost:
+            if self._tasks[task_id][2] >= MAX_ATTEMPTS:
                 raise EngineFailure(
-                    f"a worker died twice on the same directories (last: pid {pid}); giving up")
-            self._submit(arguments, attempt + 1)
+                    f"workers died {MAX_ATTEMPTS} times on the same directories; giving up")
+        old, self.pool = self.pool, self._new_pool()
+        threading.Thread(target=_stop_pool, args=(old,), name="sizescan-pool-stop",
+                         daemon=True).start()
+        stranded = list(self._tasks.items())
+        self._tasks.clear()
+        self._free = list(range(self.capacity))
+        for task_id, (_, arguments, attempt) in stranded:
+            self._submit(arguments, attempt + 1 if task_id in lost else attempt)
 
     def terminate(self):
         """Stop the workers.  Also the normal end: Pool.close() and join()
         would wait forever for a task lost with a dead worker."""
-        self.pool.terminate()
-        self.pool.join()
+        _stop_pool(self.pool)
+
+
+def _stop_pool(pool, timeout=STOP_TIMEOUT_S):
+    """Terminate ``pool``, killing its workers outright if that hangs."""
+    stopped = threading.Event()
+
+    def stop():
+        pool.terminate()
+        pool.join()
+        stopped.set()
+
+    threading.Thread(target=stop, name="sizescan-pool-terminate", daemon=True).start()
+    if stopped.wait(timeout):
+        return
+    # terminate() waits on the task queue's lock, which a killed worker may
+    # hold forever.  Kill the workers ourselves (Pool has no public way to
+    # list them); the stuck thread is a daemon and holds nothing.
+    for process in pool._pool:
+        if process.exitcode is None:
+            process.kill()
 
 
 def _collector_main(sink_queue, conn, collector, counters, version):
-    """The collector process: drain every message, then send the result."""
+    """The collector process: drain every message, then send the result.
+
+    The walker's word that the walk is over (the ids of every message due)
+    comes through ``conn``, not the queue: a worker killed while writing to
+    the queue can leave its lock held, and that word must still arrive.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller handles Ctrl-C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler, if forked
     exit_with_parent()  # never collect on as an orphan
     expected = None
     while expected is None or not expected <= collector.received:
-        message = sink_queue.get()
-        if message[0] is None:  # the walker's (None, ids of every message due)
-            expected = message[1]
+        if expected is None and conn.poll():
+            expected = conn.recv()
+        try:
+            message = sink_queue.get(timeout=PROGRESS_INTERVAL_S)
+        except queue_mod.Empty:
             continue
         collector.take(message)
         counters[0] = collector.files
@@ -488,40 +542,42 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
     sink_queue = ctx.Queue()
     # files, dirs, apparent, disk (for progress), messages received
     counters = ctx.RawArray("q", 5)
-    receive, send = ctx.Pipe(duplex=False)
+    conn, collector_conn = ctx.Pipe()
     proc = ctx.Process(
         target=_collector_main,
-        args=(sink_queue, send, collector, counters, __version__),
+        args=(sink_queue, collector_conn, collector, counters, __version__),
         name="sizescan-collector",
         daemon=True,
     )
     proc.start()
-    send.close()
+    collector_conn.close()
     tick.counts = counters
     backend = None
 
-    def check():
+    def check_collector():
         if not proc.is_alive():
             raise EngineFailure(f"the collector process died (exit status {proc.exitcode})")
+
+    def check():
+        check_collector()
         backend.check()
 
     try:
         backend = PoolBackend(ctx, workers, config, sink_queue)
         _walk(backend, frontier, tick, check=check)
         due = backend.delivered
-        sink_queue.put((None, due))
+        conn.send(due)
         received, since = -1, time.monotonic()
-        while not receive.poll(PROGRESS_INTERVAL_S):
+        while not conn.poll(PROGRESS_INTERVAL_S):
             tick()
-            if not proc.is_alive():
-                raise EngineFailure(f"the collector process died (exit status {proc.exitcode})")
+            check_collector()
             if counters[4] != received:
                 received, since = counters[4], time.monotonic()
             elif received < len(due) and time.monotonic() - since > MESSAGE_TIMEOUT_S:
                 raise EngineFailure(
                     f"a worker's results were lost ({len(due) - received} messages never arrived)")
         try:
-            result = receive.recv()
+            result = conn.recv()
         except (EOFError, OSError):  # the pipe closed: the collector is gone
             raise EngineFailure("the collector process died") from None
         # The collector has every message: nothing the workers hold matters.
@@ -537,6 +593,6 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
         if proc.is_alive():
             proc.kill()
             proc.join()
-        receive.close()
+        conn.close()
         # On failure nobody reads the queue any more: do not wait to flush it.
         sink_queue.cancel_join_thread()

@@ -284,7 +284,11 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
     by_apparent = cfg.apparent
     top = _top
     top_n = cfg.top
-    threshold = top[0] if top_n and len(top) >= top_n else (-1 if top_n else None)
+    # This worker's own top files so far, as (size, path): only a file that
+    # enters it can be among the largest of the whole scan, so only such a
+    # file is sent.  Ties on size go to the larger path, in every worker and
+    # in the collector alike, so the lists never depend on timing.
+    threshold = top[0][0] if top_n and len(top) >= top_n else (-1 if top_n else None)
     prefix = path if path.endswith("/") else path + "/"
     # os.stat follows symlinks, os.lstat does not; positional-only calls
     # are measurably cheaper than follow_symlinks=... in this loop.
@@ -338,12 +342,15 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
         disk += blocks
         if threshold is not None:
             key = size if by_apparent else blocks
-            if key > threshold:
-                tops.append((size, blocks, name))
+            if key >= threshold:
+                item = (key, prefix + name)
                 if len(top) < top_n:
-                    heapq.heappush(top, key)
+                    heapq.heappush(top, item)
+                elif item > top[0]:
+                    heapq.heapreplace(top, item)
                 else:
-                    heapq.heapreplace(top, key)
+                    continue
+                tops.append((size, blocks, name))
                 if len(top) >= top_n:
-                    threshold = top[0]
+                    threshold = top[0][0]
     return (path, depth, root, dirs, files, apparent, disk, tops, links, errors, part)

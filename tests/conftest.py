@@ -121,7 +121,7 @@ def slow_tree(tmp_path):
     du's of the source (slowfs passes every size through).
     """
     src = tmp_path / "src"
-    for d in range(120):
+    for d in range(200):
         for f in range(8):
             write(str(src / f"d{d // 10}" / f"sub{d}" / f"f{f}"), size=(d * 131 + f * 977) % 20000)
     mnt = tmp_path / "mnt"

@@ -122,7 +122,8 @@ def test_max_depth_option(tree):
 
 @pytest.mark.parametrize("args", [
     ["--workers", "0"], ["--workers", "-3"], ["--workers", "many"],
-    ["--top", "-1"], ["--max-depth", "-1"], ["--no-such-option"],
+    ["--top", "-1"], ["--max-depth", "-1"], ["--no-such-option"], ["--si", "-b"],
+    ["--start-method", "teleport"],
 ])
 def test_usage_errors_exit_2(tree, args):
     res = invoke(tree, *args)

@@ -48,12 +48,12 @@ def _kill_later(delays, pick):
 def test_killed_workers_work_is_redone_exactly_once(slow_tree, monkeypatch, method):
     mnt, src = slow_tree
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
-    hit, thread = _kill_later([0.6, 0.4], _pool_workers)
+    hit, thread = _kill_later([0.4, 0.3], _pool_workers)
     result = scan(mnt, workers=4, start_method=method)
     thread.join()
     assert len(hit) == 2
     assert (result.total_size, result.disk_usage) == du_sum([src])
-    assert result.files == 960 and result.errors == []
+    assert result.files == 1600 and result.errors == []
     assert multiprocessing.active_children() == []
 
 
@@ -162,3 +162,26 @@ def test_slow_mount_scan_equals_du(slow_tree):
     doc = json.loads(out)
     assert proc.returncode == 0, err
     assert (doc["total_size"], doc["disk_usage"]) == du_sum([src])
+
+
+def test_a_directory_that_kills_every_reader_ends_the_scan_with_exit_2(tmp_path, monkeypatch):
+    import sizescan.worker as worker
+
+    real = worker._scan_directory
+
+    def deadly(task, records, subdirs, chunks):
+        if task[0].endswith("/poison"):
+            os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would, every time
+        return real(task, records, subdirs, chunks)
+
+    for d in ("a", "b", "poison"):
+        (tmp_path / "t" / d).mkdir(parents=True)
+    monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
+    monkeypatch.setenv("SIZESCAN_DESCEND_S", "0")
+    monkeypatch.setattr(worker, "_scan_directory", deadly)  # inherited under fork
+    started = time.monotonic()
+    res = CliRunner().invoke(main, [str(tmp_path / "t"), "--workers", "2", "--start-method", "fork"])
+    assert time.monotonic() - started < 5
+    assert res.exit_code == 2
+    assert res.output == "sizescan: workers died 3 times on the same directories; giving up\n"
+    assert multiprocessing.active_children() == []
