@@ -3,6 +3,7 @@
     python benchmarks/bench.py                 # 1M files, warm cache
     python benchmarks/bench.py --fuse          # plus a bindfs mount of 100k files
     python benchmarks/bench.py --slowfs        # plus a FUSE mount with 1 ms round trips
+    python benchmarks/bench.py --wide 1000000  # plus one directory of 1M entries on bindfs
     python benchmarks/bench.py --files 100000  # a quicker look
 
 The tree is built once (seeded: the same tree every time) under
@@ -27,6 +28,20 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, ".data")
+
+
+def build_wide(root: str, entries: int) -> None:
+    """One directory holding ``entries`` small files."""
+    marker = root + ".complete"
+    if os.path.exists(marker):
+        return
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
+    for i in range(entries):
+        with open(os.path.join(root, f"entry-{i:07d}"), "wb") as f:
+            f.write(b"w" * (i % 5000))
+    with open(marker, "w"):
+        pass
 
 
 def build_tree(root: str, files: int, seed: int = 1) -> None:
@@ -142,6 +157,8 @@ def main():
     ap.add_argument("--fuse", action="store_true", help="also time a bindfs mount of 100k files")
     ap.add_argument("--fuse-files", type=int, default=100_000)
     ap.add_argument("--fuse-workers", type=int, default=8)
+    ap.add_argument("--wide", type=int, default=0, metavar="N",
+                    help="also time one directory of N entries on a bindfs mount")
     ap.add_argument("--slowfs", action="store_true",
                     help="also time slowfs.py: FUSE with a fixed delay per request (needs mfusepy)")
     ap.add_argument("--slowfs-files", type=int, default=10_000)
@@ -182,6 +199,23 @@ def main():
                  [py, "-m", "sizescan", mnt, "--json", "--workers", str(args.fuse_workers)]),
                 ("sizescan --workers 1", [py, "-m", "sizescan", mnt, "--json", "--workers", "1"]),
                 ("gdu -n -p -s", ["gdu", "-n", "-p", "-s", mnt]),
+            ], args.repeat))
+        finally:
+            subprocess.run(["fusermount", "-u", mnt], check=False)
+            os.rmdir(mnt)
+
+    if args.wide:
+        wide = os.path.join(DATA, f"wide-{args.wide}")
+        build_wide(wide, args.wide)
+        mnt = tempfile.mkdtemp(prefix="sizescan-bindfs-")
+        subprocess.run(["bindfs", "--no-allow-other", wide, mnt], check=True)
+        try:
+            report(f"bindfs (FUSE) mount, one directory of {args.wide:,} entries", bench([
+                ("du -sb", ["du", "-sb", mnt]),
+                (f"sizescan --workers {args.fuse_workers}",
+                 [py, "-m", "sizescan", mnt, "--json", "--workers", str(args.fuse_workers)]),
+                ("sizescan --workers 2", [py, "-m", "sizescan", mnt, "--json", "--workers", "2"]),
+                ("sizescan --workers 1", [py, "-m", "sizescan", mnt, "--json", "--workers", "1"]),
             ], args.repeat))
         finally:
             subprocess.run(["fusermount", "-u", mnt], check=False)

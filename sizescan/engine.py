@@ -261,6 +261,8 @@ class PoolBackend(Backend):
         return item[1:]
 
     def _new_pool(self):
+        self._known_pids = set()
+        self._waiting_since = None
         # New slots too: a worker of an old pool may still write its pid into
         # its old slot before it is stopped.
         self.slots = self._ctx.RawArray("i", self.capacity)
@@ -270,10 +272,25 @@ class PoolBackend(Backend):
                               initargs=(self._config, self._sink_queue.put, self.slots))
 
     def check(self):
-        lost = [task_id for task_id, (slot, _, _) in self._tasks.items()
-                if self.slots[slot] and not _process_alive(self.slots[slot])]
-        if not lost:
+        # A dead idle worker loses no task but may hold the task queue's lock,
+        # so every death counts, not only those of workers with a task.  Pool
+        # removes dead workers from its (private) list quickly: remember them.
+        self._known_pids.update(p.pid for p in self.pool._pool if p.pid)
+        self._known_pids.update(self.slots[slot] for slot, _, _ in self._tasks.values())
+        self._known_pids.discard(0)
+        dead = {pid for pid in self._known_pids if not _process_alive(pid)}
+        # Last resort: tasks waiting and none started for a long while means
+        # no worker can take one (one died unseen, holding the queue's lock).
+        waiting = bool(self._tasks) and not any(self.slots[slot] for slot, _, _ in self._tasks.values())
+        if not waiting:
+            self._waiting_since = None
+        elif self._waiting_since is None:
+            self._waiting_since = time.monotonic()
+        wedged = waiting and time.monotonic() - self._waiting_since > MESSAGE_TIMEOUT_S
+        if not dead and not wedged:
             return
+        lost = {task_id for task_id, (slot, _, _) in self._tasks.items()
+                if self.slots[slot] in dead}
         for task_id in lost:
             if self._tasks[task_id][2] >= MAX_ATTEMPTS:
                 raise EngineFailure(
@@ -373,9 +390,10 @@ class _ProgressSampler:
 def _walk(backend, frontier, tick, deadline=None, check=None):
     """Feed ``backend`` until no work is left; False if ``deadline`` came first.
 
-    ``check`` runs whenever no result came for PROGRESS_INTERVAL_S: it
-    raises when the scan cannot go on.
+    ``check`` runs every PROGRESS_INTERVAL_S, busy or not: it raises when
+    the scan cannot go on, and finds lost work while other work flows.
     """
+    checked = time.monotonic()
     while frontier or backend.inflight:
         if deadline is not None and time.monotonic() > deadline:
             return False
@@ -383,8 +401,9 @@ def _walk(backend, frontier, tick, deadline=None, check=None):
         result = backend.next_result(PROGRESS_INTERVAL_S)
         if result is not None:
             frontier.absorb(result)
-        elif check is not None:
+        if check is not None and time.monotonic() - checked >= PROGRESS_INTERVAL_S:
             check()
+            checked = time.monotonic()
         tick()
     return True
 
