@@ -9,13 +9,14 @@
 The tree is built once (seeded: the same tree every time) under
 benchmarks/.data/ and reused.  Every tool runs ``--repeat`` times after one
 warm-up; the report gives medians and ratios to ``du -sb``, and the peak
-resident memory of all sizescan processes together (sampled from /proc).
+memory (PSS) of all sizescan processes together (sampled from /proc).
 Machines are noisy: read ratios from one run, not times across runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import shutil
@@ -71,8 +72,12 @@ def build_tree(root: str, files: int, seed: int = 1) -> None:
         pass
 
 
-class PeakRSS:
-    """Sum of VmRSS over a process and all its descendants, sampled every 10 ms."""
+class PeakMemory:
+    """Peak memory of a process and all its descendants, sampled every 10 ms.
+
+    Summed as PSS (proportional set size): a page shared by forked workers
+    counts once in all, where summing RSS would count it once per worker.
+    """
 
     def __init__(self, pid: int):
         self.pid = pid
@@ -97,9 +102,9 @@ class PeakRSS:
             total = 0
             for pid in self._tree(self.pid):
                 try:
-                    with open(f"/proc/{pid}/status") as f:
+                    with open(f"/proc/{pid}/smaps_rollup") as f:
                         for line in f:
-                            if line.startswith("VmRSS:"):
+                            if line.startswith("Pss:"):
                                 total += int(line.split()[1]) * 1024
                 except OSError:
                     pass
@@ -112,10 +117,10 @@ class PeakRSS:
         return self.peak
 
 
-def run(cmd, measure_rss=False):
+def run(cmd, measure_memory=False):
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rss = PeakRSS(proc.pid) if measure_rss else None
+    rss = PeakMemory(proc.pid) if measure_memory else None
     proc.wait()
     elapsed = time.perf_counter() - start
     peak = rss.stop() if rss else 0
@@ -123,7 +128,11 @@ def run(cmd, measure_rss=False):
 
 
 def bench(label_cmds, repeat):
-    """Median wall time (and peak RSS for sizescan) of each command."""
+    """Median wall time of each command, and the peak memory of sizescan's.
+
+    Memory is sampled in one extra run of its own: the sampler polls /proc
+    and would otherwise take CPU from the command it measures.
+    """
     rows = []
     for label, cmd in label_cmds:
         if shutil.which(cmd[0]) is None:
@@ -131,19 +140,28 @@ def bench(label_cmds, repeat):
         _, _, status = run(cmd)  # warm-up: the page and dentry caches are hot for everyone
         if status != 0:
             sys.exit(f"{label}: {' '.join(cmd)} exited with status {status}")
-        times, peaks = [], []
-        for _ in range(repeat):
-            t, peak, _ = run(cmd, measure_rss=label.startswith("sizescan"))
-            times.append(t)
-            peaks.append(peak)
-        rows.append((label, statistics.median(times), max(peaks)))
+        times = [run(cmd)[0] for _ in range(repeat)]
+        peak = run(cmd, measure_memory=True)[1] if label.startswith("sizescan") else 0
+        rows.append((label, statistics.median(times), peak))
     return rows
+
+
+@contextlib.contextmanager
+def bindfs_mount(source):
+    """``source`` mounted through bindfs (a FUSE passthrough) for the duration."""
+    mnt = tempfile.mkdtemp(prefix="sizescan-bindfs-")
+    subprocess.run(["bindfs", "--no-allow-other", source, mnt], check=True)
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["fusermount", "-u", mnt], check=False)
+        os.rmdir(mnt)
 
 
 def report(title, rows, reference="du -sb"):
     ref = dict((label, t) for label, t, _ in rows).get(reference)
     print(f"\n## {title}")
-    print(f"{'tool':<34} {'median s':>9} {'x du':>6} {'peak RSS':>10}")
+    print(f"{'tool':<34} {'median s':>9} {'x du':>6} {'peak PSS':>10}")
     for label, t, peak in rows:
         ratio = f"{t / ref:.2f}" if ref else "-"
         rss = f"{peak / 2**20:.0f} MiB" if peak else ""
@@ -190,9 +208,7 @@ def main():
     if args.fuse:
         fuse_tree = os.path.join(DATA, f"tree-{args.fuse_files}")
         build_tree(fuse_tree, args.fuse_files, seed=2)
-        mnt = tempfile.mkdtemp(prefix="sizescan-bindfs-")
-        subprocess.run(["bindfs", "--no-allow-other", fuse_tree, mnt], check=True)
-        try:
+        with bindfs_mount(fuse_tree) as mnt:
             report(f"bindfs (FUSE) mount, {args.fuse_files:,} files", bench([
                 ("du -sb", ["du", "-sb", mnt]),
                 (f"sizescan --workers {args.fuse_workers}",
@@ -200,16 +216,11 @@ def main():
                 ("sizescan --workers 1", [py, "-m", "sizescan", mnt, "--json", "--workers", "1"]),
                 ("gdu -n -p -s", ["gdu", "-n", "-p", "-s", mnt]),
             ], args.repeat))
-        finally:
-            subprocess.run(["fusermount", "-u", mnt], check=False)
-            os.rmdir(mnt)
 
     if args.wide:
         wide = os.path.join(DATA, f"wide-{args.wide}")
         build_wide(wide, args.wide)
-        mnt = tempfile.mkdtemp(prefix="sizescan-bindfs-")
-        subprocess.run(["bindfs", "--no-allow-other", wide, mnt], check=True)
-        try:
+        with bindfs_mount(wide) as mnt:
             report(f"bindfs (FUSE) mount, one directory of {args.wide:,} entries", bench([
                 ("du -sb", ["du", "-sb", mnt]),
                 (f"sizescan --workers {args.fuse_workers}",
@@ -217,9 +228,6 @@ def main():
                 ("sizescan --workers 2", [py, "-m", "sizescan", mnt, "--json", "--workers", "2"]),
                 ("sizescan --workers 1", [py, "-m", "sizescan", mnt, "--json", "--workers", "1"]),
             ], args.repeat))
-        finally:
-            subprocess.run(["fusermount", "-u", mnt], check=False)
-            os.rmdir(mnt)
 
     if args.slowfs:
         slow_tree = os.path.join(DATA, f"tree-{args.slowfs_files}")

@@ -468,7 +468,9 @@ def scan(
     forkserver, call ``scan`` from under ``if __name__ == "__main__":``.
 
     Problems with single paths are in ``result.errors``; only unusable
-    input raises (:class:`InvalidOption`, :class:`CannotAccess`).
+    input raises (:class:`InvalidOption`, :class:`CannotAccess`), and a
+    broken engine (:class:`EngineFailure`: workers that die on the same
+    directories again and again, a dead collector).
     """
     started = time.monotonic()
     if isinstance(paths, (str, bytes, os.PathLike)):
@@ -511,7 +513,7 @@ def scan(
             guard = (ident,) if ident in mount_ids else ()
             frontier.pending.append((path, 0, idx, apparent_size, disk, guard))
             if frontier.seen_dirs is not None:
-                frontier.seen_dirs.add((st.st_dev, st.st_ino))
+                frontier.seen_dirs.add(ident)
         elif (dereference or st.st_nlink > 1) and not count_links:
             links = [(st.st_dev, st.st_ino, apparent_size, disk, None)]
             root_records.append((path, 0, idx, 0, 0, 0, 0, (), links, (), 0))
