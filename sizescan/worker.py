@@ -6,7 +6,7 @@ directories of a scan (see ``engine``), always through :func:`scan_tasks`.
 
 A worker never reports a single file.  For every directory it builds one
 *record* (a plain tuple, cheap to pickle) and sends the records of a whole
-batch as one message to the collector.  It returns to the walker only what
+task as one message to the collector.  It returns to the walker only what
 the walker needs to keep the pool fed: the subdirectories it found and, for
 very large directories, the names it left for other workers to stat.
 """
@@ -47,10 +47,11 @@ SPLIT_AT = 4096
 # A message to the collector is (task id, [record, ...]).
 
 # A directory task: (path, depth, root, apparent, disk, guard): apparent and
-# disk are the directory's own size, guard the ids of the ancestors that are
-# mount points (see WorkerConfig.mount_ids).  Under --dereference a worker returns the
-# subdirectories it found with (dev, ino) appended, for the walker to enter
-# each directory once.  A chunk task: (path, depth, root, names).
+# disk are the directory's own size, guard the ids of its ancestors that are
+# mount points (see WorkerConfig.mount_ids).  Under --dereference a worker
+# returns the subdirectories it found with (dev, ino) appended, for the
+# walker to enter each directory once.  A chunk task: (path, depth, root,
+# names, part).
 
 OP_READ = "read"  # du: cannot read directory
 OP_ACCESS = "access"  # du: cannot access
