@@ -214,6 +214,7 @@ class PoolBackend(Backend):
         self._sink_queue = sink_queue
         self.pool = self._new_pool()
         self._done = queue_mod.SimpleQueue()
+        self._stopping = []  # threads stopping replaced pools
         self._free = list(range(self.capacity))
         self._tasks = {}  # task id -> (slot, arguments, attempt)
         self._next_id = 0
@@ -296,8 +297,11 @@ class PoolBackend(Backend):
                 raise EngineFailure(
                     f"workers died {MAX_ATTEMPTS} times on the same directories; giving up")
         old, self.pool = self.pool, self._new_pool()
-        threading.Thread(target=_stop_pool, args=(old,), name="sizescan-pool-stop",
-                         daemon=True).start()
+        # Stopped aside, so the walk goes on meanwhile; terminate() waits for it.
+        stopping = threading.Thread(target=_stop_pool, args=(old,), name="sizescan-pool-stop",
+                                    daemon=True)
+        stopping.start()
+        self._stopping.append(stopping)
         stranded = list(self._tasks.items())
         self._tasks.clear()
         self._free = list(range(self.capacity))
@@ -305,9 +309,12 @@ class PoolBackend(Backend):
             self._submit(arguments, attempt + 1 if task_id in lost else attempt)
 
     def terminate(self):
-        """Stop the workers.  Also the normal end: Pool.close() and join()
-        would wait forever for a task lost with a dead worker."""
+        """Stop the workers, those of replaced pools too.  Also the normal
+        end: Pool.close() and join() would wait forever for a task lost with
+        a dead worker."""
         _stop_pool(self.pool)
+        for stopping in self._stopping:
+            stopping.join()
 
 
 def _stop_pool(pool, timeout=STOP_TIMEOUT_S):
@@ -328,6 +335,8 @@ def _stop_pool(pool, timeout=STOP_TIMEOUT_S):
     for process in pool._pool:
         if process.exitcode is None:
             process.kill()
+    for process in pool._pool:
+        process.join(timeout)
 
 
 def _collector_main(sink_queue, conn, collector, counters, version):
