@@ -47,7 +47,7 @@ class Collector:
         self.dirs = {}
         # Indexes of PATHs inside an earlier PATH: du counts them there only.
         self.skipped_roots = set()
-        # (dev, ino) -> [owner (root, dir, name), apparent, disk, depth]
+        # (dev, ino) -> [owner (root, dir, name), apparent, disk]
         self.links = {}
         self._top_heap = []  # min-heap of (key, path, apparent, disk)
         self.errors = []

@@ -532,7 +532,7 @@ def scan(
     collector.add(root_records)
 
     if workers is None:
-        workers = default_workers(paths[0])
+        workers = default_workers(paths[0], table)
     config = WorkerConfig(
         top=top,
         apparent=apparent,

@@ -58,11 +58,11 @@ def _inside(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
-def filesystem_type(path: str) -> str | None:
+def filesystem_type(path: str, table=None) -> str | None:
     """The type of the mount holding ``path`` (``"ext4"``, ``"fuse.bindfs"``...), or None."""
     real = os.path.realpath(path)
     best = None
-    for mount in mounts():
+    for mount in (table if table is not None else mounts()):
         if _inside(real, mount.mount_point) and (best is None or len(mount.mount_point) >= len(best.mount_point)):
             best = mount
     return best.fstype if best else None
@@ -106,7 +106,7 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def default_workers(path: str) -> int:
+def default_workers(path: str, table=None) -> int:
     """How many workers to use for a scan of ``path`` when the caller does not say.
 
     A local disk with a warm cache is CPU-bound: one worker per CPU, capped
@@ -116,6 +116,6 @@ def default_workers(path: str) -> int:
     servers rarely gain from more concurrent requests from one client.
     """
     cpus = cpu_count()
-    if is_slow_filesystem(filesystem_type(path)):
+    if is_slow_filesystem(filesystem_type(path, table)):
         return max(8, min(32, 4 * cpus))
     return max(1, min(16, cpus))
