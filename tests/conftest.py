@@ -163,6 +163,34 @@ def alive(pid: int) -> bool:
         return False
 
 
+def open_terminal() -> tuple[int, int]:
+    """A pseudo-terminal (master, slave), 80x24: a new pty is 0 columns wide,
+    where tqdm draws nothing."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    return master, slave
+
+
+def read_terminal(master: int) -> bytes:
+    """Everything written to the terminal, once its other side is closed; closes ``master``."""
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other side is closed
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(master)
+    return drawn
+
+
 def run_cli(*args: str, user=None, env=None, **kw) -> subprocess.CompletedProcess:
     """Run ``python -m sizescan`` as a real process (as ``nobody`` with user='nobody')."""
     cmd = [sys.executable, "-m", "sizescan", *args]

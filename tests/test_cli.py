@@ -13,7 +13,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest import du, du_sum, run_cli, write
+from conftest import du, du_sum, open_terminal, read_terminal, run_cli, write
 from sizescan import __version__
 from sizescan.cli import main
 
@@ -211,28 +211,12 @@ def test_exit_1_and_stderr_line_for_unreadable_dir(public_tmp):
 
 
 def test_progress_bar_only_on_a_terminal(tree):
-    import fcntl
-    import pty
-    import struct
-    import termios
-
     env = dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0")
     cmd = [sys.executable, "-m", "sizescan", tree, "--top", "0", "--workers", "2"]
-    master, slave = pty.openpty()
-    # A new pty is 0 columns wide, where tqdm draws nothing: make it 80x24.
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    master, slave = open_terminal()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=slave, env=env, timeout=60)
     os.close(slave)
-    drawn = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the terminal's other side is closed
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    os.close(master)
+    drawn = read_terminal(master)
     assert proc.returncode == 0
     assert b" files, " in drawn  # the bar was drawn on the terminal...
     assert drawn.endswith(b"\r") or drawn.endswith(b"\x1b[A")  # ...and cleared

@@ -18,7 +18,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from conftest import alive, descendants, du_sum
+from conftest import alive, descendants, du_sum, open_terminal, read_terminal
 from sizescan import EngineFailure, scan
 from sizescan.cli import main
 
@@ -100,14 +100,8 @@ def _wait_for_workers(proc, count):
 
 @pytest.mark.parametrize("signum,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_exits_fast_and_leaves_nothing(slow_tree, signum, status):
-    import fcntl
-    import pty
-    import struct
-    import termios
-
     mnt, _ = slow_tree
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    master, slave = open_terminal()
     proc = _start_cli(mnt, stderr=slave)
     os.close(slave)
     children = _wait_for_workers(proc, 5)  # 4 workers and the collector
@@ -118,16 +112,7 @@ def test_interrupt_exits_fast_and_leaves_nothing(slow_tree, signum, status):
     assert time.monotonic() - sent < 1.0
     assert proc.returncode == status
     assert proc.stdout.read() == b""
-    drawn = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    os.close(master)
+    drawn = read_terminal(master)
     assert b" files, " in drawn and drawn.endswith(b"\r")  # the bar was drawn, then cleared
     assert b"Traceback" not in drawn
     assert [pid for pid in children if alive(pid)] == []
