@@ -75,3 +75,35 @@ class ExcludeMatcher:
     def __setstate__(self, patterns):
         self.patterns = patterns
         self._compile()
+
+
+class GitignoreMatcher:
+    """``--exclude-from FILE``: gitignore patterns, matched by ``pathspec``.
+
+    gitignore's rules (anchoring on a leading or inner ``/``, ``**``,
+    directory-only patterns ending in ``/``, ``!`` to re-include, the last
+    matching pattern winning) are subtle enough that a hand-written matcher
+    would drift from git's; pathspec's GitIgnoreSpec follows git's own
+    tests.  Paths are matched relative to the PATH being scanned, as if the
+    file were a ``.gitignore`` at its top.  As in git, nothing inside an
+    excluded directory can be re-included: it is never read.
+    """
+
+    def __init__(self, lines):
+        self.lines = tuple(lines)
+        self._compile()
+
+    def _compile(self):
+        import pathspec
+
+        self._spec = pathspec.GitIgnoreSpec.from_lines(self.lines)
+
+    def __call__(self, relative: str, is_dir: bool) -> bool:
+        return self._spec.match_file(relative + "/" if is_dir else relative)
+
+    def __getstate__(self):
+        return self.lines
+
+    def __setstate__(self, lines):
+        self.lines = lines
+        self._compile()
