@@ -13,9 +13,12 @@ import sys
 import click
 
 from ._version import __version__
+from .diff import diff
 from .engine import scan
-from .errors import CannotAccess, EngineFailure, InvalidOption
-from .format import SizeFormat, issue_message, report
+from .errors import BadExport, CannotAccess, EngineFailure, InvalidOption
+from .format import (Palette, SizeFormat, age_report, diff_report, issue_message, quote, report,
+                     tree_report, type_report)
+from .ncdu import read_export
 from .result import ScanIssue
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILURE = 0, 1, 2
@@ -54,30 +57,98 @@ def _raise_terminated(signum, frame):
     raise _Terminated
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+def _colour(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    # https://no-color.org: set and not empty means no colour.
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _fail(message: str, status: int = EXIT_FAILURE):
+    click.echo(f"sizescan: {message}", err=True)
+    sys.exit(status)
+
+
+def _size_options(f):
+    """Options every command shares: units and colour."""
+    f = click.option("--apparent-size", "apparent", is_flag=True,
+                     help="Show and sort by apparent size (st_size) instead of disk usage "
+                          "(allocated blocks, the default, as du).")(f)
+    f = click.option("--si", is_flag=True,
+                     help="Decimal units (kB, MB: powers of 1000) instead of KiB, MiB.")(f)
+    f = click.option("-b", "--bytes", "exact", is_flag=True, help="Show sizes as exact byte counts.")(f)
+    f = click.option("--color", "--colour", "color", default="auto", show_default=True,
+                     type=click.Choice(["auto", "always", "never"]),
+                     help="Colour the views: auto means on a terminal and NO_COLOR unset.")(f)
+    return f
+
+
+def _size_format(si, exact):
+    if si and exact:
+        raise click.UsageError("--si and -b/--bytes contradict each other: units or exact bytes?")
+    return SizeFormat(si=si, exact=exact)
+
+
+class _Main(click.Group):
+    """``sizescan [OPTIONS] [PATH]...`` scans; ``sizescan diff OLD NEW`` compares.
+
+    Scanning is the default command, so a first argument that is not
+    ``diff`` is a PATH or an option of the scan (a directory named
+    ``diff`` is scanned as ``./diff``).
+    """
+
+    def parse_args(self, ctx, args):
+        if not args or args[0] != "diff":
+            args = ["scan", *args]
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx, formatter):  # pragma: no cover - click calls it on --help only
+        self.get_command(ctx, "scan").format_help(ctx, formatter)
+
+
+main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--help"]})
+
+
+@main.command("scan", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes. Default: one per CPU (at most 16) on local disks; "
                    "4 per CPU (8 to 32) on network and FUSE filesystems, where a scan waits "
                    "on round trips rather than on the CPU.")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
-              help="How many of the largest files and directories to list (0: none).")
+              help="How many of the largest files and directories to list (0: none); "
+                   "also the entries shown per directory by --tree, and the types by --by-type.")
 @click.option("-d", "--max-depth", type=click.IntRange(min=0), default=None,
               help="List only directories at most N levels below a PATH (like du -d N); "
-                   "everything is still counted.")
-@click.option("--apparent-size", "apparent", is_flag=True,
-              help="Show and sort by apparent size (st_size) instead of disk usage "
-                   "(allocated blocks, the default, as du).")
+                   "everything is still counted.  The depth of --tree (default 3).")
+@click.option("--tree", is_flag=True,
+              help="Show each PATH as a tree, largest first, with each entry's share of its "
+                   "directory; smaller entries folded into one row.")
+@click.option("--by-type", is_flag=True, help="Totals by file extension or kind of entry.")
+@click.option("--by-age", is_flag=True,
+              help="Totals of files by time since their last modification.")
 @click.option("-x", "--one-file-system", is_flag=True, help="Skip directories on other filesystems.")
 @click.option("-L", "--dereference", is_flag=True,
               help="Follow symbolic links; a directory reached twice (or a loop) is counted once.")
 @click.option("--exclude", "exclude", multiple=True, metavar="PATTERN",
               help="Skip entries matching the shell PATTERN, with du's rules (repeatable).")
+@click.option("--exclude-from", "exclude_from", multiple=True, metavar="FILE",
+              type=click.File("r", encoding="utf-8", errors="surrogateescape"),
+              help="Skip entries matching the patterns in FILE, in .gitignore syntax, "
+                   "relative to each PATH (repeatable).")
+@click.option("--exclude-caches", is_flag=True,
+              help="Skip directories holding a valid CACHEDIR.TAG (bford.info/cachedir).")
 @click.option("--exclude-kernfs", is_flag=True,
               help="Skip pseudo filesystems (proc, sysfs, cgroup, debugfs...) below each PATH.")
 @click.option("-l", "--count-links", is_flag=True, help="Count every hard link of a file, not just one.")
-@click.option("--si", is_flag=True, help="Decimal units (kB, MB: powers of 1000) instead of KiB, MiB.")
-@click.option("-b", "--bytes", "exact", is_flag=True, help="Show sizes as exact byte counts.")
+@_size_options
+@click.option("-o", "--export", "export", metavar="FILE",
+              help="Also write the whole tree to FILE ('-': stdout, then nothing else is "
+                   "printed there) in ncdu's JSON export format, read by ncdu -f and gdu -f.")
+@click.option("--extended", is_flag=True, help="With --export: also uid, gid, mode and mtime.")
+@click.option("-f", "--import", "import_from", metavar="FILE",
+              help="Read a scan from an ncdu-format FILE (sizescan, ncdu or gdu export; "
+                   "'-': stdin) instead of the disk.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema in README).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("-q", "--quiet", is_flag=True,
@@ -85,55 +156,152 @@ def _raise_terminated(signum, frame):
 @click.option("--start-method", type=click.Choice(["fork", "forkserver", "spawn"]), default=None,
               help="multiprocessing start method (default: the platform's).")
 @click.version_option(__version__, prog_name="sizescan")
-def main(paths, workers, top, max_depth, apparent, one_file_system, dereference, exclude,
-         exclude_kernfs, count_links, si, exact, as_json, no_progress, quiet, start_method):
+def scan_command(paths, workers, top, max_depth, tree, by_type, by_age, one_file_system,
+                 dereference, exclude, exclude_from, exclude_caches, exclude_kernfs, count_links,
+                 apparent, si, exact, color, export, extended, import_from, as_json, no_progress,
+                 quiet, start_method):
     """Show where the space under each PATH (default: .) went.
 
     Totals equal GNU du's: apparent size as `du -sb`, disk usage as `du -sB1`.
+    `sizescan diff OLD NEW` compares two scans (see `sizescan diff --help`).
     Exit status: 0 when every path was read, 1 when some could not be
     (they are listed on stderr), 2 for bad usage or a failed scan.
     """
-    if si and exact:
-        raise click.UsageError("--si and -b/--bytes contradict each other: units or exact bytes?")
-    paths = list(paths) or ["."]
-    size = SizeFormat(si=si, exact=exact)
-    bar = None
-    if not (as_json or quiet or no_progress) and sys.stderr.isatty():
-        bar = _ProgressBar(size)
+    size = _size_format(si, exact)
+    views = tree or by_type or by_age
+    if import_from is not None:
+        if paths or export or extended:
+            raise click.UsageError("-f/--import reads a scan from a file: no PATH, no --export")
+        result = _import(import_from, top=top, apparent=apparent, max_depth=max_depth)
+    else:
+        if extended and not export:
+            raise click.UsageError("--extended only adds fields to an --export")
+        gitignore = [line for f in exclude_from for line in f.read().splitlines()]
+        result = _scan(list(paths) or ["."], dict(
+            workers=workers, top=top, max_depth=max_depth, apparent=apparent,
+            one_file_system=one_file_system, dereference=dereference, exclude=exclude,
+            exclude_kernfs=exclude_kernfs, count_links=count_links, start_method=start_method,
+            views=views, gitignore=gitignore, exclude_caches=exclude_caches,
+            export=sys.stdout.buffer if export == "-" else export, extended=extended,
+        ), size, progress=not (as_json or quiet or no_progress or export == "-"))
+
+    if not quiet:
+        for issue in result.errors:
+            click.echo(f"sizescan: {issue_message(issue)}", err=True)
+    if export == "-":
+        sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
+    tree_depth = 3 if max_depth is None else max_depth
+    try:
+        trees = result.tree(tree_depth, top) if tree else None
+        kinds = result.by_type() if by_type else None
+        ages = result.by_age() if by_age else None
+    except ValueError as exc:  # an export without mtimes asked for --by-age
+        _fail(f"{import_from}: {exc}")
+    if as_json:
+        doc = result.to_dict()
+        if trees is not None:
+            doc["tree"] = [t.to_dict(result) for t in trees]
+            doc["tree_depth"] = tree_depth
+        if kinds is not None:
+            doc["by_type"] = [dict(type=k.kind, count=k.count, size=k.size,
+                                   disk_usage=k.disk_usage) for k in kinds]
+        if ages is not None:
+            doc["by_age"] = [dict(modified=a.label, count=a.count, size=a.size,
+                                  disk_usage=a.disk_usage) for a in ages]
+        text = json.dumps(doc, ensure_ascii=False, indent=2)
+    else:
+        paint = Palette(_colour(color))
+        parts = [report(result, size)]
+        if trees is not None:
+            parts.append(tree_report(result, trees, size, paint))
+        if kinds is not None:
+            parts.append(type_report(result, kinds, size, paint, top))
+        if ages is not None:
+            parts.append(age_report(result, ages, size, paint))
+        text = "\n\n".join(parts)
+    _write_stdout(text + "\n")
+    sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
+
+
+def _import(source, **options):
+    try:
+        if source == "-":
+            return read_export(sys.stdin.buffer, **options)
+        return read_export(source, **options)
+    except BadExport as exc:
+        _fail(str(exc))
+
+
+def _scan(paths, options, size, progress):
+    bar = _ProgressBar(size) if progress and sys.stderr.isatty() else None
     # SIGTERM stops a scan the way Ctrl-C does: pool and collector torn down.
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        result = scan(
-            paths, workers=workers, top=top, max_depth=max_depth, apparent=apparent,
-            one_file_system=one_file_system, dereference=dereference, exclude=exclude,
-            exclude_kernfs=exclude_kernfs, count_links=count_links, progress=bar, start_method=start_method,
-        )
+        return scan(paths, progress=bar, **options)
     except CannotAccess as exc:
         _close(bar)
-        click.echo(f"sizescan: {issue_message(ScanIssue(exc.path, 'access', exc.message))}", err=True)
-        sys.exit(EXIT_PARTIAL)
+        _fail(issue_message(ScanIssue(exc.path, "access", exc.message)), EXIT_PARTIAL)
     except InvalidOption as exc:
         _close(bar)
         raise click.UsageError(str(exc)) from None
     except EngineFailure as exc:
         _close(bar)
-        click.echo(f"sizescan: {exc}", err=True)
-        sys.exit(EXIT_FAILURE)
+        _fail(str(exc))
+    except OSError as exc:  # the export could not be written
+        _close(bar)
+        if isinstance(exc, BrokenPipeError):
+            _quiet_stdout()
+            sys.exit(EXIT_OK)
+        _fail(f"cannot write the export {_quoted_filename(exc)}: {exc.strerror}")
     except KeyboardInterrupt as exc:
         _close(bar)
         # The shell's convention: 128 + the signal's number.
         sys.exit(128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT))
-    _close(bar)
+    finally:
+        _close(bar)
 
-    if not quiet:
-        for issue in result.errors:
-            click.echo(f"sizescan: {issue_message(issue)}", err=True)
+
+def _quoted_filename(exc):
+    return quote(exc.filename) if exc.filename else "to stdout"
+
+
+@main.command("diff", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("old", type=click.Path(path_type=str))
+@click.argument("new", type=click.Path(path_type=str))
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
+              help="How many changed directories to list (0: all).")
+@click.option("-d", "--max-depth", type=click.IntRange(min=0), default=None,
+              help="Compare only directories at most N levels below each PATH.")
+@_size_options
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes for a side that is a live PATH.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def diff_command(old, new, top, max_depth, apparent, si, exact, color, workers, as_json,
+                 no_progress):
+    """Show which directories grew, shrank, appeared or disappeared from OLD to NEW.
+
+    OLD and NEW are each a directory (scanned now) or an export file
+    (written by sizescan -o, ncdu -o or gdu -o).  Directories are matched
+    by their path below each side's PATH.  CHANGE is NEW minus OLD of
+    everything at and below the directory; STATUS is new (only in NEW),
+    gone (only in OLD), grew or shrank.  Largest change first.
+    """
+    size = _size_format(si, exact)
+    sides = []
+    for side in (old, new):
+        if os.path.isdir(side):
+            sides.append(_scan([side], dict(workers=workers, apparent=apparent, views=True, top=0),
+                               size, progress=not (as_json or no_progress)))
+        else:
+            sides.append(_import(side, top=0, apparent=apparent))
+    changes = diff(*sides, top=top or None, max_depth=max_depth)
     if as_json:
-        text = json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
+        text = json.dumps(changes.to_dict(), ensure_ascii=False, indent=2)
     else:
-        text = report(result, size)
+        text = diff_report(changes, size, Palette(_colour(color)))
     _write_stdout(text + "\n")
-    sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
+    sys.exit(EXIT_OK)
 
 
 def _close(bar):
@@ -148,7 +316,11 @@ def _write_stdout(text: str) -> None:
         sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
         sys.stdout.flush()
     except BrokenPipeError:
-        # `sizescan | head -1`: the reader is gone; leave quietly, and keep
-        # Python from complaining again when it flushes stdout at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _quiet_stdout()
         sys.exit(EXIT_OK)
+
+
+def _quiet_stdout():
+    # `sizescan | head -1`: the reader is gone; leave quietly, and keep
+    # Python from complaining again when it flushes stdout at exit.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

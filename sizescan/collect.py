@@ -11,9 +11,10 @@ smallest ``(root, path)`` is, and ties in the top lists are broken by path.
 from __future__ import annotations
 
 import heapq
+import os
 
-from .result import DirTotal, FileTotal, RootTotal, ScanIssue, ScanResult
-from .worker import OP_ACCESS
+from .result import DirTotal, ExportIndex, FileTotal, RootTotal, ScanIssue, ScanModel, ScanResult
+from .worker import AGES, DIRECTORY_KIND, OP_ACCESS
 
 # Per-directory slots: [apparent, disk, files, dirs, depth]
 _APPARENT, _DISK, _FILES, _DIRS, _DEPTH = range(5)
@@ -39,7 +40,7 @@ def join(directory: str, name) -> str:
 class Collector:
     """Aggregates worker records into a :class:`ScanResult`."""
 
-    def __init__(self, paths, *, top, apparent, max_depth):
+    def __init__(self, paths, *, top, apparent, max_depth, views=False, dir_files=0, spool=None):
         self.paths = list(paths)
         self.top = top
         self.apparent = apparent
@@ -60,6 +61,31 @@ class Collector:
         self.dirs_seen = 0
         self.apparent_bytes = 0
         self.disk_bytes = 0
+        # Views (see ScanModel): memory grows with directories and kinds.
+        self.views = views
+        self.dir_files = dir_files
+        self.kinds = {}
+        self.ages = [0] * (3 * len(AGES))
+        self.files_of = {}  # directory -> its largest [(apparent, disk, name)]
+        self.own = {}  # directory -> its own (apparent, disk)
+        self.flags = {}  # directory -> READ_ERROR | EXCLUDED
+        # The export: each record's text is appended to the spool file as
+        # it comes; only where it went is kept (see ExportIndex).
+        self.spool = spool
+        self._spool_fd = None
+        self.infos = {}  # directory -> its export info (from its parent's record)
+        self.fragments = {}  # directory -> [(offset, length)] in the spool
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_spool_fd"] = None  # reopened by the process that writes next
+        return state
+
+    def close_spool(self):
+        """Close the spool file; the next record opens it again (in any process)."""
+        if self._spool_fd is not None:
+            os.close(self._spool_fd)
+            self._spool_fd = None
 
     def take(self, message):
         """Take one worker message: ``(task id, records)``."""
@@ -75,7 +101,8 @@ class Collector:
         record, and each chunk's, once is what keeps every byte counted once.
         """
         dirs = self.dirs
-        for (path, depth, root, ndirs, files, apparent, disk, tops, links, errors, part) in records:
+        for (path, depth, root, ndirs, files, apparent, disk, tops, links, errors, part,
+             detail) in records:
             slot = dirs.get(path)
             if slot is None:
                 slot = dirs[path] = [0, 0, 0, 0, depth]
@@ -95,10 +122,62 @@ class Collector:
             self.disk_bytes += disk
             for size, blocks, name in tops:
                 self._offer_top(size, blocks, join(path, name))
-            for dev, ino, size, blocks, name in links:
-                self._add_link(dev, ino, size, blocks, (root, path, name), depth)
+            for dev, ino, size, blocks, name, kind, age in links:
+                self._add_link(dev, ino, size, blocks, (root, path, name), depth, kind, age)
             if errors:
                 self.errors.extend(errors)
+            if detail is not None:
+                self._add_detail(path, detail)
+
+    def _add_detail(self, path, detail):
+        kinds, ages, files, fragment, subinfo, flags = detail
+        if kinds:
+            self._add_kinds(kinds)
+            own = kinds.get(DIRECTORY_KIND)
+            if own is not None:  # only a directory's own record counts its own size
+                self.own[path] = (own[1], own[2])
+        if ages:
+            mine = self.ages
+            for i, value in enumerate(ages):
+                mine[i] += value
+        if files:
+            kept = self.files_of.get(path)
+            if kept is None:
+                self.files_of[path] = files
+            else:
+                # Chunks of one directory each send their largest: keep the
+                # largest of all (by the key the scan sorts on, then name).
+                kept.extend(files)
+                kept.sort(key=self._file_key, reverse=True)
+                del kept[self.dir_files:]
+        if flags:
+            self.flags[path] = self.flags.get(path, 0) | flags
+        if fragment:
+            data = fragment.encode("utf-8", "surrogateescape")
+            if self._spool_fd is None:
+                self._spool_fd = os.open(self.spool, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+            offset = os.lseek(self._spool_fd, 0, os.SEEK_END)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._spool_fd, view):]
+            self.fragments.setdefault(path, []).append((offset, len(data)))
+        if subinfo:
+            for name, info in subinfo:
+                self.infos[join(path, name)] = info
+
+    def _file_key(self, item):
+        return (item[0] if self.apparent else item[1], item[2])
+
+    def _add_kinds(self, kinds):
+        mine = self.kinds
+        for kind, (count, size, blocks) in kinds.items():
+            slot = mine.get(kind)
+            if slot is None:
+                mine[kind] = [count, size, blocks]
+            else:
+                slot[0] += count
+                slot[1] += size
+                slot[2] += blocks
 
     def _offer_top(self, size, blocks, path):
         if not self.top:
@@ -109,7 +188,7 @@ class Collector:
         elif item > self._top_heap[0]:
             heapq.heapreplace(self._top_heap, item)
 
-    def _add_link(self, dev, ino, size, blocks, owner, depth):
+    def _add_link(self, dev, ino, size, blocks, owner, depth, kind, age):
         seen = self.links.get((dev, ino))
         if seen is None:
             self.links[(dev, ino)] = [owner, size, blocks]
@@ -117,6 +196,11 @@ class Collector:
             self.files += 1
             self.apparent_bytes += size
             self.disk_bytes += blocks
+            if kind is not None:
+                self._add_kinds({kind: (1, size, blocks)})
+                self.ages[age] += 1
+                self.ages[age + 1] += size
+                self.ages[age + 2] += blocks
         elif owner < seen[0]:
             # The same file seen from a place that sorts first: count it
             # there instead, so the attribution never depends on timing.
@@ -136,6 +220,9 @@ class Collector:
     def result(self, version="") -> ScanResult:
         """Roll the per-directory sums up to every ancestor and build the result."""
         dirs = self.dirs
+        model = None
+        if self.views:
+            model = self._model()
         # Deepest first, so every directory is complete before it is added
         # to its parent.  Memory and time grow with directories, not files.
         order = sorted(dirs, key=lambda p: dirs[p][_DEPTH], reverse=True)
@@ -191,4 +278,37 @@ class Collector:
             apparent=self.apparent,
             max_depth=max_depth,
             version=version,
+            model=model,
+            export=self._export_index(),
         )
+
+    def _model(self):
+        """The views' data (call before the roll-up: it reads direct counts)."""
+        files_of = self.files_of
+        # A file with several links is listed where it was counted.
+        for owner, size, blocks in self.links.values():
+            if owner[2] is None:
+                continue  # a PATH that is a file
+            kept = files_of.setdefault(owner[1], [])
+            kept.append((size, blocks, owner[2]))
+            if len(kept) > self.dir_files:
+                kept.sort(key=self._file_key, reverse=True)
+                del kept[self.dir_files:]
+        for kept in files_of.values():
+            kept.sort(key=self._file_key, reverse=True)
+        return ScanModel(
+            dirs=self.dirs,  # rolled up in place by result()
+            direct_files={path: slot[_FILES] for path, slot in self.dirs.items()},
+            files_of=files_of,
+            own=self.own,
+            flags=self.flags,
+            kinds={kind: tuple(v) for kind, v in self.kinds.items()},
+            ages=[tuple(self.ages[i:i + 3]) for i in range(0, len(self.ages), 3)],
+            apparent=self.apparent,
+        )
+
+    def _export_index(self):
+        if self.spool is None:
+            return None
+        self.close_spool()
+        return ExportIndex(self.spool, self.infos, self.fragments, self.flags, self.dirs)

@@ -50,6 +50,7 @@ import os
 import queue as queue_mod
 import signal
 import stat as _stat
+import tempfile
 import threading
 import time
 from collections import deque
@@ -59,11 +60,12 @@ from typing import Callable, Iterable
 from ._version import __version__
 from .collect import Collector
 from .errors import CannotAccess, EngineFailure, InvalidOption
-from .exclude import ExcludeMatcher
+from .exclude import ExcludeMatcher, GitignoreMatcher
 from .fs import default_workers, kernfs_devices, mount_point_ids, mounts
 from .result import ScanResult
-from .worker import (DESCEND_S, OP_ACCESS, SPLIT_AT, WorkerConfig, exit_with_parent, init_worker,
-                     scan_tasks)
+from .ncdu import entry_info, write_export
+from .worker import (AGES, DESCEND_S, OP_ACCESS, SPLIT_AT, WorkerConfig, exit_with_parent,
+                     init_worker, kind_of, scan_tasks)
 from .worker import release as release_worker
 
 # How long the walker works alone before starting processes.  A tree that
@@ -456,6 +458,11 @@ def scan(
     count_links: bool = False,
     progress: Callable[[ScanProgress], None] | None = None,
     start_method: str | None = None,
+    views: bool = False,
+    export=None,
+    extended: bool = False,
+    gitignore: Iterable[str] = (),
+    exclude_caches: bool = False,
 ) -> ScanResult:
     """Measure the disk usage of ``paths`` (one path, or a list of them).
 
@@ -467,7 +474,17 @@ def scan(
     disk usage.  ``one_file_system``, ``dereference`` (follow symlinks; a
     loop is entered once) and ``exclude`` (du's ``--exclude`` globs) mean
     what they mean to du; ``exclude_kernfs`` skips pseudo filesystems
-    (proc, sysfs, cgroup...) below the PATHs.
+    (proc, sysfs, cgroup...) below the PATHs; ``gitignore`` takes lines in
+    gitignore syntax, matched relative to each PATH; ``exclude_caches``
+    skips directories holding a valid ``CACHEDIR.TAG``.  Excluded entries
+    are counted nowhere.
+
+    ``views=True`` keeps what :meth:`ScanResult.tree`, ``by_type``,
+    ``by_age`` and ``directories`` need (per directory, never per file:
+    each directory's ``top`` largest files).  ``export`` (a path, or a
+    binary file open for writing) receives the whole tree in ncdu's JSON
+    export format, streamed, with owner, mode and mtime if ``extended``;
+    it takes a single directory PATH.
 
     ``workers`` defaults to one per CPU on local disks and more on network
     and FUSE filesystems (see :func:`sizescan.fs.default_workers`).
@@ -492,8 +509,46 @@ def scan(
         raise InvalidOption(f"unknown start method {start_method!r}")
     exclude = tuple(exclude)
     matcher = ExcludeMatcher(exclude) if exclude else None
+    gitignore = tuple(gitignore)
+    if export is not None and len(paths) != 1:
+        raise InvalidOption("an export holds one tree: give a single PATH")
 
-    collector = Collector(paths, top=top, apparent=apparent, max_depth=max_depth)
+    spool = None
+    if export is not None:
+        fd, spool = tempfile.mkstemp(prefix="sizescan-export-")
+        os.close(fd)
+    try:
+        result = _scan(paths, started, workers, top, max_depth, apparent, one_file_system,
+                       dereference, matcher, exclude_kernfs, count_links, progress, start_method,
+                       views, spool, extended, gitignore, exclude_caches)
+        if export is not None:
+            _write_export(result, export)
+    finally:
+        if spool is not None:
+            os.unlink(spool)
+    result.export = None
+    return result
+
+
+def _write_export(result, export):
+    root = result.paths[0]
+    index = result.export
+    if index.root_info is None:
+        raise InvalidOption(f"cannot export {root!r}: not a directory")
+    kwargs = {"progver": __version__, "timestamp": int(time.time())}
+    if hasattr(export, "write"):
+        write_export(index, root, index.root_info, export, **kwargs)
+        export.flush()
+        return
+    with open(export, "wb") as out:
+        write_export(index, root, index.root_info, out, **kwargs)
+
+
+def _scan(paths, started, workers, top, max_depth, apparent, one_file_system, dereference,
+          matcher, exclude_kernfs, count_links, progress, start_method, views, spool, extended,
+          gitignore, exclude_caches):
+    collector = Collector(paths, top=top, apparent=apparent, max_depth=max_depth, views=views,
+                          dir_files=top, spool=spool)
     frontier = _Frontier(dereference)
     roots_stat = []
     for path in paths:
@@ -513,6 +568,8 @@ def scan(
     table = mounts()
     mount_ids = mount_point_ids([p for p, st in roots_stat if st is not None], table)
     root_records = []
+    root_info = None
+    now = time.time()
     for idx, (path, st) in enumerate(roots_stat):
         if st is None or idx in skipped or (matcher is not None and matcher(path)):
             continue
@@ -523,12 +580,26 @@ def scan(
             frontier.pending.append((path, 0, idx, apparent_size, disk, guard))
             if frontier.seen_dirs is not None:
                 frontier.seen_dirs.add(ident)
-        elif (dereference or st.st_nlink > 1) and not count_links:
-            links = [(st.st_dev, st.st_ino, apparent_size, disk, None)]
-            root_records.append((path, 0, idx, 0, 0, 0, 0, (), links, (), 0))
+            if spool is not None:
+                # ncdu names the root by its full path.
+                root_info = entry_info(os.path.abspath(path), st, extended=extended, dev=st.st_dev)
+            continue
+        # A PATH that is a file: its record is made here.
+        detail = kind = age = None
+        if views:
+            kind = kind_of(path, st.st_mode)
+            age = 3 * next(i for i, (_, bound) in enumerate(AGES)
+                           if bound is None or now - st.st_mtime < bound)
+        if (dereference or st.st_nlink > 1) and not count_links:
+            links = [(st.st_dev, st.st_ino, apparent_size, disk, None, kind, age)]
+            root_records.append((path, 0, idx, 0, 0, 0, 0, (), links, (), 0, None))
         else:
+            if views:
+                ages = [0] * (3 * len(AGES))
+                ages[age:age + 3] = [1, apparent_size, disk]
+                detail = ({kind: [1, apparent_size, disk]}, ages, None, None, None, 0)
             tops = [(apparent_size, disk, None)]
-            root_records.append((path, 0, idx, 0, 1, apparent_size, disk, tops, (), (), 0))
+            root_records.append((path, 0, idx, 0, 1, apparent_size, disk, tops, (), (), 0, detail))
     collector.add(root_records)
 
     if workers is None:
@@ -545,6 +616,14 @@ def scan(
         descend_s=float(os.environ.get("SIZESCAN_DESCEND_S", DESCEND_S)),
         mount_ids=mount_ids or None,
         kernfs_devs=kernfs_devices(table) if exclude_kernfs else None,
+        roots=paths,
+        views=views,
+        dir_files=top,
+        now=now,
+        export=spool is not None,
+        extended=extended,
+        exclude_caches=exclude_caches,
+        gitignore=GitignoreMatcher(gitignore) if gitignore else None,
     )
 
     # The walker starts alone: the worker code runs here, its records go
@@ -561,8 +640,11 @@ def scan(
         result = collector.result(__version__)
         result.workers = 1  # the tree was done before a pool was worth starting
     else:
+        collector.close_spool()  # the collector process writes from here on
         result = _scan_with_pool(frontier, collector, config, workers, start_method, tick)
         result.workers = workers
+    if result.export is not None:
+        result.export.root_info = root_info
     result.elapsed_s = time.monotonic() - started
     return result
 

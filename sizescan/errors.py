@@ -28,3 +28,7 @@ class CannotAccess(ScanError):
 
 class EngineFailure(ScanError):
     """The scan engine itself failed (a worker or the collector broke)."""
+
+
+class BadExport(ScanError):
+    """An export file that cannot be read: the message says what and where."""

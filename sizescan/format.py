@@ -55,12 +55,21 @@ class SizeFormat:
         return humanize.naturalsize(n, binary=not self.si, format="%.1f")
 
 
+_STYLE = re.compile("\x1b\\[[0-9;]*m")
+
+
+def _width(text: str) -> int:
+    return len(_STYLE.sub("", text))
+
+
 def _table(rows, header):
-    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header) - 1)]
-    lines = ["  " + "  ".join(h.rjust(w) for h, w in zip(header, widths)) + "  " + header[-1]]
-    for row in rows:
-        lines.append("  " + "  ".join(c.rjust(w) for c, w in zip(row, widths)) + "  " + row[-1])
-    return lines
+    """Right-aligned columns, the last one (a name) left as it is; colour-aware."""
+    widths = [max(_width(header[i]), *(_width(r[i]) for r in rows)) for i in range(len(header) - 1)]
+
+    def line(cells):
+        return "  " + "  ".join(" " * (w - _width(c)) + c for c, w in zip(cells, widths)) + "  " + cells[-1]
+
+    return [line(header).rstrip(), *(line(row) for row in rows)]
 
 
 def report(result: ScanResult, size: SizeFormat) -> str:
@@ -98,3 +107,145 @@ def _summary(name, apparent, disk, files, dirs, size):
     return (f"{name}: {size(disk)} disk usage, {size(apparent)} apparent size, "
             f"{humanize.intcomma(files)} file{'' if files == 1 else 's'}, "
             f"{humanize.intcomma(dirs)} dir{'' if dirs == 1 else 's'}")
+
+
+class Palette:
+    """Colour for people at a terminal; plain text everywhere else.
+
+    The CLI decides (a terminal, and ``NO_COLOR`` unset or empty: see
+    https://no-color.org); the formatter only asks for a role.
+    """
+
+    _ROLES = {
+        "dir": {"fg": "blue", "bold": True},
+        "bar": {"fg": "cyan"},
+        "dim": {"dim": True},
+        "warn": {"fg": "red", "bold": True},
+        "grew": {"fg": "red"},
+        "shrank": {"fg": "green"},
+    }
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __call__(self, text: str, role: str) -> str:
+        if not self.enabled or not text:
+            return text
+        import click
+
+        return click.style(text, **self._ROLES[role])
+
+
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+BAR_WIDTH = 20
+
+
+def bar(share: float, width: int = BAR_WIDTH) -> str:
+    """A proportional bar: ``share`` (0..1) of ``width`` cells, in eighths."""
+    eighths = round(max(0.0, min(1.0, share)) * width * 8)
+    full, part = divmod(eighths, 8)
+    text = "█" * full + (_EIGHTHS[part] if part else "")
+    return text.ljust(width)
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole > 0 else 0.0
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:5.1f}%"
+
+
+def tree_report(result: ScanResult, trees, size: SizeFormat, paint: Palette) -> str:
+    """``--tree``: each PATH, then its largest entries, indented, largest first."""
+    by = "apparent size" if result.apparent else "disk usage"
+    rows = []  # (size, share, bar, name) with name already indented and painted
+    unreadable = False
+
+    def visit(node, parent_total, lead, last, top):
+        nonlocal unreadable
+        value = node.size if result.apparent else node.disk_usage
+        share = _share(value, parent_total) if not top else 1.0
+        name = display_path(node.name)
+        if node.folded:
+            name = paint(name, "dim")
+        elif node.is_dir:
+            name = paint(name if top else name + "/", "dir")
+        if node.unreadable:
+            unreadable = True
+            name = paint("!", "warn") + " " + name
+        branch = "" if top else lead + ("└─ " if last else "├─ ")
+        rows.append((size(value), _percent(share), paint(bar(share), "bar"), branch + name))
+        child_lead = "" if top else lead + ("   " if last else "│  ")
+        for i, child in enumerate(node.children):
+            visit(child, value, child_lead, i == len(node.children) - 1, False)
+
+    for tree in trees:
+        visit(tree, 0, "", True, True)
+    lines = [f"Tree (by {by}; share of the parent directory)"]
+    lines += _table(rows, ("SIZE", "SHARE", "", "NAME"))
+    if unreadable:
+        lines.append("! a directory below could not be read: its size is a lower bound")
+    return "\n".join(lines)
+
+
+def _breakdown(title, rows, total, size, paint, label):
+    table = [(size(v), _percent(_share(v, total)), paint(bar(_share(v, total)), "bar"),
+              humanize.intcomma(count), name) for name, count, v in rows]
+    return "\n".join([title, *_table(table, ("SIZE", "SHARE", "", "COUNT", label))])
+
+
+def type_report(result: ScanResult, kinds, size: SizeFormat, paint: Palette, top: int) -> str:
+    """``--by-type``: totals by kind, largest first; the rest folded in one row."""
+    by = "apparent size" if result.apparent else "disk usage"
+    rows = [(display_path(k.kind), k.count, result.size_of(k)) for k in kinds]
+    if top and len(rows) > top:
+        rest = rows[top - 1:]
+        rows = rows[:top - 1] + [(paint(f"({len(rest)} other types)", "dim"),
+                                  sum(r[1] for r in rest), sum(r[2] for r in rest))]
+    total = result.total_size if result.apparent else result.disk_usage
+    return _breakdown(f"By type (by {by})", rows, total, size, paint, "TYPE")
+
+
+def age_report(result: ScanResult, ages, size: SizeFormat, paint: Palette) -> str:
+    """``--by-age``: non-directories by time since their last modification."""
+    by = "apparent size" if result.apparent else "disk usage"
+    rows = [(a.label, a.count, result.size_of(a)) for a in ages]
+    total = sum(r[2] for r in rows)
+    return _breakdown(f"By age of last modification (files, by {by})", rows, total, size, paint,
+                      "MODIFIED")
+
+
+def diff_report(d, size: SizeFormat, paint: Palette) -> str:
+    """``sizescan diff``: totals, then the directories that changed most."""
+    by = "apparent size" if d.apparent else "disk usage"
+
+    def signed(n):
+        return ("+" if n > 0 else "-" if n < 0 else "±") + size(abs(n))
+
+    old_total = d.old.total_size if d.apparent else d.old.disk_usage
+    new_total = d.new.total_size if d.apparent else d.new.disk_usage
+    lines = [
+        f"old: {display_path(d.old.paths[0])}: {size(old_total)}, "
+        f"{humanize.intcomma(d.old.files)} files",
+        f"new: {display_path(d.new.paths[0])}: {size(new_total)}, "
+        f"{humanize.intcomma(d.new.files)} files",
+        f"change: {signed(new_total - old_total)} {by}, "
+        f"{'+' if d.new.files >= d.old.files else '-'}{humanize.intcomma(abs(d.new.files - d.old.files))} files",
+    ]
+    if d.changes:
+        depth = f", depth <= {d.max_depth}" if d.max_depth is not None else ""
+        lines += ["", f"Changed directories (by {by}{depth}; largest change first)"]
+        rows = []
+        for c in d.changes:
+            change = c.change(d.apparent)
+            old = c.old_size if d.apparent else c.old_disk_usage
+            new = c.new_size if d.apparent else c.new_disk_usage
+            role = "grew" if change > 0 else "shrank"
+            rows.append((paint(signed(change), role), size(old) if c.status != "new" else "-",
+                         size(new) if c.status != "gone" else "-", c.status,
+                         display_path(c.path)))
+        lines += _table(rows, ("CHANGE", "OLD", "NEW", "STATUS", "PATH"))
+    else:
+        lines += ["", "No directory changed."]
+    return "\n".join(lines)

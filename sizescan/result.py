@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 
+from .worker import AGES, EXCLUDED, READ_ERROR
+
 #: Version of the ``--json`` / :meth:`ScanResult.to_dict` document layout.
 #: Bumped on any change that can break a reader.
 SCHEMA = 1
@@ -55,6 +57,123 @@ class ScanIssue:
     message: str
 
 
+@dataclass(frozen=True)
+class TreeNode:
+    """One row of :meth:`ScanResult.tree`: a directory, a file, or a fold.
+
+    ``name`` is the PATH for the top node and the entry's name below it; a
+    fold (``folded > 0``) stands for that many smaller entries of its
+    directory, together.  ``files`` counts the files at or below the entry.
+    ``unreadable`` marks a directory that could not be read, or one with
+    such a directory below it: its total is a lower bound.
+    """
+
+    name: str
+    path: str
+    size: int
+    disk_usage: int
+    files: int
+    is_dir: bool
+    children: tuple = ()
+    folded: int = 0
+    unreadable: bool = False
+
+    def to_dict(self, result: "ScanResult") -> dict:
+        doc = dict(_path_fields(self.path), name=_path_fields(self.name)["path"], size=self.size,
+                   disk_usage=self.disk_usage, files=self.files,
+                   type="folded" if self.folded else "dir" if self.is_dir else "file")
+        if self.folded:
+            doc["folded"] = self.folded
+        if self.unreadable:
+            doc["unreadable"] = True
+        if self.is_dir and not self.folded:
+            doc["children"] = [child.to_dict(result) for child in self.children]
+        return doc
+
+
+@dataclass(frozen=True)
+class KindTotal:
+    """Totals of one kind of entry: an extension such as ``.log``, or
+    ``(no extension)``, ``(directory)`` (directories' own sizes),
+    ``(symlink)``, ``(other)`` (devices, sockets, FIFOs)."""
+
+    kind: str
+    count: int
+    size: int
+    disk_usage: int
+
+
+@dataclass(frozen=True)
+class AgeTotal:
+    """Totals of the non-directory entries last modified within ``label``
+    (before the scan started)."""
+
+    label: str
+    count: int
+    size: int
+    disk_usage: int
+
+
+@dataclass
+class ScanModel:
+    """What a scan with ``views=True`` keeps: bounded by directories, not files.
+
+    ``dirs`` maps each directory to ``[apparent, disk, files, dirs, depth]``
+    with everything below it included; ``direct_files`` counts the files
+    directly in each; ``files_of`` lists each directory's largest files as
+    ``(apparent, disk, name)``; ``own`` holds each directory's own
+    ``(apparent, disk)``; ``flags`` marks unreadable and excluded
+    directories.
+    """
+
+    dirs: dict
+    direct_files: dict
+    files_of: dict
+    own: dict
+    flags: dict
+    kinds: dict
+    ages: list
+    apparent: bool = False
+    _children: dict | None = None
+
+    def children(self) -> dict:
+        """directory -> its subdirectories' paths (built once)."""
+        if self._children is None:
+            children = {}
+            for path, slot in self.dirs.items():
+                if slot[4] > 0 and slot[3]:  # not a PATH, not excluded
+                    cut = path.rindex("/")
+                    children.setdefault(path[:cut] or "/", []).append(path)
+            self._children = children
+        return self._children
+
+    def unreadable_below(self) -> set:
+        """Directories that are unreadable or have one below them (like gdu's flag)."""
+        marked = set()
+        for path, flags in self.flags.items():
+            if not flags & READ_ERROR:
+                continue
+            while path not in marked:
+                marked.add(path)
+                if self.dirs.get(path, (0, 0, 0, 0, 0))[4] == 0:
+                    break
+                cut = path.rindex("/")
+                path = path[:cut] or "/"
+        return marked
+
+
+@dataclass
+class ExportIndex:
+    """Where a scan's export text went: see :func:`sizescan.ncdu.write_export`."""
+
+    spool: str
+    infos: dict
+    fragments: dict
+    flags: dict
+    dirs: dict
+    root_info: str | None = None
+
+
 @dataclass
 class ScanResult:
     """The outcome of :func:`sizescan.scan`.
@@ -83,10 +202,90 @@ class ScanResult:
     workers: int = 1
     elapsed_s: float = 0.0
     version: str = field(default="")
+    model: ScanModel | None = field(default=None, repr=False)
+    export: ExportIndex | None = field(default=None, repr=False)
 
     def size_of(self, item) -> int:
         """The size this result is sorted by, of a total or of the result itself."""
         return item.size if self.apparent else item.disk_usage
+
+    def _need_model(self, what):
+        if self.model is None:
+            raise ValueError(f"{what}() needs a scan made with views=True")
+        return self.model
+
+    def tree(self, max_depth: int = 3, width: int = 10) -> list[TreeNode]:
+        """Each PATH as a tree, largest first, ``max_depth`` levels below it.
+
+        Each directory shows at most ``width`` entries (directories and
+        files alike, by the size the result sorts on); the rest are folded
+        into one ``(N smaller)`` row.  Memory is bounded: only the largest
+        ``top`` files of each directory were kept by the scan.
+        """
+        model = self._need_model("tree")
+        children = model.children()
+        unreadable = model.unreadable_below()
+        dirs = model.dirs
+        sort_on = 0 if self.apparent else 1
+
+        def node(path, name, depth):
+            slot = dirs[path]
+            subdirs = children.get(path, ())
+            shown = []
+            if depth < max_depth:
+                base = path if path.endswith("/") else path + "/"
+                candidates = [(dirs[sub][sort_on], sub, None) for sub in subdirs]
+                candidates += [((size, blocks)[sort_on], base + fname, (size, blocks))
+                               for size, blocks, fname in model.files_of.get(path, ())]
+                candidates.sort(key=lambda c: (-c[0], c[1]))
+                for _, entry, sizes in candidates[:width]:
+                    entry_name = entry[len(base):]
+                    if sizes is None:
+                        shown.append(node(entry, entry_name, depth + 1))
+                    else:
+                        shown.append(TreeNode(entry_name, entry, sizes[0], sizes[1], 1, False))
+                hidden = model.direct_files.get(path, 0) + len(subdirs) - len(shown)
+                if hidden > 0:
+                    # Whatever the shown rows and the directory's own size leave.
+                    own_size, own_disk = model.own.get(path, (0, 0))
+                    shown.append(TreeNode(
+                        f"({hidden} smaller)", path,
+                        slot[0] - own_size - sum(n.size for n in shown),
+                        slot[1] - own_disk - sum(n.disk_usage for n in shown),
+                        slot[2] - sum(n.files for n in shown), False, folded=hidden))
+            return TreeNode(name, path, slot[0], slot[1], slot[2], True, tuple(shown),
+                            unreadable=path in unreadable)
+
+        trees = []
+        for root in self.roots:
+            slot = dirs.get(root.path)
+            if slot is not None and slot[3] and slot[4] == 0:
+                trees.append(node(root.path, root.path, 0))
+            else:
+                trees.append(TreeNode(root.path, root.path, root.size, root.disk_usage, root.files,
+                                      False))
+        return trees
+
+    def by_type(self) -> list[KindTotal]:
+        """Totals by kind of entry, largest first; they add up to the scan's totals."""
+        model = self._need_model("by_type")
+        rows = [KindTotal(kind, *values) for kind, values in model.kinds.items()]
+        rows.sort(key=lambda r: (-self.size_of(r), r.kind))
+        return rows
+
+    def by_age(self) -> list[AgeTotal]:
+        """Totals of non-directories by modification time, newest bucket first."""
+        model = self._need_model("by_age")
+        if model.ages is None:
+            raise ValueError("no modification times: this export was written without them "
+                             "(ncdu -e, sizescan --extended)")
+        return [AgeTotal(label, *values) for (label, _), values in zip(AGES, model.ages)]
+
+    def directories(self) -> dict[str, DirTotal]:
+        """Every directory's totals (everything below it included), by path."""
+        model = self._need_model("directories")
+        return {path: DirTotal(path, slot[0], slot[1], slot[2], slot[4])
+                for path, slot in model.dirs.items() if slot[3]}
 
     def to_dict(self) -> dict:
         """The ``--json`` document: only JSON types, valid UTF-8 once encoded.

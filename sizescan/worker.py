@@ -21,6 +21,8 @@ import stat as _stat
 import threading
 import time
 
+from .ncdu import entry_info, excluded_entry, unreadable_entry
+
 # How long a task goes on into the subdirectories it found before it hands
 # the rest back to the walker: long enough that a round trip through the
 # pool is paid per few milliseconds of work rather than per directory,
@@ -34,15 +36,24 @@ DESCEND_S = 0.005
 SPLIT_AT = 4096
 
 # Record layout (a tuple, not a class: millions of these cross a pipe).
-# (path, depth, root, dirs, files, apparent, disk, tops, links, errors, part)
+# (path, depth, root, dirs, files, apparent, disk, tops, links, errors, part, detail)
 #   dirs     1 for the record that carries the directory's own size, else 0
 #   tops     [(apparent, disk, name)] files that may be among the largest
-#   links    [(dev, ino, apparent, disk, name)] files that must be counted
-#            once per scan (st_nlink > 1, or every file under --dereference)
+#   links    [(dev, ino, apparent, disk, name, kind, age)] files that must be
+#            counted once per scan (st_nlink > 1, or every file under
+#            --dereference); kind and age are None unless the scan keeps views
 #   errors   [(path, operation, message)]
 #   part     0 for a directory's own record, k for its k-th chunk: with the
 #            path, what lets the collector take each record exactly once
 #            when lost work is done again
+#   detail   None, unless the scan keeps views, exports or excludes caches:
+#            (kinds, ages, files, fragment, subdirs, flags)
+#     kinds    {kind: [count, apparent, disk]} (see kind_of)
+#     ages     [count, apparent, disk] * len(AGES), by modification time
+#     files    [(apparent, disk, name)] the directory's largest files
+#     fragment the export text of its non-directory entries (",\n{...}" each)
+#     subdirs  [(name, info)] the export info of its subdirectories
+#     flags    READ_ERROR, EXCLUDED (a cache directory: counted nowhere)
 #
 # A message to the collector is (task id, [record, ...]).
 
@@ -62,14 +73,60 @@ _slots = None
 _top: list = []
 
 
+# Modification-time buckets of --by-age: (label, upper bound in seconds),
+# ages measured from the scan's start (a file dated in the future is "< 1 day").
+AGES = (
+    ("< 1 day", 86400),
+    ("1 day - 1 week", 7 * 86400),
+    ("1 week - 1 month", 30 * 86400),
+    ("1 month - 1 year", 365 * 86400),
+    (">= 1 year", None),
+)
+
+# Flags of a record's detail.
+READ_ERROR = 1  # the directory could not be read
+EXCLUDED = 2  # a cache directory (CACHEDIR.TAG): counted nowhere
+
+# https://bford.info/cachedir/: the tag file starts with exactly this.
+CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
+
+DIRECTORY_KIND = "(directory)"
+
+
+def kind_of(name: str, mode: int) -> str:
+    """What --by-type groups an entry under: its extension, or what it is.
+
+    The extension is the last suffix, lower-cased, if it is short and
+    alphanumeric (``.tar.gz`` is ``.gz``; ``.bashrc`` has none), so
+    arbitrary names cannot flood the table.
+    """
+    fmt = _stat.S_IFMT(mode)
+    if fmt == _stat.S_IFREG:
+        dot = name.rfind(".")
+        if 0 < dot and 1 < len(name) - dot <= 9:
+            ext = name[dot + 1:]
+            if ext.isascii() and ext.isalnum():
+                return "." + ext.lower()
+        return "(no extension)"
+    if fmt == _stat.S_IFDIR:
+        return DIRECTORY_KIND
+    if fmt == _stat.S_IFLNK:
+        return "(symlink)"
+    return "(other)"
+
+
 class WorkerConfig:
     """What every worker must know about a scan; fixed for its duration."""
 
     __slots__ = ("top", "apparent", "count_links", "dereference", "root_devs", "exclude",
-                 "skip_ids", "split_at", "descend_s", "mount_ids", "kernfs_devs")
+                 "skip_ids", "split_at", "descend_s", "mount_ids", "kernfs_devs", "roots",
+                 "views", "dir_files", "now", "export", "extended", "exclude_caches",
+                 "gitignore")
 
     def __init__(self, *, top, apparent, count_links, dereference, root_devs, exclude, skip_ids,
-                 split_at=SPLIT_AT, descend_s=DESCEND_S, mount_ids=None, kernfs_devs=None):
+                 split_at=SPLIT_AT, descend_s=DESCEND_S, mount_ids=None, kernfs_devs=None,
+                 roots=(), views=False, dir_files=0, now=0.0, export=False, extended=False,
+                 exclude_caches=False, gitignore=None):
         self.top = top
         self.apparent = apparent
         self.count_links = count_links
@@ -90,6 +147,25 @@ class WorkerConfig:
         self.mount_ids = mount_ids
         # Devices of pseudo filesystems (proc, sysfs...) under --exclude-kernfs.
         self.kernfs_devs = kernfs_devs
+        # The PATHs, for matching gitignore patterns relative to them.
+        self.roots = tuple(roots)
+        # Keep kinds, ages and each directory's `dir_files` largest files,
+        # ages measured from `now` (the scan's start).
+        self.views = views
+        self.dir_files = dir_files
+        self.now = now
+        # Write the export text of every entry (uid, gid, mode, mtime too
+        # when `extended`).
+        self.export = export
+        self.extended = extended
+        self.exclude_caches = exclude_caches
+        # A GitignoreMatcher (--exclude-from) or None.
+        self.gitignore = gitignore
+
+    @property
+    def detailed(self):
+        """Whether records carry a detail (see the record layout)."""
+        return self.views or self.export or self.exclude_caches
 
 
 def init_worker(config, sink, slots=None):
@@ -228,7 +304,27 @@ def _open_dir(path, follow):
 
 def _unreadable(path, depth, root, dirs, apparent, disk, exc, part=0):
     # du counts an unreadable directory's own size, reports it and goes on.
-    return (path, depth, root, dirs, 0, apparent, disk, (), (), [(path, OP_READ, exc.strerror)], part)
+    detail = None
+    if _config.detailed:
+        kinds = {DIRECTORY_KIND: [dirs, apparent, disk]} if _config.views and dirs else None
+        detail = (kinds, None, None, None, None, READ_ERROR)
+    return (path, depth, root, dirs, 0, apparent, disk, (), (), [(path, OP_READ, exc.strerror)],
+            part, detail)
+
+
+def _is_cache_directory(fd, names):
+    if "CACHEDIR.TAG" not in names:
+        return False
+    try:
+        tag = os.open("CACHEDIR.TAG", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+    except OSError:
+        return False
+    try:
+        return os.read(tag, len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE
+    except OSError:
+        return False
+    finally:
+        os.close(tag)
 
 
 def _scan_directory(task, records, subdirs, chunks):
@@ -246,6 +342,11 @@ def _scan_directory(task, records, subdirs, chunks):
         os.close(fd)
         return
     try:
+        if _config.exclude_caches and depth and _is_cache_directory(fd, names):
+            # Left out whole, like ncdu --exclude-caches: not even its own size.
+            records.append((path, depth, root, 0, 0, 0, 0, (), (), (), 0,
+                            (None, None, None, None, None, EXCLUDED)))
+            return
         split_at = _config.split_at
         rest = names[split_at:]
         if rest:
@@ -302,8 +403,30 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
     tops = []
     links = []
     errors = []
+    # What views and exports need; the plain scan pays one test per entry.
+    detailed = cfg.detailed
+    views = cfg.views
+    export = cfg.export
+    gitignore = cfg.gitignore
+    if detailed:
+        kinds = {}
+        ages = [0] * (3 * len(AGES)) if views else None
+        dir_files = []  # min-heap of this directory's largest (size, apparent, disk, name)
+        keep_files = cfg.dir_files if views else 0
+        now = cfg.now
+        day, week, month, year = (bound for _, bound in AGES[:-1])
+        fragment = []
+        subinfo = []
+        extended = cfg.extended
+        own_dev = os.fstat(fd).st_dev if export else None
+        if views and dirs:
+            kinds[DIRECTORY_KIND] = [1, apparent, disk]
+    if gitignore is not None:
+        relative_from = len(cfg.roots[root]) + 1 if cfg.roots[root] != "/" else 1
     for name in names:
         if exclude is not None and exclude(prefix + name):
+            if detailed and export:
+                fragment.append(",\n" + excluded_entry(name, "pattern"))
             continue
         try:
             st = stat_(name, dir_fd=fd)
@@ -311,15 +434,26 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
             # A vanished entry, or a dangling symlink under -L: du reports
             # it and counts nothing.
             errors.append((prefix + name, OP_ACCESS, exc.strerror))
+            if detailed and export:
+                fragment.append(",\n" + unreadable_entry(name))
             continue
         if check_ids:
             if root_dev is not None and st.st_dev != root_dev:
+                if detailed and export:
+                    fragment.append(",\n" + excluded_entry(name, "otherfs"))
                 continue
             if skip_ids and skip_ids.get((st.st_dev, st.st_ino), root) < root:
                 continue
             if kernfs_devs and st.st_dev in kernfs_devs:
+                if detailed and export:
+                    fragment.append(",\n" + excluded_entry(name, "kernfs"))
                 continue
-        if st.st_mode & S_IFMT == S_IFDIR:
+        is_dir = st.st_mode & S_IFMT == S_IFDIR
+        if gitignore is not None and gitignore((prefix + name)[relative_from:], is_dir):
+            if detailed and export:
+                fragment.append(",\n" + excluded_entry(name, "pattern"))
+            continue
+        if is_dir:
             child_guard = guard
             if mount_ids and (st.st_dev, st.st_ino) in mount_ids:
                 if (st.st_dev, st.st_ino) in guard:
@@ -331,16 +465,47 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
             else:
                 subdirs.append((prefix + name, depth + 1, root, st.st_size, st.st_blocks * 512,
                                 child_guard))
+            if detailed and export:
+                subinfo.append((name, entry_info(name, st, extended=extended,
+                                                 dev=st.st_dev if st.st_dev != own_dev else None)))
             continue
         size = st.st_size
         blocks = st.st_blocks * 512
+        if detailed:
+            if export:
+                fragment.append(",\n" + entry_info(name, st, extended=extended) + "}")
+            if views:
+                kind = kind_of(name, st.st_mode)
+                age = now - st.st_mtime
+                bucket = (0 if age < day else 3 if age < week else 6 if age < month
+                          else 9 if age < year else 12)
         if dedup_all or (st.st_nlink > 1 and not count_links):
             # Counted (once) by the collector, which sees every link.
-            links.append((st.st_dev, st.st_ino, size, blocks, name))
+            if detailed and views:
+                links.append((st.st_dev, st.st_ino, size, blocks, name, kind, bucket))
+            else:
+                links.append((st.st_dev, st.st_ino, size, blocks, name, None, None))
             continue
         files += 1
         apparent += size
         disk += blocks
+        if detailed and views:
+            slot = kinds.get(kind)
+            if slot is None:
+                kinds[kind] = [1, size, blocks]
+            else:
+                slot[0] += 1
+                slot[1] += size
+                slot[2] += blocks
+            ages[bucket] += 1
+            ages[bucket + 1] += size
+            ages[bucket + 2] += blocks
+            if keep_files:
+                item = (size if by_apparent else blocks, size, blocks, name)
+                if len(dir_files) < keep_files:
+                    heapq.heappush(dir_files, item)
+                elif item > dir_files[0]:
+                    heapq.heapreplace(dir_files, item)
         if threshold is not None:
             key = size if by_apparent else blocks
             if key >= threshold:
@@ -354,4 +519,8 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
                 tops.append((size, blocks, name))
                 if len(top) >= top_n:
                     threshold = top[0][0]
-    return (path, depth, root, dirs, files, apparent, disk, tops, links, errors, part)
+    detail = None
+    if detailed:
+        detail = (kinds or None, ages, [f[1:] for f in dir_files] or None,
+                  "".join(fragment) or None, subinfo or None, 0)
+    return (path, depth, root, dirs, files, apparent, disk, tops, links, errors, part, detail)
