@@ -513,35 +513,30 @@ def scan(
     if export is not None and len(paths) != 1:
         raise InvalidOption("an export holds one tree: give a single PATH")
 
-    spool = None
+    spool = out = None
     if export is not None:
+        # Opened first: a scan of hours must not end in "cannot write".
+        out = export if hasattr(export, "write") else open(export, "wb")
         fd, spool = tempfile.mkstemp(prefix="sizescan-export-")
         os.close(fd)
     try:
         result = _scan(paths, started, workers, top, max_depth, apparent, one_file_system,
                        dereference, matcher, exclude_kernfs, count_links, progress, start_method,
                        views, spool, extended, gitignore, exclude_caches)
-        if export is not None:
-            _write_export(result, export)
+        if out is not None:
+            index = result.export
+            if index.root_info is None:
+                raise InvalidOption(f"cannot export {paths[0]!r}: not a directory")
+            write_export(index, paths[0], index.root_info, out, progver=__version__,
+                         timestamp=int(time.time()))
+            out.flush()
     finally:
         if spool is not None:
             os.unlink(spool)
+        if out is not None and out is not export:
+            out.close()
     result.export = None
     return result
-
-
-def _write_export(result, export):
-    root = result.paths[0]
-    index = result.export
-    if index.root_info is None:
-        raise InvalidOption(f"cannot export {root!r}: not a directory")
-    kwargs = {"progver": __version__, "timestamp": int(time.time())}
-    if hasattr(export, "write"):
-        write_export(index, root, index.root_info, export, **kwargs)
-        export.flush()
-        return
-    with open(export, "wb") as out:
-        write_export(index, root, index.root_info, out, **kwargs)
 
 
 def _scan(paths, started, workers, top, max_depth, apparent, one_file_system, dereference,

@@ -81,11 +81,15 @@ def report(result: ScanResult, size: SizeFormat) -> str:
     if len(result.roots) > 1:
         lines.append(_summary("total", result.total_size, result.disk_usage, result.files, result.dirs, size))
     elapsed = max(result.elapsed_s, 1e-6)
-    lines.append(
-        f"{len(result.errors)} error{'' if len(result.errors) == 1 else 's'}, "
-        f"{result.elapsed_s:.{3 if result.elapsed_s < 1 else 2}f} s, {humanize.intcomma(int(result.files / elapsed))} files/s, "
-        f"{result.workers} worker{'' if result.workers == 1 else 's'}"
-    )
+    errors = f"{len(result.errors)} error{'' if len(result.errors) == 1 else 's'}"
+    if result.workers == 0:  # read from an export, not scanned
+        lines.append(f"{errors}, read from an export")
+    else:
+        lines.append(
+            f"{errors}, {result.elapsed_s:.{3 if result.elapsed_s < 1 else 2}f} s, "
+            f"{humanize.intcomma(int(result.files / elapsed))} files/s, "
+            f"{result.workers} worker{'' if result.workers == 1 else 's'}"
+        )
     if result.top_files:
         lines += ["", f"Largest files (by {by})"]
         lines += _table(

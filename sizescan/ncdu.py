@@ -130,6 +130,28 @@ def _size(info, key, where):
     return value
 
 
+def _name(info, where):
+    name = info.get("name")
+    if not isinstance(name, str) or not name:
+        raise _Bad(where, f'no "name" (or not a string): {name!r:.60}')
+    return name
+
+
+class _Directory:
+    """A directory being read: its record, built as its entries come."""
+
+    __slots__ = ("path", "depth", "dev", "skip", "files", "apparent", "disk", "kinds", "ages",
+                 "kept", "links", "errors", "flags", "items")
+
+    def __init__(self, path, depth, dev, skip):
+        self.path, self.depth, self.dev, self.skip = path, depth, dev, skip
+        self.files = self.apparent = self.disk = self.flags = self.items = 0
+        self.kinds, self.ages, self.kept, self.links, self.errors = {}, None, [], [], []
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
 def read_export(source, *, top: int = 10, apparent: bool = False, max_depth: int | None = None):
     """Read an ncdu-format export (sizescan, ncdu 1.x/2.x, gdu) into a ScanResult.
 
@@ -137,11 +159,14 @@ def read_export(source, *, top: int = 10, apparent: bool = False, max_depth: int
     by_type, by_age when the file has mtimes, directories), with the
     directory totals a scan would have given: every directory's own size
     plus its entries, hard links (``ino`` with ``hlnkc``) counted once.
-    Raises :class:`sizescan.errors.BadExport` naming what is wrong and where.
+    Ages are measured from the export's timestamp.
+
+    The nesting is followed with an explicit stack and each entry decoded
+    on its own, so a tree of any depth is read and only the directories
+    open at a time are held.  Raises :class:`sizescan.errors.BadExport`
+    naming what is wrong and where (line and column, or the path).
     """
-    from .collect import Collector
     from .errors import BadExport
-    from .worker import AGES, DIRECTORY_KIND, OP_ACCESS, OP_READ, READ_ERROR, kind_of
 
     name = getattr(source, "name", source)
     try:
@@ -155,112 +180,202 @@ def read_export(source, *, top: int = 10, apparent: bool = False, max_depth: int
     if raw.startswith(b"\xbfncduEX1"):
         raise BadExport(f"{name}: ncdu's binary export format is not read; "
                         "export JSON with ncdu -o instead of -O")
+    if not raw.strip():
+        raise BadExport(f"{name}: empty file, not an ncdu export")
+    # Names are bytes: undecodable ones become lone surrogates, and go back
+    # to the same bytes wherever they are used as paths.
+    text = raw.decode("utf-8", "surrogateescape")
+    del raw
+    reader = _Reader(text, top=top, apparent=apparent, max_depth=max_depth)
     try:
-        doc = json.loads(raw.decode("utf-8", "surrogateescape"))
+        return reader.read()
+    except _Bad as exc:
+        raise BadExport(f"{name}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise BadExport(f"{name}: line {exc.lineno} column {exc.colno}: not JSON: {exc.msg}") from None
     except RecursionError:
-        raise BadExport(f"{name}: nested too deeply for this reader") from None
-    try:
-        if not (isinstance(doc, list) and len(doc) >= 4 and isinstance(doc[2], dict)):
-            raise _Bad("top level", "not an ncdu export (expected [1, 2, {metadata}, [root...]])")
-        if doc[0] != MAJOR or not isinstance(doc[1], int):
-            raise _Bad("top level", f"unsupported format version {doc[0]!r}.{doc[1]!r} (major 1 is read)")
-        root = doc[3]
-        if not (isinstance(root, list) and root and isinstance(root[0], dict)):
-            raise _Bad("root", "not a directory array [{info}, ...]")
-        root_name = root[0].get("name")
-        if not isinstance(root_name, str) or not root_name:
-            raise _Bad("root", 'no "name"')
-        root_path = root_name if root_name == "/" else root_name.rstrip("/") or "/"
-        timestamp = doc[2].get("timestamp")
-        now = timestamp if isinstance(timestamp, (int, float)) and not isinstance(timestamp, bool) else 0
-        collector = Collector([root_path], top=top, apparent=apparent, max_depth=max_depth,
-                              views=True, dir_files=top)
-        have_mtimes = True
-        bounds = [bound for _, bound in AGES[:-1]]
+        raise BadExport(f"{name}: an entry is nested too deeply") from None
 
-        def bucket(info):
-            mtime = info.get("mtime")
-            if not isinstance(mtime, (int, float)) or isinstance(mtime, bool):
-                return None
-            age = now - mtime
-            return 3 * sum(1 for bound in bounds if age >= bound)
 
-        # An explicit stack: exports can be thousands of levels deep.
-        stack = [(root, root_path, 0, root[0].get("dev", 0))]
+class _Reader:
+    def __init__(self, text, *, top, apparent, max_depth):
+        self.text = text
+        self.pos = 0
+        self.top = top
+        self.apparent = apparent
+        self.max_depth = max_depth
+        self._decode = json.JSONDecoder().raw_decode
+
+    def _where(self, pos=None):
+        pos = self.pos if pos is None else pos
+        line = self.text.count("\n", 0, pos) + 1
+        return f"line {line} column {pos - (self.text.rfind(chr(10), 0, pos) + 1) + 1}"
+
+    def _skip(self):
+        self.pos = _SPACE.match(self.text, self.pos).end()
+
+    def _peek(self):
+        self._skip()
+        return self.text[self.pos:self.pos + 1]
+
+    def _expect(self, char, what):
+        if self._peek() != char:
+            found = self.text[self.pos:self.pos + 12] or "the end of the file"
+            raise _Bad(self._where(), f"expected {what}, found {found!r}")
+        self.pos += 1
+
+    def _value(self):
+        self._skip()
+        value, self.pos = self._decode(self.text, self.pos)
+        return value
+
+    def read(self):
+        from .collect import Collector
+        from .worker import AGES
+
+        self._expect("[", "'[' (an ncdu export starts with [1, 2, {metadata}, ...])")
+        major = self._value()
+        self._expect(",", "','")
+        minor = self._value()
+        if major != MAJOR or isinstance(minor, bool) or not isinstance(minor, int):
+            raise _Bad("header", f"unsupported format version {major!r}.{minor!r} (1.x is read)")
+        self._expect(",", "','")
+        at = self.pos
+        meta = self._value()
+        if not isinstance(meta, dict):
+            raise _Bad(self._where(at), "the metadata is not an object")
+        self._expect(",", "','")
+        stamp = meta.get("timestamp")
+        self.now = stamp if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) else 0
+        self.bounds = [bound for _, bound in AGES[:-1]]
+        self.have_mtimes = True
+        self._expect("[", "'[' opening the root directory")
+        at = self.pos
+        info = self._value()
+        if not isinstance(info, dict):
+            raise _Bad(self._where(at), "the root directory has no {info}")
+        root = _name(info, "root")
+        root = root.rstrip("/") or "/"
+        self.collector = Collector([root], top=self.top, apparent=self.apparent,
+                                   max_depth=self.max_depth, views=True, dir_files=self.top)
+        self._walk(self._open(root, 0, info.get("dev", 0), info))
+        self._skip()
+        if self.pos < len(self.text):
+            if self.text[self.pos] != "]":
+                raise _Bad(self._where(), "expected ']' closing the export after the root directory")
+        result = self.collector.result(str(meta.get("progver", "")))
+        result.workers = 0
+        if not self.have_mtimes:
+            result.model.ages = None
+        return result
+
+    def _open(self, path, depth, dev, info, skip=False):
+        from .worker import AGES, DIRECTORY_KIND, OP_READ, READ_ERROR
+
+        d = _Directory(path, depth, dev if isinstance(dev, int) else 0, skip or "excluded" in info)
+        if d.skip:
+            return d
+        own_size, own_disk = _size(info, "asize", path), _size(info, "dsize", path)
+        d.apparent, d.disk = own_size, own_disk
+        d.kinds[DIRECTORY_KIND] = [1, own_size, own_disk]
+        d.ages = [0] * (3 * len(AGES))
+        if info.get("read_error"):
+            d.flags = READ_ERROR
+            d.errors.append((path, OP_READ, "read error recorded in the export"))
+        return d
+
+    def _walk(self, root):
+        """Read entries until the root directory's array closes."""
+        stack = [root]
+        text = self.text
         while stack:
-            array, path, depth, dev = stack.pop()
-            info = array[0]
-            if not isinstance(info, dict):
-                raise _Bad(path, "a directory's first item is not its {info}")
-            if "excluded" in info and depth:
-                continue  # ncdu writes excluded directories as arrays too
-            own_apparent, own_disk = _size(info, "asize", path), _size(info, "dsize", path)
-            errors = []
-            flags = 0
-            if info.get("read_error"):
-                flags = READ_ERROR
-                errors.append((path, OP_READ, "read error recorded in the export"))
-            kinds = {DIRECTORY_KIND: [1, own_apparent, own_disk]}
-            ages = [0] * (3 * len(AGES))
-            files = 0
-            apparent_sum, disk_sum = own_apparent, own_disk
-            links, kept = [], []
-            prefix = path if path.endswith("/") else path + "/"
-            for position, item in enumerate(array[1:], 1):
-                if isinstance(item, list):
-                    if not item or not isinstance(item[0], dict):
-                        raise _Bad(f"{path} item {position}", "an empty or malformed directory array")
-                    sub = item[0].get("name")
-                    if not isinstance(sub, str) or not sub or "/" in sub:
-                        raise _Bad(f"{path} item {position}", f"bad directory name {sub!r}")
-                    stack.append((item, prefix + sub, depth + 1, item[0].get("dev", dev)))
-                    continue
-                if not isinstance(item, dict):
-                    raise _Bad(f"{path} item {position}", f"neither an entry nor a directory: {item!r:.40}")
-                entry = item.get("name")
-                if not isinstance(entry, str) or not entry or "/" in entry:
-                    raise _Bad(f"{path} item {position}", f"bad name {entry!r}")
-                if "excluded" in item:
-                    continue
-                if item.get("read_error"):
-                    errors.append((prefix + entry, OP_ACCESS, "read error recorded in the export"))
-                    continue
-                where = prefix + entry
-                size, blocks = _size(item, "asize", where), _size(item, "dsize", where)
-                mode = item.get("mode")
-                if isinstance(mode, int) and not isinstance(mode, bool):
-                    kind = kind_of(entry, mode)
-                else:
-                    kind = "(other)" if item.get("notreg") else kind_of(entry, _stat.S_IFREG)
-                age = bucket(item)
-                if age is None:
-                    have_mtimes = False
-                    age = 0
-                if item.get("hlnkc") and isinstance(item.get("ino"), int):
-                    links.append((item.get("dev", dev), item["ino"], size, blocks, entry, kind, age))
-                    continue
-                files += 1
-                apparent_sum += size
-                disk_sum += blocks
-                slot = kinds.setdefault(kind, [0, 0, 0])
-                slot[0] += 1
-                slot[1] += size
-                slot[2] += blocks
-                ages[age] += 1
-                ages[age + 1] += size
-                ages[age + 2] += blocks
-                kept.append((size, blocks, entry))
-            if top:
-                kept.sort(key=lambda f: (f[0] if apparent else f[1], f[2]), reverse=True)
-                del kept[top:]
-            collector.add([(path, depth, 0, 1, files, apparent_sum, disk_sum, kept, links,
-                            errors, 0, (kinds, ages, kept or None, None, None, flags))])
-    except _Bad as exc:
-        raise BadExport(f"{name}: {exc}") from None
-    result = collector.result(str(doc[2].get("progver", "")))
-    result.workers = 0
-    if not have_mtimes:
-        result.model.ages = None
-    return result
+            d = stack[-1]
+            self._skip()
+            char = text[self.pos:self.pos + 1]
+            if char == "]":
+                self.pos += 1
+                stack.pop()
+                self._close(d)
+                continue
+            if char != ",":
+                found = text[self.pos:self.pos + 12] or "the end of the file"
+                raise _Bad(self._where(), f"expected ',' or ']' in {d.path!r}, found {found!r}")
+            self.pos += 1
+            d.items += 1
+            self._skip()
+            at = self.pos
+            if text[at:at + 1] == "[":
+                self.pos += 1
+                info = self._value()
+                if not isinstance(info, dict):
+                    raise _Bad(self._where(at), f"a directory in {d.path!r} has no {{info}}")
+                sub = _name(info, f"{d.path} item {d.items}")
+                if "/" in sub:
+                    raise _Bad(self._where(at), f"a name with '/': {sub!r}")
+                prefix = d.path if d.path.endswith("/") else d.path + "/"
+                stack.append(self._open(prefix + sub, d.depth + 1, info.get("dev", d.dev), info,
+                                        d.skip))
+                continue
+            item = self._value()
+            if not isinstance(item, dict):
+                raise _Bad(self._where(at), f"neither an entry nor a directory in {d.path!r}: {item!r:.40}")
+            if not d.skip:
+                self._entry(d, item, at)
+
+    def _entry(self, d, item, at):
+        from .worker import OP_ACCESS, kind_of
+
+        entry = _name(item, self._where(at))
+        if "/" in entry:
+            raise _Bad(self._where(at), f"a name with '/': {entry!r}")
+        if "excluded" in item:
+            return
+        prefix = d.path if d.path.endswith("/") else d.path + "/"
+        if item.get("read_error"):
+            d.errors.append((prefix + entry, OP_ACCESS, "read error recorded in the export"))
+            return
+        where = prefix + entry
+        size, blocks = _size(item, "asize", where), _size(item, "dsize", where)
+        mode = item.get("mode")
+        if isinstance(mode, int) and not isinstance(mode, bool):
+            kind = kind_of(entry, mode)
+        else:
+            kind = "(other)" if item.get("notreg") else kind_of(entry, _stat.S_IFREG)
+        mtime = item.get("mtime")
+        if isinstance(mtime, (int, float)) and not isinstance(mtime, bool):
+            age = 3 * sum(1 for bound in self.bounds if self.now - mtime >= bound)
+        else:
+            self.have_mtimes = False
+            age = 0
+        ino = item.get("ino")
+        if item.get("hlnkc") and isinstance(ino, int):
+            dev = item.get("dev", d.dev)
+            d.links.append((dev, ino, size, blocks, entry, kind, age))
+            return
+        d.files += 1
+        d.apparent += size
+        d.disk += blocks
+        slot = d.kinds.get(kind)
+        if slot is None:
+            d.kinds[kind] = [1, size, blocks]
+        else:
+            slot[0] += 1
+            slot[1] += size
+            slot[2] += blocks
+        d.ages[age] += 1
+        d.ages[age + 1] += size
+        d.ages[age + 2] += blocks
+        if self.top:
+            kept = d.kept
+            kept.append(((size, blocks)[not self.apparent], size, blocks, entry))
+            if len(kept) > 2 * self.top:  # trimmed now and then: bounded, and cheap
+                kept.sort(reverse=True)
+                del kept[self.top:]
+
+    def _close(self, d):
+        if d.skip:
+            return
+        kept = sorted(d.kept, reverse=True)[:self.top]
+        files = [k[1:] for k in kept]
+        self.collector.add([(d.path, d.depth, 0, 1, d.files, d.apparent, d.disk, files, d.links,
+                             d.errors, 0, (d.kinds, d.ages, files or None, None, None, d.flags))])
