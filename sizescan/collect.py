@@ -166,7 +166,9 @@ class Collector:
                 self.infos[join(path, name)] = info
 
     def _file_key(self, item):
-        return (item[0] if self.apparent else item[1], item[2])
+        # By the size the scan sorts on, then the other one, then the name.
+        apparent, disk, name = item
+        return (apparent, disk, name) if self.apparent else (disk, apparent, name)
 
     def _add_kinds(self, kinds):
         mine = self.kinds

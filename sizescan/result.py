@@ -234,11 +234,15 @@ class ScanResult:
             shown = []
             if depth < max_depth:
                 base = path if path.endswith("/") else path + "/"
-                candidates = [(dirs[sub][sort_on], sub, None) for sub in subdirs]
-                candidates += [((size, blocks)[sort_on], base + fname, (size, blocks))
+                # Largest first by the size the result sorts on, then by the
+                # other one, then by name.
+                candidates = [(dirs[sub][sort_on], dirs[sub][1 - sort_on], sub, None)
+                              for sub in subdirs]
+                candidates += [((size, blocks)[sort_on], (size, blocks)[1 - sort_on],
+                                base + fname, (size, blocks))
                                for size, blocks, fname in model.files_of.get(path, ())]
-                candidates.sort(key=lambda c: (-c[0], c[1]))
-                for _, entry, sizes in candidates[:width]:
+                candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
+                for _, _, entry, sizes in candidates[:width]:
                     entry_name = entry[len(base):]
                     if sizes is None:
                         shown.append(node(entry, entry_name, depth + 1))

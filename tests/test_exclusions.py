@@ -1,0 +1,85 @@
+"""--exclude-from (gitignore syntax, through pathspec) and --exclude-caches, against du.
+
+du has no gitignore and no CACHEDIR.TAG, but it can exclude exact paths:
+each test names, for du, the very paths the rule must leave out.
+"""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import du_sum, write
+from sizescan import scan
+from sizescan.cli import main
+
+SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
+
+IGNORE = """\
+# comments and blank lines are ignored
+
+build/
+*.log
+!keep.log
+/top.txt
+docs/**/tmp
+"""
+
+
+@pytest.fixture
+def project(tmp_path):
+    root = str(tmp_path / "p")
+    write(f"{root}/build/out.bin", size=50_000)           # a directory: excluded
+    write(f"{root}/src/build", size=3_000)                 # a file: build/ is for directories
+    write(f"{root}/src/pkg/build/lib.so", size=20_000)     # a directory: excluded
+    write(f"{root}/x.log", size=7_000)                     # excluded
+    write(f"{root}/src/y.log", size=8_000)                 # excluded
+    write(f"{root}/src/keep.log", size=9_000)              # re-included by !keep.log
+    write(f"{root}/top.txt", size=1_000)                   # anchored: excluded
+    write(f"{root}/src/top.txt", size=2_000)               # not at the top: kept
+    write(f"{root}/docs/a/b/tmp/scratch", size=4_000)      # docs/**/tmp: excluded
+    write(f"{root}/docs/tmp/scratch", size=5_000)          # ** matches no directory too: excluded
+    write(f"{root}/docs/guide.md", size=6_000)
+    return root
+
+
+LEFT_OUT = ["build", "src/pkg/build", "x.log", "src/y.log", "top.txt", "docs/a/b/tmp", "docs/tmp"]
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_exclude_from_follows_gitignore(project, tmp_path, force_pool, start_method):
+    rules = tmp_path / "ignore"
+    rules.write_text(IGNORE)
+    expected = du_sum([project], *(f"--exclude={project}/{p}" for p in LEFT_OUT))
+    result = scan(project, gitignore=IGNORE.splitlines(), workers=2, start_method=start_method,
+                  views=True)
+    assert (result.total_size, result.disk_usage) == expected
+    assert result.files == 4  # src/build, src/keep.log, src/top.txt, docs/guide.md
+    assert {k.kind for k in result.by_type()} == {"(no extension)", ".log", ".txt", ".md",
+                                                  "(directory)"}
+    res = CliRunner().invoke(main, [project, "--exclude-from", str(rules), "-b", "--top", "0"])
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith(f"{project}: {expected[1]} disk usage, {expected[0]} apparent size,")
+
+
+def test_exclude_caches(tmp_path):
+    root = str(tmp_path / "c")
+    write(f"{root}/cache/CACHEDIR.TAG", byte=SIGNATURE + b"\n# made by a tool\n", size=1)
+    write(f"{root}/cache/objects/big", size=90_000)
+    write(f"{root}/not-a-cache/CACHEDIR.TAG", byte=b"Signature: something else", size=1)
+    write(f"{root}/not-a-cache/data", size=10_000)
+    write(f"{root}/short/CACHEDIR.TAG", byte=SIGNATURE[:-1], size=1)
+    write(f"{root}/keep.txt", size=500)
+    write(f"{root}/CACHEDIR.TAG", byte=SIGNATURE, size=1)  # the PATH itself is always scanned
+    result = scan(root, exclude_caches=True, views=True)
+    assert (result.total_size, result.disk_usage) == du_sum([root], f"--exclude={root}/cache")
+    assert result.dirs == 3  # c, not-a-cache, short
+    assert f"{root}/cache" not in result.directories()
+    plain = scan(root)
+    assert (plain.total_size, plain.disk_usage) == du_sum([root])
+
+
+def test_exclude_from_a_missing_file_is_a_usage_error(tmp_path):
+    res = CliRunner().invoke(main, [str(tmp_path), "--exclude-from", str(tmp_path / "nope")])
+    assert res.exit_code == 2
+    assert "nope" in res.output and "No such file" in res.output
