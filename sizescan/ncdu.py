@@ -131,9 +131,10 @@ def _size(info, key, where):
 
 
 def _name(info, where):
+    """The entry's name; ``where`` (called only on error) says where it is."""
     name = info.get("name")
     if not isinstance(name, str) or not name:
-        raise _Bad(where, f'no "name" (or not a string): {name!r:.60}')
+        raise _Bad(where(), f'no "name" (or not a string): {name!r:.60}')
     return name
 
 
@@ -150,6 +151,11 @@ class _Directory:
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")
+# ",{name, sizes, maybe mtime}": what most entries of sizescan, ncdu and gdu
+# exports look like; a name with escapes is decoded as a JSON string.
+_SIMPLE_ENTRY = re.compile(
+    r'[ \t\n\r]*,[ \t\n\r]*\{"name":"((?:[^"\\\x00-\x1f]|\\.)*)"'
+    r'(?:,"asize":(\d+))?(?:,"dsize":(\d+))?(?:,"mtime":(\d+))?\}')
 
 
 def read_export(source, *, top: int = 10, apparent: bool = False, max_depth: int | None = None):
@@ -205,6 +211,9 @@ class _Reader:
         self.apparent = apparent
         self.max_depth = max_depth
         self._decode = json.JSONDecoder().raw_decode
+        from .worker import kind_of  # worker imports this module: not at the top
+
+        self.kind_of = kind_of
 
     def _where(self, pos=None):
         pos = self.pos if pos is None else pos
@@ -254,7 +263,7 @@ class _Reader:
         info = self._value()
         if not isinstance(info, dict):
             raise _Bad(self._where(at), "the root directory has no {info}")
-        root = _name(info, "root")
+        root = _name(info, lambda: "root")
         root = root.rstrip("/") or "/"
         self.collector = Collector([root], top=self.top, apparent=self.apparent,
                                    max_depth=self.max_depth, views=True, dir_files=self.top)
@@ -288,9 +297,25 @@ class _Reader:
         """Read entries until the root directory's array closes."""
         stack = [root]
         text = self.text
+        simple = _SIMPLE_ENTRY.match
+        space = _SPACE.match
         while stack:
             d = stack[-1]
-            self._skip()
+            # The common entry (name and sizes, perhaps an mtime) is matched
+            # whole by one expression; anything else is decoded as JSON.
+            m = simple(text, self.pos)
+            if m is not None and not d.skip:
+                name, size, blocks, mtime = m.groups()
+                if "\\" in name:
+                    name = json.loads(f'"{name}"')
+                if "/" in name or not name:
+                    raise _Bad(self._where(m.start(1)), f"bad name {name!r}")
+                self.pos = m.end()
+                d.items += 1
+                self._file(d, name, int(size or 0), int(blocks or 0),
+                           None if mtime is None else int(mtime), None)
+                continue
+            self.pos = space(text, self.pos).end()
             char = text[self.pos:self.pos + 1]
             if char == "]":
                 self.pos += 1
@@ -309,7 +334,7 @@ class _Reader:
                 info = self._value()
                 if not isinstance(info, dict):
                     raise _Bad(self._where(at), f"a directory in {d.path!r} has no {{info}}")
-                sub = _name(info, f"{d.path} item {d.items}")
+                sub = _name(info, lambda: self._where(at))
                 if "/" in sub:
                     raise _Bad(self._where(at), f"a name with '/': {sub!r}")
                 prefix = d.path if d.path.endswith("/") else d.path + "/"
@@ -323,9 +348,9 @@ class _Reader:
                 self._entry(d, item, at)
 
     def _entry(self, d, item, at):
-        from .worker import OP_ACCESS, kind_of
+        from .worker import OP_ACCESS
 
-        entry = _name(item, self._where(at))
+        entry = _name(item, lambda: self._where(at))
         if "/" in entry:
             raise _Bad(self._where(at), f"a name with '/': {entry!r}")
         if "excluded" in item:
@@ -337,20 +362,30 @@ class _Reader:
         where = prefix + entry
         size, blocks = _size(item, "asize", where), _size(item, "dsize", where)
         mode = item.get("mode")
-        if isinstance(mode, int) and not isinstance(mode, bool):
-            kind = kind_of(entry, mode)
-        else:
-            kind = "(other)" if item.get("notreg") else kind_of(entry, _stat.S_IFREG)
+        if not isinstance(mode, int) or isinstance(mode, bool):
+            mode = None if item.get("notreg") else _stat.S_IFREG
         mtime = item.get("mtime")
-        if isinstance(mtime, (int, float)) and not isinstance(mtime, bool):
-            age = 3 * sum(1 for bound in self.bounds if self.now - mtime >= bound)
-        else:
+        if not isinstance(mtime, (int, float)) or isinstance(mtime, bool):
+            mtime = None
+        ino = item.get("ino")
+        link = None
+        if item.get("hlnkc") and isinstance(ino, int):
+            link = (item.get("dev", d.dev), ino)
+        self._file(d, entry, size, blocks, mtime, link, mode)
+
+    def _file(self, d, entry, size, blocks, mtime, link, mode=_stat.S_IFREG):
+        """Count one non-directory: the same bookkeeping as a worker's."""
+        kind = "(other)" if mode is None else self.kind_of(entry, mode)
+        if mtime is None:
             self.have_mtimes = False
             age = 0
-        ino = item.get("ino")
-        if item.get("hlnkc") and isinstance(ino, int):
-            dev = item.get("dev", d.dev)
-            d.links.append((dev, ino, size, blocks, entry, kind, age))
+        else:
+            age = self.now - mtime
+            day, week, month, year = self.bounds
+            age = (0 if age < day else 3 if age < week else 6 if age < month
+                   else 9 if age < year else 12)
+        if link is not None:
+            d.links.append((*link, size, blocks, entry, kind, age))
             return
         d.files += 1
         d.apparent += size

@@ -103,16 +103,20 @@ def kind_of(name: str, mode: int) -> str:
     fmt = _stat.S_IFMT(mode)
     if fmt == _stat.S_IFREG:
         dot = name.rfind(".")
-        if 0 < dot and 1 < len(name) - dot <= 9:
-            ext = name[dot + 1:]
-            if ext.isascii() and ext.isalnum():
-                return "." + ext.lower()
-        return "(no extension)"
+        return suffix_kind(name[dot:] if dot > 0 else "")
     if fmt == _stat.S_IFDIR:
         return DIRECTORY_KIND
     if fmt == _stat.S_IFLNK:
         return "(symlink)"
     return "(other)"
+
+
+def suffix_kind(suffix: str) -> str:
+    """The kind of a regular file whose name ends in ``suffix`` ("" or ".xyz")."""
+    ext = suffix[1:]
+    if 0 < len(ext) <= 8 and ext.isascii() and ext.isalnum():
+        return suffix.lower()
+    return "(no extension)"
 
 
 class WorkerConfig:
@@ -398,7 +402,7 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
     kernfs_devs = cfg.kernfs_devs
     mount_ids = cfg.mount_ids
     check_ids = root_dev is not None or bool(skip_ids) or bool(kernfs_devs)
-    S_IFMT, S_IFDIR = _stat.S_IFMT(0o177777), _stat.S_IFDIR
+    S_IFMT, S_IFDIR, S_IFREG = _stat.S_IFMT(0o177777), _stat.S_IFDIR, _stat.S_IFREG
     files = 0
     tops = []
     links = []
@@ -411,8 +415,9 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
     if detailed:
         kinds = {}
         ages = [0] * (3 * len(AGES)) if views else None
-        dir_files = []  # min-heap of this directory's largest (size, apparent, disk, name)
+        dir_files = []  # min-heap of its largest files: (sort size, other size, name, apparent, disk)
         keep_files = cfg.dir_files if views else 0
+        floor = floor_other = -1
         now = cfg.now
         day, week, month, year = (bound for _, bound in AGES[:-1])
         fragment = []
@@ -475,14 +480,21 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
             if export:
                 fragment.append(",\n" + entry_info(name, st, extended=extended) + "}")
             if views:
-                kind = kind_of(name, st.st_mode)
+                # Regular files are grouped by their raw suffix here, and the
+                # suffixes turned into kinds once per directory (see below).
+                if st.st_mode & S_IFMT == S_IFREG:
+                    dot = name.rfind(".")
+                    kind = name[dot:] if dot > 0 else ""
+                else:
+                    kind = kind_of(name, st.st_mode)
                 age = now - st.st_mtime
                 bucket = (0 if age < day else 3 if age < week else 6 if age < month
                           else 9 if age < year else 12)
         if dedup_all or (st.st_nlink > 1 and not count_links):
             # Counted (once) by the collector, which sees every link.
             if detailed and views:
-                links.append((st.st_dev, st.st_ino, size, blocks, name, kind, bucket))
+                links.append((st.st_dev, st.st_ino, size, blocks, name,
+                              kind if kind[:1] == "(" else suffix_kind(kind), bucket))
             else:
                 links.append((st.st_dev, st.st_ino, size, blocks, name, None, None))
             continue
@@ -501,11 +513,19 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
             ages[bucket + 1] += size
             ages[bucket + 2] += blocks
             if keep_files:
-                item = (size if by_apparent else blocks, size, blocks, name)
+                # Only a file larger than the smallest kept one gets in (by
+                # the sort size, then the other): for most files, one or two
+                # comparisons of ints.
+                if by_apparent:
+                    key, other = size, blocks
+                else:
+                    key, other = blocks, size
                 if len(dir_files) < keep_files:
-                    heapq.heappush(dir_files, item)
-                elif item > dir_files[0]:
-                    heapq.heapreplace(dir_files, item)
+                    heapq.heappush(dir_files, (key, other, name, size, blocks))
+                    floor, floor_other = dir_files[0][:2]
+                elif key > floor or (key == floor and other > floor_other):
+                    heapq.heapreplace(dir_files, (key, other, name, size, blocks))
+                    floor, floor_other = dir_files[0][:2]
         if threshold is not None:
             key = size if by_apparent else blocks
             if key >= threshold:
@@ -521,6 +541,18 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
                     threshold = top[0][0]
     detail = None
     if detailed:
-        detail = (kinds or None, ages, [f[1:] for f in dir_files] or None,
+        if kinds:
+            by_kind = {}
+            for key, counts in kinds.items():
+                kind = key if key[:1] == "(" else suffix_kind(key)
+                slot = by_kind.get(kind)
+                if slot is None:
+                    by_kind[kind] = counts
+                else:
+                    slot[0] += counts[0]
+                    slot[1] += counts[1]
+                    slot[2] += counts[2]
+            kinds = by_kind
+        detail = (kinds or None, ages, [(f[3], f[4], f[2]) for f in dir_files] or None,
                   "".join(fragment) or None, subinfo or None, 0)
     return (path, depth, root, dirs, files, apparent, disk, tops, links, errors, part, detail)

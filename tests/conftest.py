@@ -198,3 +198,36 @@ def run_cli(*args: str, user=None, env=None, **kw) -> subprocess.CompletedProces
         cmd = NOBODY + cmd
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run(cmd, capture_output=True, env=full_env, timeout=120, **kw)
+
+
+def make_chain(base, levels: int, name: str, file_size: int = 1234) -> str:
+    """``levels`` nested directories called ``name``, a file at the bottom.
+
+    Built relative to directory descriptors: the path soon outgrows PATH_MAX,
+    where os.makedirs (and the kernel's path lookup) would give up.
+    """
+    root = os.path.join(str(base), "chain")
+    os.mkdir(root)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(levels):
+            os.mkdir(name, dir_fd=fd)
+            new = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = new
+        out = os.open("bottom", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, b"b" * file_size)
+        os.close(out)
+    finally:
+        os.close(fd)
+    return root
+
+
+@pytest.fixture
+def rm_rf():
+    paths = []
+    yield paths.append
+    for path in paths:
+        # GNU rm walks by descriptors; shutil.rmtree (pytest's clean-up)
+        # recurses once per level and fails on these trees.
+        subprocess.run(["rm", "-rf", path], check=True)

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
 
 import pytest
 
-from conftest import NOBODY, du_sum, run_cli, write
+from conftest import NOBODY, du_sum, make_chain, run_cli, write
 from sizescan import scan
 from sizescan.ncdu import read_export
-
-pytestmark = pytest.mark.skipif(not (shutil.which("ncdu") and shutil.which("gdu")),
-                                reason="needs ncdu and gdu (apt-get install ncdu gdu; .ci/run does)")
 
 BAD_NAMES = [b"latin1-\xe9\xff.bin", b"new\nline", b'quo"te\\back', b"del\x7f", b"caf\xc3\xa9"]
 
@@ -198,21 +194,14 @@ def test_export_to_stdout_is_only_the_export(tmp_path):
         f"{root}: {disk} disk usage, {apparent} apparent size, 1 file, 2 dirs")
 
 
-def test_deep_tree_exports_and_imports(tmp_path):
+def test_deep_tree_exports_and_imports(tmp_path, rm_rf):
     # Thousands of levels: both the writer and the reader use explicit stacks.
-    root = str(tmp_path / "deep")
-    fd = os.open(str(tmp_path), os.O_RDONLY)
-    os.mkdir("deep", dir_fd=fd)
-    for _ in range(3000):
-        nxt = os.open("deep" if _ == 0 else "d", os.O_RDONLY, dir_fd=fd)
-        os.close(fd)
-        fd = nxt
-        os.mkdir("d", dir_fd=fd)
-    os.close(fd)
+    root = make_chain(tmp_path, 3000, "d")
+    rm_rf(root)
     export = str(tmp_path / "deep.json")
     result = scan(root, export=export)
     again = read_export(export)
-    assert result.dirs == 3001
+    assert result.dirs == 3001 and result.files == 1
     assert (again.total_size, again.disk_usage, again.dirs) == (
         result.total_size, result.disk_usage, result.dirs)
     ncdu = subprocess.run(["ncdu", "-f", export, "-o", "/dev/null"], capture_output=True, timeout=60)
