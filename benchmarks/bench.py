@@ -160,12 +160,13 @@ def bindfs_mount(source):
 
 def report(title, rows, reference="du -sb"):
     ref = dict((label, t) for label, t, _ in rows).get(reference)
-    print(f"\n## {title}")
-    print(f"{'tool':<34} {'median s':>9} {'x du':>6} {'peak PSS':>10}")
+    column = "x du" if reference == "du -sb" else "x ref"
+    print(f"\n## {title}" + ("" if reference == "du -sb" else f" (ref: {reference})"))
+    print(f"{'tool':<36} {'median s':>9} {column:>6} {'peak PSS':>10}")
     for label, t, peak in rows:
         ratio = f"{t / ref:.2f}" if ref else "-"
         rss = f"{peak / 2**20:.0f} MiB" if peak else ""
-        print(f"{label:<34} {t:>9.2f} {ratio:>6} {rss:>10}")
+        print(f"{label:<36} {t:>9.2f} {ratio:>6} {rss:>10}")
 
 
 def main():
@@ -198,6 +199,29 @@ def main():
         ("gdu -n -p -s", ["gdu", "-n", "-p", "-s", tree]),
     ]
     report(f"warm cache, {args.files:,} files", bench(cmds, args.repeat))
+
+    # Views and exports: what they cost over a plain scan, and the export's
+    # memory (the bound: 400 MiB for all processes at 1M files).
+    export = os.path.join(DATA, f"export-{args.files}.json")
+    ncdu_export = os.path.join(DATA, f"export-{args.files}-ncdu.json")
+    gdu_export = os.path.join(DATA, f"export-{args.files}-gdu.json")
+    report(f"views and exports, {args.files:,} files", bench([
+        ("du -sb", ["du", "-sb", tree]),
+        ("sizescan (plain)", [py, "-m", "sizescan", tree, "--no-progress"]),
+        ("sizescan --tree --by-type --by-age",
+         [py, "-m", "sizescan", tree, "--no-progress", "--tree", "--by-type", "--by-age"]),
+        ("sizescan -o FILE (export)", [py, "-m", "sizescan", tree, "-q", "-o", export]),
+        ("ncdu -0 -o FILE (export)", ["ncdu", "-0", "-o", ncdu_export, tree]),
+        ("gdu -n -p -o FILE (export)", ["gdu", "-n", "-p", "-o", gdu_export, tree]),
+    ], args.repeat))
+    print(f"export sizes: sizescan {os.path.getsize(export) / 2**20:.0f} MiB, "
+          f"ncdu {os.path.getsize(ncdu_export) / 2**20:.0f} MiB")
+    report(f"reading a {args.files:,}-file export (sizescan's)", bench([
+        ("sizescan -f FILE", [py, "-m", "sizescan", "-f", export]),
+        ("sizescan -f FILE --tree --by-type", [py, "-m", "sizescan", "-f", export, "--tree", "--by-type"]),
+        ("ncdu -f FILE -o /dev/null", ["ncdu", "-f", export, "-o", "/dev/null"]),
+        ("gdu -n -p -s -f FILE", ["gdu", "-n", "-p", "-s", "-f", export]),
+    ], args.repeat), reference="ncdu -f FILE -o /dev/null")
 
     small = os.path.join(HERE, "..", "sample_tree")
     report("sample_tree end to end", bench([

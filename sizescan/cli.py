@@ -102,14 +102,22 @@ class _Main(click.Group):
             args = ["scan", *args]
         return super().parse_args(ctx, args)
 
-    def format_help(self, ctx, formatter):  # pragma: no cover - click calls it on --help only
-        self.get_command(ctx, "scan").format_help(ctx, formatter)
+
+class _ScanCommand(click.Command):
+    def make_context(self, info_name, args, parent=None, **extra):
+        # Its own top-level context: messages say "sizescan", not "sizescan scan".
+        return super().make_context("sizescan", args, parent=None, **extra)
+
+    def format_usage(self, ctx, formatter):
+        # Scanning is reached without its name: show the usage people type.
+        formatter.write_usage("sizescan", "[OPTIONS] [PATH]...")
+        formatter.write_usage("sizescan", "diff [OPTIONS] OLD NEW", prefix="       ")
 
 
 main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--help"]})
 
 
-@main.command("scan", context_settings={"help_option_names": ["-h", "--help"]})
+@main.command("scan", cls=_ScanCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes. Default: one per CPU (at most 16) on local disks; "

@@ -64,8 +64,8 @@ from .exclude import ExcludeMatcher, GitignoreMatcher
 from .fs import default_workers, kernfs_devices, mount_point_ids, mounts
 from .result import ScanResult
 from .ncdu import entry_info, write_export
-from .worker import (AGES, DESCEND_S, OP_ACCESS, SPLIT_AT, WorkerConfig, exit_with_parent,
-                     init_worker, kind_of, scan_tasks)
+from .worker import (AGES, DESCEND_S, OP_ACCESS, SPLIT_AT, WorkerConfig, age_slot,
+                     exit_with_parent, init_worker, kind_of, scan_tasks)
 from .worker import release as release_worker
 
 # How long the walker works alone before starting processes.  A tree that
@@ -512,6 +512,8 @@ def scan(
     gitignore = tuple(gitignore)
     if export is not None and len(paths) != 1:
         raise InvalidOption("an export holds one tree: give a single PATH")
+    if export is not None and os.path.exists(paths[0]) and not os.path.isdir(paths[0]):
+        raise InvalidOption(f"cannot export {paths[0]!r}: not a directory")
 
     spool = out = None
     if export is not None:
@@ -583,8 +585,7 @@ def _scan(paths, started, workers, top, max_depth, apparent, one_file_system, de
         detail = kind = age = None
         if views:
             kind = kind_of(path, st.st_mode)
-            age = 3 * next(i for i, (_, bound) in enumerate(AGES)
-                           if bound is None or now - st.st_mtime < bound)
+            age = age_slot(now - st.st_mtime)
         if (dereference or st.st_nlink > 1) and not count_links:
             links = [(st.st_dev, st.st_ino, apparent_size, disk, None, kind, age)]
             root_records.append((path, 0, idx, 0, 0, 0, 0, (), links, (), 0, None))

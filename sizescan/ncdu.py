@@ -211,9 +211,10 @@ class _Reader:
         self.apparent = apparent
         self.max_depth = max_depth
         self._decode = json.JSONDecoder().raw_decode
-        from .worker import kind_of  # worker imports this module: not at the top
+        from .worker import age_slot, kind_of  # worker imports this module: not at the top
 
         self.kind_of = kind_of
+        self.age_slot = age_slot
 
     def _where(self, pos=None):
         pos = self.pos if pos is None else pos
@@ -240,7 +241,6 @@ class _Reader:
 
     def read(self):
         from .collect import Collector
-        from .worker import AGES
 
         self._expect("[", "'[' (an ncdu export starts with [1, 2, {metadata}, ...])")
         major = self._value()
@@ -256,7 +256,6 @@ class _Reader:
         self._expect(",", "','")
         stamp = meta.get("timestamp")
         self.now = stamp if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) else 0
-        self.bounds = [bound for _, bound in AGES[:-1]]
         self.have_mtimes = True
         self._expect("[", "'[' opening the root directory")
         at = self.pos
@@ -380,10 +379,7 @@ class _Reader:
             self.have_mtimes = False
             age = 0
         else:
-            age = self.now - mtime
-            day, week, month, year = self.bounds
-            age = (0 if age < day else 3 if age < week else 6 if age < month
-                   else 9 if age < year else 12)
+            age = self.age_slot(self.now - mtime)
         if link is not None:
             d.links.append((*link, size, blocks, entry, kind, age))
             return

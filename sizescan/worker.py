@@ -83,6 +83,14 @@ AGES = (
     (">= 1 year", None),
 )
 
+def age_slot(age: float) -> int:
+    """Where a file ``age`` seconds old is counted in a record's ``ages``."""
+    for i, (_, bound) in enumerate(AGES):
+        if bound is None or age < bound:
+            return 3 * i
+    raise AssertionError("the last bucket has no bound")
+
+
 # Flags of a record's detail.
 READ_ERROR = 1  # the directory could not be read
 EXCLUDED = 2  # a cache directory (CACHEDIR.TAG): counted nowhere
@@ -487,6 +495,7 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
                     kind = name[dot:] if dot > 0 else ""
                 else:
                     kind = kind_of(name, st.st_mode)
+                # age_slot(), inlined: this runs for every file.
                 age = now - st.st_mtime
                 bucket = (0 if age < day else 3 if age < week else 6 if age < month
                           else 9 if age < year else 12)

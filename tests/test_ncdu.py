@@ -15,9 +15,15 @@ import sys
 
 import pytest
 
-from conftest import NOBODY, du_sum, make_chain, run_cli, write
+from conftest import NOBODY, du_sum, make_chain, require, run_cli, write
 from sizescan import scan
 from sizescan.ncdu import read_export
+
+
+@pytest.fixture
+def peers():
+    require("ncdu", "the exports are read back by ncdu")
+    require("gdu", "the exports are read back by gdu")
 
 BAD_NAMES = [b"latin1-\xe9\xff.bin", b"new\nline", b'quo"te\\back', b"del\x7f", b"caf\xc3\xa9"]
 
@@ -79,7 +85,7 @@ def names_in(export_bytes: bytes) -> set[bytes]:
 
 
 @pytest.mark.parametrize("pool", [False, True], ids=["inline", "pool"])
-def test_round_trip_through_ncdu_and_gdu(public_tmp, pool):
+def test_round_trip_through_ncdu_and_gdu(peers, public_tmp, pool):
     root = make_export_tree(public_tmp)
     out = os.path.join(public_tmp, "out")
     os.mkdir(out)
@@ -143,7 +149,7 @@ def test_export_entries_follow_ncdu(tmp_path):
     assert "dev" not in entries["sub"][0]  # only where it changes
 
 
-def test_excluded_entries_are_marked(tmp_path):
+def test_excluded_entries_are_marked(peers, tmp_path):
     root = str(tmp_path / "x")
     write(f"{root}/keep.txt", size=100)
     write(f"{root}/skip.log", size=100)
@@ -194,7 +200,7 @@ def test_export_to_stdout_is_only_the_export(tmp_path):
         f"{root}: {disk} disk usage, {apparent} apparent size, 1 file, 2 dirs")
 
 
-def test_deep_tree_exports_and_imports(tmp_path, rm_rf):
+def test_deep_tree_exports_and_imports(peers, tmp_path, rm_rf):
     # Thousands of levels: both the writer and the reader use explicit stacks.
     root = make_chain(tmp_path, 3000, "d")
     rm_rf(root)
@@ -208,7 +214,7 @@ def test_deep_tree_exports_and_imports(tmp_path, rm_rf):
     assert ncdu.returncode == 0, ncdu.stderr
 
 
-def test_reads_ncdu_and_gdu_exports(tmp_path):
+def test_reads_ncdu_and_gdu_exports(peers, tmp_path):
     root = make_export_tree(str(tmp_path))
     os.chmod(os.path.join(root, "locked"), 0o755)  # root reads it anyway
     ncdu_file, gdu_file = str(tmp_path / "ncdu.json"), str(tmp_path / "gdu.json")
