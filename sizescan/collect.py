@@ -14,7 +14,8 @@ import heapq
 import os
 
 from .result import DirTotal, ExportIndex, FileTotal, RootTotal, ScanIssue, ScanModel, ScanResult
-from .worker import AGES, DIRECTORY_KIND, OP_ACCESS
+from .kinds import AGES, DIRECTORY_KIND
+from .worker import OP_ACCESS
 
 # Per-directory slots: [apparent, disk, files, dirs, depth]
 _APPARENT, _DISK, _FILES, _DIRS, _DEPTH = range(5)

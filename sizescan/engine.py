@@ -64,8 +64,9 @@ from .exclude import ExcludeMatcher, GitignoreMatcher
 from .fs import default_workers, kernfs_devices, mount_point_ids, mounts
 from .result import ScanResult
 from .ncdu import entry_info, write_export
-from .worker import (AGES, DESCEND_S, OP_ACCESS, SPLIT_AT, WorkerConfig, age_slot,
-                     exit_with_parent, init_worker, kind_of, scan_tasks)
+from .kinds import AGES, age_slot, kind_of
+from .worker import (DESCEND_S, OP_ACCESS, SPLIT_AT, WorkerConfig, exit_with_parent, init_worker,
+                     scan_tasks)
 from .worker import release as release_worker
 
 # How long the walker works alone before starting processes.  A tree that

@@ -20,6 +20,8 @@ import os
 import re
 import stat as _stat
 
+from .kinds import AGES, DIRECTORY_KIND, age_slot, kind_of, merge_suffixes
+
 MAJOR, MINOR = 1, 2
 
 _ESCAPE = re.compile('[\x00-\x1f"\\\\\x7f]')
@@ -141,21 +143,27 @@ def _name(info, where):
 class _Directory:
     """A directory being read: its record, built as its entries come."""
 
-    __slots__ = ("path", "depth", "dev", "skip", "files", "apparent", "disk", "kinds", "ages",
-                 "kept", "links", "errors", "flags", "items")
+    __slots__ = ("path", "depth", "dev", "skip", "files", "apparent", "disk", "kinds", "suffixes",
+                 "ages", "kept", "floor", "links", "errors", "flags", "items")
 
     def __init__(self, path, depth, dev, skip):
         self.path, self.depth, self.dev, self.skip = path, depth, dev, skip
         self.files = self.apparent = self.disk = self.flags = self.items = 0
-        self.kinds, self.ages, self.kept, self.links, self.errors = {}, None, [], [], []
+        self.kinds, self.suffixes, self.ages, self.links, self.errors = {}, {}, None, [], []
+        # Largest files as (sort size, other size, name, apparent, disk), and
+        # the smallest that may still get in: see _plain_files.
+        self.kept, self.floor = [], (-1, -1)
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 # ",{name, sizes, maybe mtime}": what most entries of sizescan, ncdu and gdu
 # exports look like; a name with escapes is decoded as a JSON string.
-_SIMPLE_ENTRY = re.compile(
-    r'[ \t\n\r]*,[ \t\n\r]*\{"name":"((?:[^"\\\x00-\x1f]|\\.)*)"'
-    r'(?:,"asize":(\d+))?(?:,"dsize":(\d+))?(?:,"mtime":(\d+))?\}')
+_SIMPLE = (r'[ \t\n\r]*,[ \t\n\r]*\{"name":"((?:[^"\\\x00-\x1f]|\\.)*)"'
+           r'(?:,"asize":(\d+))?(?:,"dsize":(\d+))?(?:,"mtime":(\d+))?\}')
+_SIMPLE_ENTRY = re.compile(_SIMPLE)
+# A run of such entries, found in one match and split by findall: the
+# regular-expression engine does the scanning, Python only the counting.
+_SIMPLE_RUN = re.compile(f"(?:{_SIMPLE})+")
 
 
 def read_export(source, *, top: int = 10, apparent: bool = False, max_depth: int | None = None):
@@ -211,10 +219,6 @@ class _Reader:
         self.apparent = apparent
         self.max_depth = max_depth
         self._decode = json.JSONDecoder().raw_decode
-        from .worker import age_slot, kind_of  # worker imports this module: not at the top
-
-        self.kind_of = kind_of
-        self.age_slot = age_slot
 
     def _where(self, pos=None):
         pos = self.pos if pos is None else pos
@@ -278,7 +282,7 @@ class _Reader:
         return result
 
     def _open(self, path, depth, dev, info, skip=False):
-        from .worker import AGES, DIRECTORY_KIND, OP_READ, READ_ERROR
+        from .worker import OP_READ, READ_ERROR
 
         d = _Directory(path, depth, dev if isinstance(dev, int) else 0, skip or "excluded" in info)
         if d.skip:
@@ -296,23 +300,20 @@ class _Reader:
         """Read entries until the root directory's array closes."""
         stack = [root]
         text = self.text
-        simple = _SIMPLE_ENTRY.match
+        run = _SIMPLE_RUN.match
+        split = _SIMPLE_ENTRY.findall
         space = _SPACE.match
         while stack:
             d = stack[-1]
-            # The common entry (name and sizes, perhaps an mtime) is matched
-            # whole by one expression; anything else is decoded as JSON.
-            m = simple(text, self.pos)
-            if m is not None and not d.skip:
-                name, size, blocks, mtime = m.groups()
-                if "\\" in name:
-                    name = json.loads(f'"{name}"')
-                if "/" in name or not name:
-                    raise _Bad(self._where(m.start(1)), f"bad name {name!r}")
+            # Most entries are a name and sizes (perhaps an mtime): a run of
+            # them is matched at once; anything else is decoded as JSON.
+            m = run(text, self.pos)
+            if m is not None:
+                rows = split(text, self.pos, m.end())
                 self.pos = m.end()
-                d.items += 1
-                self._file(d, name, int(size or 0), int(blocks or 0),
-                           None if mtime is None else int(mtime), None)
+                d.items += len(rows)
+                if not d.skip:
+                    self._plain_files(d, rows)
                 continue
             self.pos = space(text, self.pos).end()
             char = text[self.pos:self.pos + 1]
@@ -374,12 +375,12 @@ class _Reader:
 
     def _file(self, d, entry, size, blocks, mtime, link, mode=_stat.S_IFREG):
         """Count one non-directory: the same bookkeeping as a worker's."""
-        kind = "(other)" if mode is None else self.kind_of(entry, mode)
+        kind = "(other)" if mode is None else kind_of(entry, mode)
         if mtime is None:
             self.have_mtimes = False
             age = 0
         else:
-            age = self.age_slot(self.now - mtime)
+            age = age_slot(self.now - mtime)
         if link is not None:
             d.links.append((*link, size, blocks, entry, kind, age))
             return
@@ -397,16 +398,62 @@ class _Reader:
         d.ages[age + 1] += size
         d.ages[age + 2] += blocks
         if self.top:
-            kept = d.kept
-            kept.append(((size, blocks)[not self.apparent], size, blocks, entry))
-            if len(kept) > 2 * self.top:  # trimmed now and then: bounded, and cheap
-                kept.sort(reverse=True)
-                del kept[self.top:]
+            key, other = (size, blocks) if self.apparent else (blocks, size)
+            d.kept.append((key, other, entry, size, blocks))
+
+    def _plain_files(self, d, rows):
+        """Regular files with one link, as matched: (name, asize, dsize, mtime) strings."""
+        suffixes, ages, kept = d.suffixes, d.ages, d.kept
+        now, top, by_apparent = self.now, self.top, self.apparent
+        day, week, month, year = (bound for _, bound in AGES[:-1])
+        floor, floor_other = d.floor
+        apparent = disk = 0
+        for name, size, blocks, mtime in rows:
+            if "\\" in name:
+                name = json.loads(f'"{name}"')
+            if not name or "/" in name:
+                raise _Bad(d.path, f"bad name {name!r}")
+            size = int(size) if size else 0
+            blocks = int(blocks) if blocks else 0
+            apparent += size
+            disk += blocks
+            dot = name.rfind(".")
+            suffix = name[dot:] if dot > 0 else ""
+            slot = suffixes.get(suffix)
+            if slot is None:
+                suffixes[suffix] = [1, size, blocks]
+            else:
+                slot[0] += 1
+                slot[1] += size
+                slot[2] += blocks
+            if mtime:
+                age = now - int(mtime)
+                i = (0 if age < day else 3 if age < week else 6 if age < month
+                     else 9 if age < year else 12)
+            else:
+                self.have_mtimes = False
+                i = 0
+            ages[i] += 1
+            ages[i + 1] += size
+            ages[i + 2] += blocks
+            if top:
+                key, other = (size, blocks) if by_apparent else (blocks, size)
+                if key > floor or (key == floor and other > floor_other) or len(kept) < top:
+                    kept.append((key, other, name, size, blocks))
+                    if len(kept) >= 2 * top:  # trimmed now and then: bounded, and cheap
+                        kept.sort(reverse=True)
+                        del kept[top:]
+                        floor, floor_other = kept[-1][:2]
+        d.floor = (floor, floor_other)
+        d.files += len(rows)
+        d.apparent += apparent
+        d.disk += disk
 
     def _close(self, d):
         if d.skip:
             return
+        merge_suffixes(d.suffixes, into=d.kinds)
         kept = sorted(d.kept, reverse=True)[:self.top]
-        files = [k[1:] for k in kept]
+        files = [(k[3], k[4], k[2]) for k in kept]
         self.collector.add([(d.path, d.depth, 0, 1, d.files, d.apparent, d.disk, files, d.links,
                              d.errors, 0, (d.kinds, d.ages, files or None, None, None, d.flags))])

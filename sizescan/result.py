@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 
-from .worker import AGES, READ_ERROR
+from .kinds import AGES
+from .worker import READ_ERROR
 
 #: Version of the ``--json`` / :meth:`ScanResult.to_dict` document layout.
 #: Bumped on any change that can break a reader.

@@ -21,6 +21,7 @@ import stat as _stat
 import threading
 import time
 
+from .kinds import AGES, DIRECTORY_KIND, kind_of, merge_suffixes, suffix_kind
 from .ncdu import entry_info, excluded_entry, unreadable_entry
 
 # How long a task goes on into the subdirectories it found before it hands
@@ -73,59 +74,12 @@ _slots = None
 _top: list = []
 
 
-# Modification-time buckets of --by-age: (label, upper bound in seconds),
-# ages measured from the scan's start (a file dated in the future is "< 1 day").
-AGES = (
-    ("< 1 day", 86400),
-    ("1 day - 1 week", 7 * 86400),
-    ("1 week - 1 month", 30 * 86400),
-    ("1 month - 1 year", 365 * 86400),
-    (">= 1 year", None),
-)
-
-def age_slot(age: float) -> int:
-    """Where a file ``age`` seconds old is counted in a record's ``ages``."""
-    for i, (_, bound) in enumerate(AGES):
-        if bound is None or age < bound:
-            return 3 * i
-    raise AssertionError("the last bucket has no bound")
-
-
 # Flags of a record's detail.
 READ_ERROR = 1  # the directory could not be read
 EXCLUDED = 2  # a cache directory (CACHEDIR.TAG): counted nowhere
 
 # https://bford.info/cachedir/: the tag file starts with exactly this.
 CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
-
-DIRECTORY_KIND = "(directory)"
-
-
-def kind_of(name: str, mode: int) -> str:
-    """What --by-type groups an entry under: its extension, or what it is.
-
-    The extension is the last suffix, lower-cased, if it is short and
-    alphanumeric (``.tar.gz`` is ``.gz``; ``.bashrc`` has none), so
-    arbitrary names cannot flood the table.
-    """
-    fmt = _stat.S_IFMT(mode)
-    if fmt == _stat.S_IFREG:
-        dot = name.rfind(".")
-        return suffix_kind(name[dot:] if dot > 0 else "")
-    if fmt == _stat.S_IFDIR:
-        return DIRECTORY_KIND
-    if fmt == _stat.S_IFLNK:
-        return "(symlink)"
-    return "(other)"
-
-
-def suffix_kind(suffix: str) -> str:
-    """The kind of a regular file whose name ends in ``suffix`` ("" or ".xyz")."""
-    ext = suffix[1:]
-    if 0 < len(ext) <= 8 and ext.isascii() and ext.isalnum():
-        return suffix.lower()
-    return "(no extension)"
-
 
 class WorkerConfig:
     """What every worker must know about a scan; fixed for its duration."""
@@ -551,17 +505,7 @@ def _size_entries(fd, path, depth, root, names, apparent, disk, dirs, subdirs, p
     detail = None
     if detailed:
         if kinds:
-            by_kind = {}
-            for key, counts in kinds.items():
-                kind = key if key[:1] == "(" else suffix_kind(key)
-                slot = by_kind.get(kind)
-                if slot is None:
-                    by_kind[kind] = counts
-                else:
-                    slot[0] += counts[0]
-                    slot[1] += counts[1]
-                    slot[2] += counts[2]
-            kinds = by_kind
+            kinds = merge_suffixes(kinds)
         detail = (kinds or None, ages, [(f[3], f[4], f[2]) for f in dir_files] or None,
                   "".join(fragment) or None, subinfo or None, 0)
     return (path, depth, root, dirs, files, apparent, disk, tops, links, errors, part, detail)

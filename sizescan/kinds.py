@@ -1,0 +1,75 @@
+"""What --by-type and --by-age group entries by: kinds and modification-time buckets.
+
+Shared by the per-entry pipeline (``worker``) and the export reader
+(``ncdu``), so a scan and an import group alike.
+"""
+
+from __future__ import annotations
+
+import stat as _stat
+
+# Modification-time buckets of --by-age: (label, upper bound in seconds),
+# ages measured from the scan's start (a file dated in the future is "< 1 day").
+AGES = (
+    ("< 1 day", 86400),
+    ("1 day - 1 week", 7 * 86400),
+    ("1 week - 1 month", 30 * 86400),
+    ("1 month - 1 year", 365 * 86400),
+    (">= 1 year", None),
+)
+
+
+def age_slot(age: float) -> int:
+    """Where a file ``age`` seconds old is counted in a record's ``ages``."""
+    for i, (_, bound) in enumerate(AGES):
+        if bound is None or age < bound:
+            return 3 * i
+    raise AssertionError("the last bucket has no bound")
+
+
+DIRECTORY_KIND = "(directory)"
+
+
+def kind_of(name: str, mode: int) -> str:
+    """What --by-type groups an entry under: its extension, or what it is.
+
+    The extension is the last suffix, lower-cased, if it is short and
+    alphanumeric (``.tar.gz`` is ``.gz``; ``.bashrc`` has none), so
+    arbitrary names cannot flood the table.
+    """
+    fmt = _stat.S_IFMT(mode)
+    if fmt == _stat.S_IFREG:
+        dot = name.rfind(".")
+        return suffix_kind(name[dot:] if dot > 0 else "")
+    if fmt == _stat.S_IFDIR:
+        return DIRECTORY_KIND
+    if fmt == _stat.S_IFLNK:
+        return "(symlink)"
+    return "(other)"
+
+
+def merge_suffixes(counts: dict, into: dict | None = None) -> dict:
+    """``{suffix or kind: [count, apparent, disk]}`` summed by kind (see suffix_kind).
+
+    The per-entry loop groups regular files by their raw suffix, which is
+    cheap; the suffixes become kinds here, once per directory.
+    """
+    by_kind = {} if into is None else into
+    for key, (count, size, blocks) in counts.items():
+        kind = key if key[:1] == "(" else suffix_kind(key)
+        slot = by_kind.get(kind)
+        if slot is None:
+            by_kind[kind] = [count, size, blocks]
+        else:
+            slot[0] += count
+            slot[1] += size
+            slot[2] += blocks
+    return by_kind
+
+
+def suffix_kind(suffix: str) -> str:
+    """The kind of a regular file whose name ends in ``suffix`` ("" or ".xyz")."""
+    ext = suffix[1:]
+    if 0 < len(ext) <= 8 and ext.isascii() and ext.isalnum():
+        return suffix.lower()
+    return "(no extension)"
