@@ -198,35 +198,24 @@ def scan_command(paths, workers, top, max_depth, tree, by_type, by_age, one_file
             click.echo(f"sizescan: {issue_message(issue)}", err=True)
     if export == "-":
         sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
-    tree_depth = 3 if max_depth is None else max_depth
+    tree_depth = (3 if max_depth is None else max_depth) if tree else None
     try:
-        trees = result.tree(tree_depth, top) if tree else None
-        kinds = result.by_type() if by_type else None
-        ages = result.by_age() if by_age else None
-    except ValueError as exc:  # an export without mtimes asked for --by-age
-        _fail(f"{import_from}: {exc}")
-    if as_json:
-        doc = result.to_dict()
-        if trees is not None:
-            doc["tree"] = [t.to_dict(result) for t in trees]
-            doc["tree_depth"] = tree_depth
-        if kinds is not None:
-            doc["by_type"] = [dict(type=k.kind, count=k.count, size=k.size,
-                                   disk_usage=k.disk_usage) for k in kinds]
-        if ages is not None:
-            doc["by_age"] = [dict(modified=a.label, count=a.count, size=a.size,
-                                  disk_usage=a.disk_usage) for a in ages]
-        text = json.dumps(doc, ensure_ascii=False, indent=2)
-    else:
-        paint = Palette(_colour(color))
-        parts = [report(result, size)]
-        if trees is not None:
-            parts.append(tree_report(result, trees, size, paint))
-        if kinds is not None:
-            parts.append(type_report(result, kinds, size, paint, top))
-        if ages is not None:
-            parts.append(age_report(result, ages, size, paint))
-        text = "\n\n".join(parts)
+        if as_json:
+            doc = result.to_dict(tree_depth=tree_depth, tree_width=top, by_type=by_type,
+                                 by_age=by_age)
+            text = json.dumps(doc, ensure_ascii=False, indent=2)
+        else:
+            paint = Palette(_colour(color))
+            parts = [report(result, size)]
+            if tree:
+                parts.append(tree_report(result, result.tree(tree_depth, top), size, paint))
+            if by_type:
+                parts.append(type_report(result, result.by_type(), size, paint, top))
+            if by_age:
+                parts.append(age_report(result, result.by_age(), size, paint))
+            text = "\n\n".join(parts)
+    except ValueError as exc:  # an export without mtimes, asked for --by-age
+        _fail(f"{import_from}: {exc}" if import_from else str(exc))
     _write_stdout(text + "\n")
     sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
 

@@ -14,7 +14,7 @@ import heapq
 import os
 
 from .result import DirTotal, ExportIndex, FileTotal, RootTotal, ScanIssue, ScanModel, ScanResult
-from .kinds import AGES, DIRECTORY_KIND
+from .kinds import AGES, DIRECTORY_KIND, merge_suffixes
 from .worker import OP_ACCESS
 
 # Per-directory slots: [apparent, disk, files, dirs, depth]
@@ -133,7 +133,7 @@ class Collector:
     def _add_detail(self, path, detail):
         kinds, ages, files, fragment, subinfo, flags = detail
         if kinds:
-            self._add_kinds(kinds)
+            merge_suffixes(kinds, into=self.kinds)
             own = kinds.get(DIRECTORY_KIND)
             if own is not None:  # only a directory's own record counts its own size
                 self.own[path] = (own[1], own[2])
@@ -171,17 +171,6 @@ class Collector:
         apparent, disk, name = item
         return (apparent, disk, name) if self.apparent else (disk, apparent, name)
 
-    def _add_kinds(self, kinds):
-        mine = self.kinds
-        for kind, (count, size, blocks) in kinds.items():
-            slot = mine.get(kind)
-            if slot is None:
-                mine[kind] = [count, size, blocks]
-            else:
-                slot[0] += count
-                slot[1] += size
-                slot[2] += blocks
-
     def _offer_top(self, size, blocks, path):
         if not self.top:
             return
@@ -200,7 +189,7 @@ class Collector:
             self.apparent_bytes += size
             self.disk_bytes += blocks
             if kind is not None:
-                self._add_kinds({kind: (1, size, blocks)})
+                merge_suffixes({kind: (1, size, blocks)}, into=self.kinds)
                 self.ages[age] += 1
                 self.ages[age + 1] += size
                 self.ages[age + 2] += blocks

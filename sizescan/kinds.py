@@ -51,8 +51,9 @@ def kind_of(name: str, mode: int) -> str:
 def merge_suffixes(counts: dict, into: dict | None = None) -> dict:
     """``{suffix or kind: [count, apparent, disk]}`` summed by kind (see suffix_kind).
 
-    The per-entry loop groups regular files by their raw suffix, which is
-    cheap; the suffixes become kinds here, once per directory.
+    The per-entry loops group regular files by their raw suffix, which is
+    cheap; the suffixes become kinds here, once per directory.  A kind is
+    its own kind, so this also adds up counts that are kinds already.
     """
     by_kind = {} if into is None else into
     for key, (count, size, blocks) in counts.items():

@@ -79,7 +79,8 @@ class TreeNode:
     folded: int = 0
     unreadable: bool = False
 
-    def to_dict(self, result: "ScanResult") -> dict:
+    def to_dict(self) -> dict:
+        """This node and those below it, for ``--json --tree``."""
         doc = dict(_path_fields(self.path), name=_path_fields(self.name)["path"], size=self.size,
                    disk_usage=self.disk_usage, files=self.files,
                    type="folded" if self.folded else "dir" if self.is_dir else "file")
@@ -88,7 +89,7 @@ class TreeNode:
         if self.unreadable:
             doc["unreadable"] = True
         if self.is_dir and not self.folded:
-            doc["children"] = [child.to_dict(result) for child in self.children]
+            doc["children"] = [child.to_dict() for child in self.children]
         return doc
 
 
@@ -292,12 +293,15 @@ class ScanResult:
         return {path: DirTotal(path, slot[0], slot[1], slot[2], slot[4])
                 for path, slot in model.dirs.items() if slot[3]}
 
-    def to_dict(self) -> dict:
+    def to_dict(self, *, tree_depth: int | None = None, tree_width: int = 10,
+                by_type: bool = False, by_age: bool = False) -> dict:
         """The ``--json`` document: only JSON types, valid UTF-8 once encoded.
 
         A path that is not valid UTF-8 is given twice: ``path`` with each
         bad byte replaced by U+FFFD, for people, and ``path_b64``, the exact
-        bytes in base64, for programs.
+        bytes in base64, for programs.  With ``tree_depth`` the document
+        has the tree (see :meth:`tree`), with ``by_type`` and ``by_age``
+        those views.
         """
         doc = {
             "schema": SCHEMA,
@@ -324,6 +328,15 @@ class ScanResult:
             workers=self.workers,
             elapsed_s=round(self.elapsed_s, 3),
         )
+        if tree_depth is not None:
+            doc["tree"] = [node.to_dict() for node in self.tree(tree_depth, tree_width)]
+            doc["tree_depth"] = tree_depth
+        if by_type:
+            doc["by_type"] = [dict(type=k.kind, count=k.count, size=k.size, disk_usage=k.disk_usage)
+                              for k in self.by_type()]
+        if by_age:
+            doc["by_age"] = [dict(modified=a.label, count=a.count, size=a.size,
+                                  disk_usage=a.disk_usage) for a in self.by_age()]
         return doc
 
 
