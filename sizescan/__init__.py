@@ -6,12 +6,16 @@
 """
 
 from ._version import __version__
+from .compare import DirChange, ScanDiff, diff
 from .engine import ScanProgress, scan
-from .errors import CannotAccess, EngineFailure, InvalidOption, ScanError
-from .result import DirTotal, FileTotal, RootTotal, ScanIssue, ScanResult
+from .errors import BadExport, CannotAccess, EngineFailure, InvalidOption, ScanError
+from .ncdu import read_export
+from .result import AgeTotal, DirTotal, FileTotal, KindTotal, RootTotal, ScanIssue, ScanResult, TreeNode
 
 __all__ = [
     "scan",
+    "read_export",
+    "diff",
     "ScanResult",
     "ScanError",
     "ScanProgress",
@@ -19,8 +23,14 @@ __all__ = [
     "FileTotal",
     "DirTotal",
     "RootTotal",
+    "TreeNode",
+    "KindTotal",
+    "AgeTotal",
+    "ScanDiff",
+    "DirChange",
     "InvalidOption",
     "CannotAccess",
     "EngineFailure",
+    "BadExport",
     "__version__",
 ]

@@ -13,7 +13,7 @@ import sys
 import click
 
 from ._version import __version__
-from .diff import diff
+from .compare import diff
 from .engine import scan
 from .errors import BadExport, CannotAccess, EngineFailure, InvalidOption
 from .format import (Palette, SizeFormat, age_report, diff_report, issue_message, quote, report,

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from conftest import du, run_cli, write
 from sizescan import scan
 from sizescan.cli import main
-from sizescan.diff import diff
+from sizescan import diff
 from sizescan.ncdu import read_export
 
 

@@ -267,3 +267,18 @@ def test_missing_import_file(tmp_path):
     proc = run_cli("-f", str(tmp_path / "nope.json"))
     assert proc.returncode == 2
     assert proc.stderr.decode() == f"sizescan: {tmp_path}/nope.json: No such file or directory\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["{root}/f.txt", "-o", "{out}"], "not a directory"),
+    (["{root}", "{root}", "-o", "{out}"], "give a single PATH"),
+    (["{root}", "--extended"], "--extended only adds fields to an --export"),
+    (["{root}", "-f", "{out}"], "no PATH, no --export"),
+])
+def test_export_usage_errors(tmp_path, args, message):
+    root = str(tmp_path / "u")
+    write(f"{root}/f.txt", size=10)
+    out = str(tmp_path / "out.json")
+    proc = run_cli(*(a.format(root=root, out=out) for a in args))
+    assert proc.returncode == 2 and message in proc.stderr.decode()
+    assert not os.path.exists(out)  # refused before anything was written
