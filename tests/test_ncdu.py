@@ -282,3 +282,19 @@ def test_export_usage_errors(tmp_path, args, message):
     proc = run_cli(*(a.format(root=root, out=out) for a in args))
     assert proc.returncode == 2 and message in proc.stderr.decode()
     assert not os.path.exists(out)  # refused before anything was written
+
+
+def test_by_age_needs_mtimes(tmp_path):
+    export = tmp_path / "plain.json"
+    export.write_text('[1,2,{"timestamp":1000000000},[{"name":"/x","asize":4096,"dsize":4096},'
+                      '{"name":"a.log","asize":10,"dsize":4096}]]')
+    proc = run_cli("-f", str(export), "--by-age")
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == (
+        f"sizescan: {export}: no modification times: this export was written without them "
+        "(ncdu -e, sizescan --extended)\n")
+    # With them, ages are measured from the export's timestamp, not from now.
+    export.write_text('[1,2,{"timestamp":1000000000},[{"name":"/x","asize":4096,"dsize":4096},'
+                      '{"name":"a.log","asize":10,"dsize":4096,"mtime":999990000}]]')
+    ages = read_export(str(export)).by_age()
+    assert [(a.label, a.count) for a in ages if a.count] == [("< 1 day", 1)]
