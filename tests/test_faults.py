@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from conftest import alive, descendants, du_sum, open_terminal, read_terminal
 from sizescan import EngineFailure, scan
+from sizescan.engine import collector_lost
 from sizescan.cli import main
 
 
@@ -170,3 +171,41 @@ def test_a_directory_that_kills_every_reader_ends_the_scan_with_exit_2(tmp_path,
     assert res.exit_code == 2
     assert res.output == "sizescan: workers died 3 times on the same directories; giving up\n"
     assert multiprocessing.active_children() == []
+
+
+def _send_and_exit(conn):
+    conn.send("result")
+    conn.close()
+
+
+def _exit_without_sending(conn):
+    conn.close()
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_collector_that_finished_is_not_taken_for_dead(method):
+    # The collector sends the result and exits at once, often before the
+    # walker looks at the pipe again: gone, with its result waiting.
+    ctx = multiprocessing.get_context(method)
+
+    def run(target, keep_writer=False):
+        conn, child = ctx.Pipe()
+        proc = ctx.Process(target=target, args=(child,))
+        proc.start()
+        if not keep_writer:
+            child.close()
+        proc.join(30)
+        assert proc.exitcode == 0
+        return proc, conn, child
+
+    proc, conn, _ = run(_send_and_exit)
+    assert not collector_lost(proc, conn) and conn.recv() == "result"
+    # Gone without a result: the end of the pipe says so (recv raises) ...
+    proc, conn, _ = run(_exit_without_sending)
+    assert not collector_lost(proc, conn)
+    with pytest.raises(EOFError):
+        conn.recv()
+    # ... or, with its end of the pipe still open somewhere, nothing does.
+    proc, conn, writer = run(_exit_without_sending, keep_writer=True)
+    assert collector_lost(proc, conn)
+    writer.close()
