@@ -209,3 +209,18 @@ def test_memory_is_per_directory(tmp_path):
     assert [c.name for c in tree.children] == [f"f{i}" for i in range(1999, 1994, -1)] + [
         "(1995 smaller)"]
     assert tree.children[-1].files == 1995
+
+
+def test_tree_marks_what_could_not_be_read(tmp_path):
+    export = tmp_path / "e.json"
+    export.write_text('[1,2,{},[{"name":"/r","asize":4096,"dsize":4096},'
+                      '[{"name":"ok","asize":4096,"dsize":4096},{"name":"f","asize":10,"dsize":4096}],'
+                      '[{"name":"a","asize":4096,"dsize":4096},'
+                      '[{"name":"locked","asize":4096,"dsize":4096,"read_error":true}]]]]')
+    res = invoke("-f", str(export), "--tree", "-b", "--color", "never")
+    assert res.exit_code == 1  # the error is reported, as from a scan
+    rows = res.output[res.output.index("Tree"):].splitlines()
+    column = rows[1].index("NAME")
+    names = [row[column:] for row in rows[2:-1]]
+    assert names == ["! /r", "├─ ! a/", "│  └─ ! locked/", "└─ ok/", "   └─ f"]
+    assert rows[-1] == "! a directory below could not be read: its size is a lower bound"
