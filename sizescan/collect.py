@@ -296,7 +296,6 @@ class Collector:
             flags=self.flags,
             kinds={kind: tuple(v) for kind, v in self.kinds.items()},
             ages=[tuple(self.ages[i:i + 3]) for i in range(0, len(self.ages), 3)],
-            apparent=self.apparent,
         )
 
     def _export_index(self):

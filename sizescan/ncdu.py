@@ -144,11 +144,11 @@ class _Directory:
     """A directory being read: its record, built as its entries come."""
 
     __slots__ = ("path", "depth", "dev", "skip", "files", "apparent", "disk", "kinds", "suffixes",
-                 "ages", "kept", "floor", "links", "errors", "flags", "items")
+                 "ages", "kept", "floor", "links", "errors", "flags")
 
     def __init__(self, path, depth, dev, skip):
         self.path, self.depth, self.dev, self.skip = path, depth, dev, skip
-        self.files = self.apparent = self.disk = self.flags = self.items = 0
+        self.files = self.apparent = self.disk = self.flags = 0
         self.kinds, self.suffixes, self.ages, self.links, self.errors = {}, {}, None, [], []
         # Largest files as (sort size, other size, name, apparent, disk), and
         # the smallest that may still get in: see _plain_files.
@@ -311,7 +311,6 @@ class _Reader:
             if m is not None:
                 rows = split(text, self.pos, m.end())
                 self.pos = m.end()
-                d.items += len(rows)
                 if not d.skip:
                     self._plain_files(d, rows)
                 continue
@@ -326,7 +325,6 @@ class _Reader:
                 found = text[self.pos:self.pos + 12] or "the end of the file"
                 raise _Bad(self._where(), f"expected ',' or ']' in {d.path!r}, found {found!r}")
             self.pos += 1
-            d.items += 1
             self._skip()
             at = self.pos
             if text[at:at + 1] == "[":

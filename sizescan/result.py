@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from .kinds import AGES
 from .worker import READ_ERROR
 
+#: How deep :meth:`ScanResult.tree` goes at most: its rows are built, shown
+#: and written as JSON recursively, and nobody reads a deeper tree.
+MAX_TREE_DEPTH = 256
+
 #: Version of the ``--json`` / :meth:`ScanResult.to_dict` document layout.
 #: Bumped on any change that can break a reader.
 SCHEMA = 1
@@ -135,7 +139,6 @@ class ScanModel:
     flags: dict
     kinds: dict
     ages: list
-    apparent: bool = False
     _children: dict | None = None
 
     def children(self) -> dict:
@@ -225,6 +228,8 @@ class ScanResult:
         ``top`` files of each directory were kept by the scan.
         """
         model = self._need_model("tree")
+        if not 0 <= max_depth <= MAX_TREE_DEPTH:
+            raise ValueError(f"a tree is at most {MAX_TREE_DEPTH} levels deep, not {max_depth}")
         children = model.children()
         unreadable = model.unreadable_below()
         dirs = model.dirs

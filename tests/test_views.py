@@ -224,3 +224,9 @@ def test_tree_marks_what_could_not_be_read(tmp_path):
     names = [row[column:] for row in rows[2:-1]]
     assert names == ["! /r", "├─ ! a/", "│  └─ ! locked/", "└─ ok/", "   └─ f"]
     assert rows[-1] == "! a directory below could not be read: its size is a lower bound"
+
+
+def test_tree_depth_is_bounded(small):
+    res = invoke(small, "--tree", "-d", "1000")
+    assert res.exit_code == 2
+    assert res.output == "sizescan: a tree is at most 256 levels deep, not 1000\n"
