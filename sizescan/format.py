@@ -62,6 +62,11 @@ def _width(text: str) -> int:
     return len(_STYLE.sub("", text))
 
 
+def _measure(apparent: bool) -> str:
+    """What sizes are sorted and shown by, in the reports' titles."""
+    return "apparent size" if apparent else "disk usage"
+
+
 def _table(rows, header):
     """Right-aligned columns, the last one (a name) left as it is; colour-aware."""
     widths = [max(_width(header[i]), *(_width(r[i]) for r in rows)) for i in range(len(header) - 1)]
@@ -74,7 +79,7 @@ def _table(rows, header):
 
 def report(result: ScanResult, size: SizeFormat) -> str:
     """The people output: a summary, then the largest files and directories."""
-    by = "apparent size" if result.apparent else "disk usage"
+    by = _measure(result.apparent)
     lines = []
     for root in result.roots:
         lines.append(_summary(display_path(root.path), root.size, root.disk_usage, root.files, root.dirs, size))
@@ -162,13 +167,13 @@ def _percent(share: float) -> str:
 
 def tree_report(result: ScanResult, trees, size: SizeFormat, paint: Palette) -> str:
     """``--tree``: each PATH, then its largest entries, indented, largest first."""
-    by = "apparent size" if result.apparent else "disk usage"
+    by = _measure(result.apparent)
     rows = []  # (size, share, bar, name) with name already indented and painted
     unreadable = False
 
     def visit(node, parent_total, lead, last, top):
         nonlocal unreadable
-        value = node.size if result.apparent else node.disk_usage
+        value = result.size_of(node)
         share = _share(value, parent_total) if not top else 1.0
         name = display_path(node.name)
         if node.folded:
@@ -201,7 +206,7 @@ def _breakdown(title, rows, total, size, paint, label):
 
 def type_report(result: ScanResult, kinds, size: SizeFormat, paint: Palette, top: int) -> str:
     """``--by-type``: totals by kind, largest first; the rest folded in one row."""
-    by = "apparent size" if result.apparent else "disk usage"
+    by = _measure(result.apparent)
     rows = [(display_path(k.kind), k.count, result.size_of(k)) for k in kinds]
     if top and len(rows) > top:
         rest = rows[top - 1:]
@@ -213,7 +218,7 @@ def type_report(result: ScanResult, kinds, size: SizeFormat, paint: Palette, top
 
 def age_report(result: ScanResult, ages, size: SizeFormat, paint: Palette) -> str:
     """``--by-age``: non-directories by time since their last modification."""
-    by = "apparent size" if result.apparent else "disk usage"
+    by = _measure(result.apparent)
     rows = [(a.label, a.count, result.size_of(a)) for a in ages]
     total = sum(r[2] for r in rows)
     return _breakdown(f"By age of last modification (files, by {by})", rows, total, size, paint,
@@ -222,7 +227,7 @@ def age_report(result: ScanResult, ages, size: SizeFormat, paint: Palette) -> st
 
 def diff_report(d, size: SizeFormat, paint: Palette) -> str:
     """``sizescan diff``: totals, then the directories that changed most."""
-    by = "apparent size" if d.apparent else "disk usage"
+    by = _measure(d.apparent)
 
     def signed(n):
         return ("+" if n > 0 else "-" if n < 0 else "±") + size(abs(n))

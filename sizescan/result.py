@@ -211,7 +211,7 @@ class ScanResult:
     export: ExportIndex | None = field(default=None, repr=False)
 
     def size_of(self, item) -> int:
-        """The size this result is sorted by, of a total or of the result itself."""
+        """The size this result is sorted by, of anything with ``size`` and ``disk_usage``."""
         return item.size if self.apparent else item.disk_usage
 
     def _need_model(self, what):
