@@ -6,10 +6,15 @@
 """
 
 from ._version import __version__
+from .api import scan
 from .compare import DirChange, ScanDiff, diff
-from .engine import ScanProgress, scan
-from .errors import BadExport, CannotAccess, EngineFailure, InvalidOption, ScanError
+from .engine import ScanProgress
+from .errors import (BadExport, CannotAccess, CollectorDied, EngineFailure, ExportFailed,
+                     InvalidOption, PoolFailed, ResultsLost, ScanError, WorkerFailed,
+                     WorkersKeptDying)
+from .measure import Measure
 from .ncdu import read_export
+from .options import ScanOptions
 from .result import AgeTotal, DirTotal, FileTotal, KindTotal, RootTotal, ScanIssue, ScanResult, TreeNode
 
 __all__ = [
@@ -17,6 +22,8 @@ __all__ = [
     "read_export",
     "diff",
     "ScanResult",
+    "ScanOptions",
+    "Measure",
     "ScanError",
     "ScanProgress",
     "ScanIssue",
@@ -31,6 +38,12 @@ __all__ = [
     "InvalidOption",
     "CannotAccess",
     "EngineFailure",
+    "WorkerFailed",
+    "WorkersKeptDying",
+    "CollectorDied",
+    "ResultsLost",
+    "PoolFailed",
+    "ExportFailed",
     "BadExport",
     "__version__",
 ]

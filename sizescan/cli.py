@@ -5,6 +5,7 @@ Everything a person sees is decided here; the library only returns values.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -13,9 +14,9 @@ import sys
 import click
 
 from ._version import __version__
+from .api import scan
 from .compare import diff
-from .engine import scan
-from .errors import BadExport, CannotAccess, EngineFailure, InvalidOption
+from .errors import BadExport, CannotAccess, ExportFailed, InvalidOption, ScanError
 from .format import (Palette, SizeFormat, age_report, diff_report, issue_message, quote, report,
                      tree_report, type_report)
 from .ncdu import read_export
@@ -191,7 +192,7 @@ def scan_command(paths, workers, top, max_depth, tree, by_type, by_age, one_file
             exclude_kernfs=exclude_kernfs, count_links=count_links, start_method=start_method,
             views=views, gitignore=gitignore, exclude_caches=exclude_caches,
             export=sys.stdout.buffer if export == "-" else export, extended=extended,
-        ), size, progress=not (as_json or quiet or no_progress or export == "-"))
+        ), size, progress=not (as_json or quiet or no_progress or export == "-"), export_name=export)
 
     if not quiet:
         for issue in result.errors:
@@ -229,7 +230,8 @@ def _import(source, **options):
         _fail(str(exc))
 
 
-def _scan(paths, options, size, progress):
+def _scan(paths, options, size, progress, export_name=None):
+    """Run a scan; every way it can fail becomes one line and its exit status."""
     bar = _ProgressBar(size) if progress and sys.stderr.isatty() else None
     # SIGTERM stops a scan the way Ctrl-C does: pool and collector torn down.
     signal.signal(signal.SIGTERM, _raise_terminated)
@@ -241,25 +243,25 @@ def _scan(paths, options, size, progress):
     except InvalidOption as exc:
         _close(bar)
         raise click.UsageError(str(exc)) from None
-    except EngineFailure as exc:
+    except ExportFailed as exc:
+        _close(bar)
+        if export_name == "-" and exc.errno == errno.EPIPE:
+            _quiet_stdout()  # `sizescan -o - | head`: the reader had enough
+            sys.exit(EXIT_OK)
+        where = "stdout" if export_name == "-" else quote(exc.target)
+        _fail(f"cannot write the export to {where}: {exc.strerror}")
+    except ScanError as exc:  # the engine failed, and says how
         _close(bar)
         _fail(str(exc))
-    except OSError as exc:  # the export could not be written
-        _close(bar)
-        if isinstance(exc, BrokenPipeError):
-            _quiet_stdout()
-            sys.exit(EXIT_OK)
-        _fail(f"cannot write the export {_quoted_filename(exc)}: {exc.strerror}")
     except KeyboardInterrupt as exc:
         _close(bar)
         # The shell's convention: 128 + the signal's number.
         sys.exit(128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT))
+    except Exception as exc:  # a bug: said as itself, never taken for something else
+        _close(bar)
+        _fail(f"unexpected error: {type(exc).__name__}: {exc}")
     finally:
         _close(bar)
-
-
-def _quoted_filename(exc):
-    return quote(exc.filename) if exc.filename else "to stdout"
 
 
 @main.command("diff", context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .result import ScanResult
+from .measure import Measure
+from .result import ScanResult, _path_fields
 
 GREW, SHRANK, NEW, GONE = "grew", "shrank", "new", "gone"
 
@@ -37,9 +38,9 @@ class DirChange:
 
     def change(self, apparent: bool) -> int:
         """NEW minus OLD, by apparent size or by disk usage."""
-        if apparent:
-            return self.new_size - self.old_size
-        return self.new_disk_usage - self.old_disk_usage
+        measure = Measure.of(apparent)
+        return (measure.pick(self.new_size, self.new_disk_usage)
+                - measure.pick(self.old_size, self.old_disk_usage))
 
 
 @dataclass
@@ -53,19 +54,21 @@ class ScanDiff:
     max_depth: int | None = None
 
     @property
+    def measure(self) -> Measure:
+        return Measure.of(self.apparent)
+
+    @property
     def total_change(self) -> int:
-        if self.apparent:
-            return self.new.total_size - self.old.total_size
-        return self.new.disk_usage - self.old.disk_usage
+        pick = self.measure.pick
+        return pick(self.new.total_size, self.new.disk_usage) - pick(self.old.total_size,
+                                                                     self.old.disk_usage)
 
     def to_dict(self) -> dict:
         """The ``diff --json`` document."""
-        from .result import _path_fields
-
         return {
             "old": _path_fields(self.old.paths[0])["path"],
             "new": _path_fields(self.new.paths[0])["path"],
-            "sorted_by": "size" if self.apparent else "disk_usage",
+            "sorted_by": self.measure.json_name,
             "max_depth": self.max_depth,
             "old_total": {"size": self.old.total_size, "disk_usage": self.old.disk_usage,
                           "files": self.old.files},
@@ -103,14 +106,14 @@ def diff(old: ScanResult, new: ScanResult, *, top: int | None = None,
     for side in (old, new):
         if len(side.paths) != 1:
             raise ValueError("diff compares scans of one PATH each")
-    apparent = new.apparent
+    apparent, measure = new.apparent, new.measure
     before, after = _relative(old, max_depth), _relative(new, max_depth)
     changes = []
     for path in before.keys() | after.keys():
         a, b = before.get(path), after.get(path)
         old_size, old_disk, old_files = (a.size, a.disk_usage, a.files) if a else (0, 0, 0)
         new_size, new_disk, new_files = (b.size, b.disk_usage, b.files) if b else (0, 0, 0)
-        change = (new_size - old_size) if apparent else (new_disk - old_disk)
+        change = measure.pick(new_size, new_disk) - measure.pick(old_size, old_disk)
         if a is None:
             status = NEW
         elif b is None:

@@ -48,31 +48,24 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue as queue_mod
+import select
 import signal
 import stat as _stat
-import tempfile
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import NamedTuple
 
 from ._version import __version__
 from .collect import Collector
-from .errors import CannotAccess, EngineFailure, InvalidOption
-from .exclude import ExcludeMatcher, GitignoreMatcher
+from .errors import CannotAccess, CollectorDied, PoolFailed, ResultsLost, WorkerFailed, WorkersKeptDying
 from .fs import default_workers, kernfs_devices, mount_point_ids, mounts
-from .result import ScanResult
-from .ncdu import entry_info, write_export
-from .kinds import AGES, age_slot, kind_of
-from .worker import (DESCEND_S, OP_ACCESS, SPLIT_AT, WorkerConfig, exit_with_parent, init_worker,
-                     scan_tasks)
-from .worker import release as release_worker
+from .kinds import tally_key
+from .records import OP_ACCESS, DirTask, Link, PathError, Record, TaskResult, TopFile
+from .tally import DirTally
+from .worker import Scanner, WorkerConfig, exit_with_parent, init_worker, scan_tasks
 
-# How long the walker works alone before starting processes.  A tree that
-# fits in this budget is done faster than a pool could start.  The
-# environment can change it (0 always starts the pool: the tests use that).
-INLINE_BUDGET_S = 0.05
 # Directories per task: enough to amortise a round trip through the pool,
 # few enough that every worker gets a share of a narrow frontier.
 MAX_BATCH = 64
@@ -101,43 +94,31 @@ class ScanProgress:
     elapsed_s: float
 
 
-def _normalize(path) -> str:
-    path = os.fsdecode(os.fspath(path))
-    while len(path) > 1 and path.endswith("/"):
-        path = path[:-1]
-    return path
-
-
-def _check_options(workers, top, max_depth):
-    for name, value, low in (("workers", workers, 1), ("top", top, 0), ("max_depth", max_depth, 0)):
-        if value is None and name != "top":
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise InvalidOption(f"{name} must be an integer >= {low}, not {value!r}")
-
-
 class _Frontier:
     """The walker's state: work not yet handed out, and what came back."""
 
     def __init__(self, dereference):
-        self.pending = deque()
-        self.chunks = deque()
+        self.pending = deque()  # DirTask
+        self.chunks = deque()  # ChunkTask
         # Under -L a directory can be reached through several symlinks, and
         # a link to an ancestor makes a loop: each directory is entered once
         # (du's "hash_all"), so a loop is skipped, never followed.
         self.seen_dirs = set() if dereference else None
 
-    def absorb(self, result):
-        _, subdirs, chunks = result
-        seen = self.seen_dirs
-        if seen is None:
-            self.pending.extend(subdirs)
+    def add(self, task: DirTask):
+        if self.seen_dirs is not None:
+            if (task.dev, task.ino) in self.seen_dirs:
+                return
+            self.seen_dirs.add((task.dev, task.ino))
+        self.pending.append(task)
+
+    def absorb(self, result: TaskResult):
+        if self.seen_dirs is None:
+            self.pending.extend(result.subdirs)
         else:
-            for path, depth, root, apparent, disk, guard, dev, ino in subdirs:
-                if (dev, ino) not in seen:
-                    seen.add((dev, ino))
-                    self.pending.append((path, depth, root, apparent, disk, guard))
-        self.chunks.extend(chunks)
+            for task in result.subdirs:
+                self.add(task)
+        self.chunks.extend(result.chunks)
 
     def __bool__(self):
         return bool(self.pending or self.chunks)
@@ -152,8 +133,8 @@ class Backend:
         """Hand out work from ``frontier`` while there is capacity."""
         raise NotImplementedError
 
-    def next_result(self, timeout: float):
-        """One task's ``(messages, subdirs, chunks)``, or None after ``timeout``."""
+    def next_result(self, timeout: float) -> "TaskResult | None":
+        """One task's result, or None after ``timeout``."""
         raise NotImplementedError
 
     def check(self) -> None:
@@ -163,35 +144,127 @@ class Backend:
 class InlineBackend(Backend):
     """Runs worker code in the calling process, one task at a time."""
 
-    def __init__(self):
+    def __init__(self, scanner: Scanner):
+        self._scanner = scanner
         self._result = None
 
     def fill(self, frontier):
         if self._result is not None:
             return
         if frontier.chunks:
-            self._result = scan_tasks((), (frontier.chunks.popleft(),))[1:]
+            self._result = self._scanner.run((), (frontier.chunks.popleft(),))
         elif frontier.pending:
-            self._result = scan_tasks((frontier.pending.popleft(),))[1:]
+            self._result = self._scanner.run((frontier.pending.popleft(),))
 
     def next_result(self, timeout):
         result, self._result = self._result, None
         return result
 
 
-def _process_alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc: ask the kernel directly
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    return state not in (b"Z", b"X")
+class _Failed(NamedTuple):
+    """What the pool's error callback hands the walker: a task that raised."""
+
+    task_id: int
+    error: BaseException
+
+
+_DEAD = -1  # a pid already gone when first seen
+
+
+class _WorkerWatch:
+    """Which of a pool's processes are dead, from their pids alone.
+
+    The workers write their pids into shared memory (see
+    worker.init_worker); a pidfd (Linux 5.3+) then tells when each one
+    exits, zombie or reaped, and kills it without any risk of hitting a
+    reused pid.  Without pidfds, ``kill(pid, 0)``: Pool reaps its dead
+    workers within 0.1 s, so a zombie is alive only that long.
+    """
+
+    def __init__(self):
+        self._fds = {}  # pid -> pidfd, _DEAD, or None (no pidfd here)
+
+    def learn(self, pids):
+        for pid in pids:
+            if pid and pid not in self._fds:
+                try:
+                    self._fds[pid] = os.pidfd_open(pid)
+                except ProcessLookupError:
+                    self._fds[pid] = _DEAD
+                except (AttributeError, OSError):
+                    self._fds[pid] = None
+
+    def dead(self) -> set:
+        gone = set()
+        poller = select.poll()
+        for pid, fd in self._fds.items():
+            if fd == _DEAD:
+                gone.add(pid)
+            elif fd is None:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    gone.add(pid)
+            else:
+                poller.register(fd, select.POLLIN)
+        by_fd = {fd: pid for pid, fd in self._fds.items() if fd is not None and fd != _DEAD}
+        gone.update(by_fd[fd] for fd, _ in poller.poll(0))
+        return gone
+
+    def kill_all(self):
+        for pid, fd in self._fds.items():
+            try:
+                if fd is None:
+                    os.kill(pid, signal.SIGKILL)
+                elif fd != _DEAD:
+                    signal.pidfd_send_signal(fd, signal.SIGKILL)
+            except OSError:
+                pass  # gone already
+
+    def close(self):
+        for fd in self._fds.values():
+            if fd is not None and fd != _DEAD:
+                os.close(fd)
+        self._fds.clear()
+
+
+class _Pool:
+    """One ``multiprocessing.Pool`` and the shared memory its workers report in."""
+
+    def __init__(self, ctx, workers, capacity, config, put):
+        # Each task writes the pid running it in its slot; each worker its
+        # pid in the registry when it starts (room for the pool's workers
+        # and a few that Pool starts to replace dead ones before we see).
+        self.task_slots = ctx.RawArray("i", capacity)
+        self.registry = ctx.RawArray("i", 2 * workers + 4)
+        self.watch = _WorkerWatch()
+        # The queue reaches the workers through the initializer: a Queue may
+        # only be passed to a process when it starts, never as a task argument.
+        self.pool = ctx.Pool(workers, initializer=init_worker,
+                             initargs=(config, put, self.task_slots, self.registry, ctx.Lock()))
+
+    def learn(self):
+        self.watch.learn(self.registry)
+        self.watch.learn(self.task_slots)
+
+    def stop(self, timeout=STOP_TIMEOUT_S):
+        """Terminate the pool, killing its workers outright if that hangs."""
+        stopped = threading.Event()
+
+        def terminate():
+            self.pool.terminate()
+            self.pool.join()
+            stopped.set()
+
+        threading.Thread(target=terminate, name="sizescan-pool-terminate", daemon=True).start()
+        if not stopped.wait(timeout):
+            # terminate() waits on the task queue's lock, which a killed
+            # worker may hold forever.  Kill the workers ourselves; the
+            # stuck thread is a daemon and holds nothing.
+            self.learn()
+            self.watch.kill_all()
+            stopped.wait(timeout)
+        self.watch.close()
 
 
 class PoolBackend(Backend):
@@ -201,12 +274,12 @@ class PoolBackend(Backend):
     and a worker killed while it held one of the pool's locks (an idle
     worker holds the task queue's while it waits) wedges the whole pool.
     So every task has an id and a slot in shared memory where the worker
-    running it writes its pid.  When a worker is found dead, the pool is
-    replaced by a new one and every task still out is given to it again;
-    a task lost MAX_ATTEMPTS times (a directory that kills whoever reads
-    it) ends the scan.  The collector
-    takes each record once, so work that a lost attempt had already
-    delivered is not counted twice.
+    running it writes its pid, and every worker registers its pid when it
+    starts.  When a worker is found dead, the pool is replaced by a new one
+    and every task still out is given to it again; a task lost MAX_ATTEMPTS
+    times (a directory that kills whoever reads it) ends the scan.  The
+    collector takes each record once, so work that a lost attempt had
+    already delivered is not counted twice.
     """
 
     def __init__(self, ctx, workers, config, sink_queue):
@@ -214,8 +287,7 @@ class PoolBackend(Backend):
         self.capacity = 2 * workers
         self._ctx = ctx
         self._config = config
-        self._sink_queue = sink_queue
-        self.pool = self._new_pool()
+        self._put = sink_queue.put
         self._done = queue_mod.SimpleQueue()
         self._stopping = []  # threads stopping replaced pools
         self._free = list(range(self.capacity))
@@ -223,6 +295,14 @@ class PoolBackend(Backend):
         self._next_id = 0
         # Ids of the tasks whose message the collector must wait for.
         self.delivered = set()
+        self._pool = self._new_pool()
+
+    def _new_pool(self):
+        self._waiting_since = None
+        try:
+            return _Pool(self._ctx, self.workers, self.capacity, self._config, self._put)
+        except OSError as exc:
+            raise PoolFailed(f"cannot start the worker pool: {exc.strerror or exc}") from None
 
     @property
     def inflight(self):
@@ -242,50 +322,36 @@ class PoolBackend(Backend):
         task_id = self._next_id
         self._next_id += 1
         slot = self._free.pop()
-        self.slots[slot] = 0
+        self._pool.task_slots[slot] = 0
         self._tasks[task_id] = (slot, arguments, attempt)
         done = self._done.put
-        self.pool.apply_async(scan_tasks, (*arguments, task_id, slot), callback=done,
-                              error_callback=lambda exc: done((task_id, exc)))
+        self._pool.pool.apply_async(scan_tasks, (*arguments, task_id, slot), callback=done,
+                                    error_callback=lambda exc: done(_Failed(task_id, exc)))
 
     def next_result(self, timeout):
         try:
             item = self._done.get(timeout=timeout)
         except queue_mod.Empty:
             return None
-        task_id = item[0]
-        if len(item) == 2:
-            raise EngineFailure(f"a worker failed: {item[1]!r}") from item[1]
-        task = self._tasks.pop(task_id, None)
+        if isinstance(item, _Failed):
+            raise WorkerFailed(f"a worker failed: {item.error!r}") from item.error
+        task = self._tasks.pop(item.task_id, None)
         if task is None:
             return None  # given up for lost, then delivered after all: done again already
         self._free.append(task[0])
-        if item[1]:
-            self.delivered.add(task_id)
-        return item[1:]
-
-    def _new_pool(self):
-        self._known_pids = set()
-        self._waiting_since = None
-        # New slots too: a worker of an old pool may still write its pid into
-        # its old slot before it is stopped.
-        self.slots = self._ctx.RawArray("i", self.capacity)
-        # The queue reaches the workers through the initializer: a Queue may
-        # only be passed to a process when it starts, never as a task argument.
-        return self._ctx.Pool(self.workers, initializer=init_worker,
-                              initargs=(self._config, self._sink_queue.put, self.slots))
+        if item.sent:
+            self.delivered.add(item.task_id)
+        return item
 
     def check(self):
         # A dead idle worker loses no task but may hold the task queue's lock,
-        # so every death counts, not only those of workers with a task.  Pool
-        # removes dead workers from its (private) list quickly: remember them.
-        self._known_pids.update(p.pid for p in self.pool._pool if p.pid)
-        self._known_pids.update(self.slots[slot] for slot, _, _ in self._tasks.values())
-        self._known_pids.discard(0)
-        dead = {pid for pid in self._known_pids if not _process_alive(pid)}
+        # so every death counts, not only those of workers with a task.
+        slots = self._pool.task_slots
+        self._pool.learn()
+        dead = self._pool.watch.dead()
         # Last resort: tasks waiting and none started for a long while means
         # no worker can take one (one died unseen, holding the queue's lock).
-        waiting = bool(self._tasks) and not any(self.slots[slot] for slot, _, _ in self._tasks.values())
+        waiting = bool(self._tasks) and not any(slots[slot] for slot, _, _ in self._tasks.values())
         if not waiting:
             self._waiting_since = None
         elif self._waiting_since is None:
@@ -293,16 +359,13 @@ class PoolBackend(Backend):
         wedged = waiting and time.monotonic() - self._waiting_since > MESSAGE_TIMEOUT_S
         if not dead and not wedged:
             return
-        lost = {task_id for task_id, (slot, _, _) in self._tasks.items()
-                if self.slots[slot] in dead}
-        for task_id in lost:
-            if self._tasks[task_id][2] >= MAX_ATTEMPTS:
-                raise EngineFailure(
-                    f"workers died {MAX_ATTEMPTS} times on the same directories; giving up")
-        old, self.pool = self.pool, self._new_pool()
+        lost = {task_id for task_id, (slot, _, _) in self._tasks.items() if slots[slot] in dead}
+        if any(self._tasks[task_id][2] >= MAX_ATTEMPTS for task_id in lost):
+            raise WorkersKeptDying(
+                f"workers died {MAX_ATTEMPTS} times on the same directories; giving up")
+        old, self._pool = self._pool, self._new_pool()
         # Stopped aside, so the walk goes on meanwhile; terminate() waits for it.
-        stopping = threading.Thread(target=_stop_pool, args=(old,), name="sizescan-pool-stop",
-                                    daemon=True)
+        stopping = threading.Thread(target=old.stop, name="sizescan-pool-stop", daemon=True)
         stopping.start()
         self._stopping.append(stopping)
         stranded = list(self._tasks.items())
@@ -315,31 +378,34 @@ class PoolBackend(Backend):
         """Stop the workers, those of replaced pools too.  Also the normal
         end: Pool.close() and join() would wait forever for a task lost with
         a dead worker."""
-        _stop_pool(self.pool)
+        self._pool.stop()
         for stopping in self._stopping:
-            stopping.join()
+            stopping.join(3 * STOP_TIMEOUT_S)
 
 
-def _stop_pool(pool, timeout=STOP_TIMEOUT_S):
-    """Terminate ``pool``, killing its workers outright if that hangs."""
-    stopped = threading.Event()
+class _Counters:
+    """The collector's running counts in shared memory.
 
-    def stop():
-        pool.terminate()
-        pool.join()
-        stopped.set()
+    The walker samples them for the progress bar and to see messages
+    arrive: reading them costs the scan nothing, and nothing is sent per
+    file.
+    """
 
-    threading.Thread(target=stop, name="sizescan-pool-terminate", daemon=True).start()
-    if stopped.wait(timeout):
-        return
-    # terminate() waits on the task queue's lock, which a killed worker may
-    # hold forever.  Kill the workers ourselves (Pool has no public way to
-    # list them); the stuck thread is a daemon and holds nothing.
-    for process in pool._pool:
-        if process.exitcode is None:
-            process.kill()
-    for process in pool._pool:
-        process.join(timeout)
+    def __init__(self, ctx):
+        self._array = ctx.RawArray("q", 5)
+
+    def publish(self, collector: Collector):
+        a = self._array
+        a[0], a[1], a[2], a[3] = collector.progress_counts()
+        a[4] = len(collector.received)
+
+    def progress_counts(self):
+        return tuple(self._array[:4])
+
+    @property
+    def received(self) -> int:
+        """How many messages the collector has taken."""
+        return self._array[4]
 
 
 def _collector_main(sink_queue, conn, collector, counters, version):
@@ -361,21 +427,16 @@ def _collector_main(sink_queue, conn, collector, counters, version):
         except queue_mod.Empty:
             continue
         collector.take(message)
-        counters[0] = collector.files
-        counters[1] = collector.dirs_seen
-        counters[2] = collector.apparent_bytes
-        counters[3] = collector.disk_bytes
-        counters[4] = len(collector.received)
-    conn.send(collector.result(version))
+        counters.publish(collector)
+    conn.send((collector.result(version), collector.spool))
     conn.close()
 
 
 class _ProgressSampler:
     """Calls ``progress`` at most every PROGRESS_INTERVAL_S with the counts so far.
 
-    ``counts`` is the in-process Collector while the walker works alone, then
-    the collector process's shared counters: reading them costs the scan
-    nothing, and nothing is sent per file.
+    ``counts`` is the in-process Collector while the walker works alone,
+    then the collector process's shared counters.
     """
 
     def __init__(self, progress, counts, started):
@@ -391,12 +452,7 @@ class _ProgressSampler:
         if now - self.last < PROGRESS_INTERVAL_S:
             return
         self.last = now
-        c = self.counts
-        if isinstance(c, Collector):
-            counts = (c.files, c.dirs_seen, c.apparent_bytes, c.disk_bytes)
-        else:
-            counts = tuple(c[:4])
-        self.progress(ScanProgress(*counts, elapsed_s=now - self.started))
+        self.progress(ScanProgress(*self.counts.progress_counts(), elapsed_s=now - self.started))
 
 
 def _walk(backend, frontier, tick, deadline=None, check=None):
@@ -420,11 +476,29 @@ def _walk(backend, frontier, tick, deadline=None, check=None):
     return True
 
 
-def _roots_inside_earlier(roots_stat):
-    """Indexes of PATHs already inside an earlier PATH (du counts them there)."""
+def _stat_roots(paths, options, collector):
+    """Each PATH's stat, or None where it failed (an error, or CannotAccess if alone)."""
+    stats = []
+    for path in paths:
+        try:
+            if not path:
+                raise FileNotFoundError(2, "No such file or directory")
+            st = os.stat(path, follow_symlinks=options.dereference)
+        except OSError as exc:
+            if len(paths) == 1:
+                raise CannotAccess(path, exc.strerror) from None
+            collector.errors.append(PathError(path, OP_ACCESS, exc.strerror))
+            st = None
+        stats.append(st)
+    return stats
+
+
+def _roots_inside_earlier(paths, stats):
+    """Indexes of PATHs already inside an earlier PATH (du counts them there),
+    and the (dev, ino) -> index of the others."""
     ids = {}
     skipped = set()
-    for idx, (path, st) in enumerate(roots_stat):
+    for idx, (path, st) in enumerate(zip(paths, stats)):
         if st is None:
             continue
         probe = os.path.realpath(path)
@@ -433,8 +507,7 @@ def _roots_inside_earlier(roots_stat):
                 pst = os.stat(probe)
             except OSError:
                 break
-            earlier = ids.get((pst.st_dev, pst.st_ino))
-            if earlier is not None:
+            if (pst.st_dev, pst.st_ino) in ids:
                 skipped.add(idx)
                 break
             if probe == "/":
@@ -445,205 +518,82 @@ def _roots_inside_earlier(roots_stat):
     return skipped, ids
 
 
-def scan(
-    paths,
-    *,
-    workers: int | None = None,
-    top: int = 10,
-    max_depth: int | None = None,
-    apparent: bool = False,
-    one_file_system: bool = False,
-    dereference: bool = False,
-    exclude: Iterable[str] = (),
-    exclude_kernfs: bool = False,
-    count_links: bool = False,
-    progress: Callable[[ScanProgress], None] | None = None,
-    start_method: str | None = None,
-    views: bool = False,
-    export=None,
-    extended: bool = False,
-    gitignore: Iterable[str] = (),
-    exclude_caches: bool = False,
-) -> ScanResult:
-    """Measure the disk usage of ``paths`` (one path, or a list of them).
+def _file_record(path, idx, st, options, now) -> Record:
+    """The record of a PATH that is not a directory: made here, not by a worker."""
+    apparent, disk = st.st_size, st.st_blocks * 512
+    tally = DirTally(now, 0, options.measure) if options.views else None
+    key = tally_key(path, st.st_mode)
+    if (options.dereference or st.st_nlink > 1) and not options.count_links:
+        kind, age = tally.link_view(key, st.st_mtime) if tally is not None else (None, None)
+        return Record(path, 0, idx, 0, 0, 0, 0,
+                      links=[Link(st.st_dev, st.st_ino, apparent, disk, None, kind, age)])
+    detail = None
+    if tally is not None:
+        tally.add(key, apparent, disk, st.st_mtime, None)
+        detail = tally.detail()
+    return Record(path, 0, idx, 0, 1, apparent, disk, tops=[TopFile(apparent, disk, None)],
+                  detail=detail)
 
-    The totals equal GNU du's: ``total_size`` is ``du -sb`` and
-    ``disk_usage`` is ``du -sB1``, hard links counted once per scan (each
-    link with ``count_links``).  ``top`` bounds the largest files and
-    directories kept; ``max_depth`` limits which directories are listed
-    (never what is counted); ``apparent`` sorts by apparent size instead of
-    disk usage.  ``one_file_system``, ``dereference`` (follow symlinks; a
-    loop is entered once) and ``exclude`` (du's ``--exclude`` globs) mean
-    what they mean to du; ``exclude_kernfs`` skips pseudo filesystems
-    (proc, sysfs, cgroup...) below the PATHs; ``gitignore`` takes lines in
-    gitignore syntax, matched relative to each PATH; ``exclude_caches``
-    skips directories holding a valid ``CACHEDIR.TAG``.  Excluded entries
-    are counted nowhere.
 
-    ``views=True`` keeps what :meth:`ScanResult.tree`, ``by_type``,
-    ``by_age`` and ``directories`` need (per directory, never per file:
-    each directory's ``top`` largest files).  ``export`` (a path, or a
-    binary file open for writing) receives the whole tree in ncdu's JSON
-    export format, streamed, with owner, mode and mtime if ``extended``;
-    it takes a single directory PATH.
+def run(paths, options, *, progress=None, encoder=None, spool=None):
+    """Scan the normalized ``paths`` with ``options``: the walker's side of the picture.
 
-    ``workers`` defaults to one per CPU on local disks and more on network
-    and FUSE filesystems (see :func:`sizescan.fs.default_workers`).
-    ``progress`` is called with a :class:`ScanProgress` a few times a
-    second.  ``start_method`` picks the multiprocessing context ("fork",
-    "forkserver", "spawn"; default: the platform's).  Under spawn and
-    forkserver, call ``scan`` from under ``if __name__ == "__main__":``.
-
-    Problems with single paths are in ``result.errors``; only unusable
-    input raises (:class:`InvalidOption`, :class:`CannotAccess`), and a
-    broken engine (:class:`EngineFailure`: workers that die on the same
-    directories again and again, a dead collector).
+    ``encoder`` and ``spool`` are the export's (see ``ncdu``), or None: the
+    workers hand each entry to the encoder, the collector each record to
+    the spool.  Returns the ScanResult and the spool as the collector left
+    it (it may have travelled to the collector process and back).
     """
     started = time.monotonic()
-    if isinstance(paths, (str, bytes, os.PathLike)):
-        paths = [paths]
-    paths = [_normalize(p) for p in paths]
-    if not paths:
-        raise InvalidOption("no path given")
-    _check_options(workers, top, max_depth)
-    if start_method is not None and start_method not in multiprocessing.get_all_start_methods():
-        raise InvalidOption(f"unknown start method {start_method!r}")
-    exclude = tuple(exclude)
-    matcher = ExcludeMatcher(exclude) if exclude else None
-    gitignore = tuple(gitignore)
-    if export is not None and len(paths) != 1:
-        raise InvalidOption("an export holds one tree: give a single PATH")
-    if export is not None and os.path.exists(paths[0]) and not os.path.isdir(paths[0]):
-        raise InvalidOption(f"cannot export {paths[0]!r}: not a directory")
-
-    spool = out = None
-    if export is not None:
-        # Opened first: a scan of hours must not end in "cannot write".
-        out = export if hasattr(export, "write") else open(export, "wb")
-        fd, spool = tempfile.mkstemp(prefix="sizescan-export-")
-        os.close(fd)
-    try:
-        result = _scan(paths, started, workers, top, max_depth, apparent, one_file_system,
-                       dereference, matcher, exclude_kernfs, count_links, progress, start_method,
-                       views, spool, extended, gitignore, exclude_caches)
-        if out is not None:
-            index = result.export
-            if index.root_info is None:
-                raise InvalidOption(f"cannot export {paths[0]!r}: not a directory")
-            write_export(index, paths[0], index.root_info, out, progver=__version__,
-                         timestamp=int(time.time()))
-            out.flush()
-    finally:
-        if spool is not None:
-            os.unlink(spool)
-        if out is not None and out is not export:
-            out.close()
-    result.export = None
-    return result
-
-
-def _scan(paths, started, workers, top, max_depth, apparent, one_file_system, dereference,
-          matcher, exclude_kernfs, count_links, progress, start_method, views, spool, extended,
-          gitignore, exclude_caches):
-    collector = Collector(paths, top=top, apparent=apparent, max_depth=max_depth, views=views,
-                          dir_files=top, spool=spool)
-    frontier = _Frontier(dereference)
-    roots_stat = []
-    for path in paths:
-        try:
-            if not path:
-                raise FileNotFoundError(2, "No such file or directory")
-            st = os.stat(path, follow_symlinks=dereference)
-        except OSError as exc:
-            if len(paths) == 1:
-                raise CannotAccess(path, exc.strerror) from None
-            collector.errors.append((path, OP_ACCESS, exc.strerror))
-            st = None
-        roots_stat.append((path, st))
-
-    skipped, skip_ids = _roots_inside_earlier(roots_stat) if len(paths) > 1 else (set(), None)
+    now = time.time()
+    collector = Collector(paths, options, spool)
+    stats = _stat_roots(paths, options, collector)
+    skipped, skip_ids = _roots_inside_earlier(paths, stats) if len(paths) > 1 else (set(), None)
     collector.skipped_roots = skipped
     table = mounts()
-    mount_ids = mount_point_ids([p for p, st in roots_stat if st is not None], table)
-    root_records = []
-    root_info = None
-    now = time.time()
-    for idx, (path, st) in enumerate(roots_stat):
-        if st is None or idx in skipped or (matcher is not None and matcher(path)):
+    mount_ids = mount_point_ids([p for p, st in zip(paths, stats) if st is not None], table)
+    config = WorkerConfig(
+        options,
+        roots=paths,
+        root_devs=[st.st_dev if st else None for st in stats] if options.one_file_system else None,
+        skip_ids=skip_ids,
+        mount_ids=mount_ids,
+        kernfs_devs=kernfs_devices(table) if options.exclude_kernfs else None,
+        now=now,
+        encoder=encoder,
+    )
+    frontier = _Frontier(options.dereference)
+    for idx, (path, st) in enumerate(zip(paths, stats)):
+        if st is None or idx in skipped or (config.exclude is not None and config.exclude(path)):
             continue
-        apparent_size, disk = st.st_size, st.st_blocks * 512
         if _stat.S_ISDIR(st.st_mode):
             ident = (st.st_dev, st.st_ino)
-            guard = (ident,) if ident in mount_ids else ()
-            frontier.pending.append((path, 0, idx, apparent_size, disk, guard))
-            if frontier.seen_dirs is not None:
-                frontier.seen_dirs.add(ident)
-            if spool is not None:
-                # ncdu names the root by its full path.
-                root_info = entry_info(os.path.abspath(path), st, extended=extended, dev=st.st_dev)
-            continue
-        # A PATH that is a file: its record is made here.
-        detail = kind = age = None
-        if views:
-            kind = kind_of(path, st.st_mode)
-            age = age_slot(now - st.st_mtime)
-        if (dereference or st.st_nlink > 1) and not count_links:
-            links = [(st.st_dev, st.st_ino, apparent_size, disk, None, kind, age)]
-            root_records.append((path, 0, idx, 0, 0, 0, 0, (), links, (), 0, None))
+            frontier.add(DirTask(path, 0, idx, st.st_size, st.st_blocks * 512, st.st_dev,
+                                 st.st_ino, (ident,) if ident in mount_ids else ()))
         else:
-            if views:
-                ages = [0] * (3 * len(AGES))
-                ages[age:age + 3] = [1, apparent_size, disk]
-                detail = ({kind: [1, apparent_size, disk]}, ages, None, None, None, 0)
-            tops = [(apparent_size, disk, None)]
-            root_records.append((path, 0, idx, 0, 1, apparent_size, disk, tops, (), (), 0, detail))
-    collector.add(root_records)
+            collector.add([_file_record(path, idx, st, options, now)])
 
-    if workers is None:
-        workers = default_workers(paths[0], table)
-    config = WorkerConfig(
-        top=top,
-        apparent=apparent,
-        count_links=count_links,
-        dereference=dereference,
-        root_devs=[st.st_dev if st else None for _, st in roots_stat] if one_file_system else None,
-        exclude=matcher,
-        skip_ids=skip_ids,
-        split_at=int(os.environ.get("SIZESCAN_SPLIT_AT", SPLIT_AT)),
-        descend_s=float(os.environ.get("SIZESCAN_DESCEND_S", DESCEND_S)),
-        mount_ids=mount_ids or None,
-        kernfs_devs=kernfs_devices(table) if exclude_kernfs else None,
-        roots=paths,
-        views=views,
-        dir_files=top,
-        now=now,
-        export=spool is not None,
-        extended=extended,
-        exclude_caches=exclude_caches,
-        gitignore=GitignoreMatcher(gitignore) if gitignore else None,
-    )
-
+    workers = options.workers or default_workers(paths[0], table)
     # The walker starts alone: the worker code runs here, its records go
-    # straight to the local collector.
-    init_worker(config, collector.take)
-    budget = float(os.environ.get("SIZESCAN_INLINE_BUDGET_S", INLINE_BUDGET_S))
-    deadline = None if workers == 1 else started + budget
+    # straight to the local collector.  A tree that fits in the budget is
+    # done faster than a pool could start.
+    scanner = Scanner(config, collector.take)
+    deadline = None if workers == 1 else started + options.inline_budget_s
     tick = _ProgressSampler(progress, collector, started)
     try:
-        finished = _walk(InlineBackend(), frontier, tick, deadline)
+        finished = _walk(InlineBackend(scanner), frontier, tick, deadline)
     finally:
-        release_worker()  # the caller's process keeps no directory open
+        scanner.release()  # the caller's process keeps no directory open
     if finished:
         result = collector.result(__version__)
         result.workers = 1  # the tree was done before a pool was worth starting
     else:
-        collector.close_spool()  # the collector process writes from here on
-        result = _scan_with_pool(frontier, collector, config, workers, start_method, tick)
+        if spool is not None:
+            spool.close()  # the collector process writes from here on
+        result, spool = _scan_with_pool(frontier, collector, config, workers,
+                                        options.start_method, tick)
         result.workers = workers
-    if result.export is not None:
-        result.export.root_info = root_info
     result.elapsed_s = time.monotonic() - started
-    return result
+    return result, spool
 
 
 def collector_lost(proc, conn) -> bool:
@@ -659,51 +609,38 @@ def collector_lost(proc, conn) -> bool:
     return not proc.is_alive() and not conn.poll()
 
 
+def _collector_died(proc) -> CollectorDied:
+    proc.join(1.0)  # bounded: its exit status names the cause
+    return CollectorDied(proc.exitcode)
+
+
 def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
+    """The rest of the walk with worker processes and the collector process."""
     ctx = multiprocessing.get_context(start_method)
-    sink_queue = ctx.Queue()
-    # files, dirs, apparent, disk (for progress), messages received
-    counters = ctx.RawArray("q", 5)
-    conn, collector_conn = ctx.Pipe()
-    proc = ctx.Process(
-        target=_collector_main,
-        args=(sink_queue, collector_conn, collector, counters, __version__),
-        name="sizescan-collector",
-        daemon=True,
-    )
-    proc.start()
-    collector_conn.close()
-    tick.counts = counters
-    backend = None
-
-    def check_collector():
-        # During the walk the collector sends nothing: gone is dead.
-        if not proc.is_alive():
-            raise EngineFailure(f"the collector process died (exit status {proc.exitcode})")
-
-    def check():
-        check_collector()
-        backend.check()
-
+    sink_queue = conn = proc = backend = None
     try:
+        try:
+            sink_queue = ctx.Queue()
+            counters = _Counters(ctx)
+            conn, collector_conn = ctx.Pipe()
+            proc = ctx.Process(target=_collector_main,
+                               args=(sink_queue, collector_conn, collector, counters, __version__),
+                               name="sizescan-collector", daemon=True)
+            proc.start()
+            collector_conn.close()
+        except OSError as exc:
+            raise PoolFailed(f"cannot start the collector process: {exc.strerror or exc}") from None
+        tick.counts = counters
+
+        def check():
+            # During the walk the collector sends nothing: gone is dead.
+            if not proc.is_alive():
+                raise _collector_died(proc)
+            backend.check()
+
         backend = PoolBackend(ctx, workers, config, sink_queue)
         _walk(backend, frontier, tick, check=check)
-        due = backend.delivered
-        conn.send(due)
-        received, since = -1, time.monotonic()
-        while not conn.poll(PROGRESS_INTERVAL_S):
-            tick()
-            if collector_lost(proc, conn):
-                raise EngineFailure(f"the collector process died (exit status {proc.exitcode})")
-            if counters[4] != received:
-                received, since = counters[4], time.monotonic()
-            elif received < len(due) and time.monotonic() - since > MESSAGE_TIMEOUT_S:
-                raise EngineFailure(
-                    f"a worker's results were lost ({len(due) - received} messages never arrived)")
-        try:
-            result = conn.recv()
-        except (EOFError, OSError):  # the pipe closed: the collector is gone
-            raise EngineFailure("the collector process died") from None
+        result = _wait_for_collector(proc, conn, counters, backend.delivered, tick)
         # The collector has every message: nothing the workers hold matters.
         backend.terminate()
         backend = None
@@ -714,9 +651,37 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
     finally:
         if backend is not None:
             backend.terminate()
-        if proc.is_alive():
+        if proc is not None and proc.is_alive():
             proc.kill()
-            proc.join()
-        conn.close()
-        # On failure nobody reads the queue any more: do not wait to flush it.
-        sink_queue.cancel_join_thread()
+            proc.join(STOP_TIMEOUT_S)
+        if conn is not None:
+            conn.close()
+        if sink_queue is not None:
+            # On failure nobody reads the queue any more: do not wait to flush it.
+            sink_queue.cancel_join_thread()
+
+
+def _wait_for_collector(proc, conn, counters, due, tick):
+    """Tell the collector which messages are due; take its result when it has them.
+
+    A timeout here means something is lost, never that it is slow: the
+    clock restarts whenever a message is taken.
+    """
+    try:
+        conn.send(due)
+    except OSError:  # the collector is gone (a broken pipe)
+        raise _collector_died(proc) from None
+    received, since = -1, time.monotonic()
+    while not conn.poll(PROGRESS_INTERVAL_S):
+        tick()
+        if collector_lost(proc, conn):
+            raise _collector_died(proc)
+        if counters.received != received:
+            received, since = counters.received, time.monotonic()
+        elif received < len(due) and time.monotonic() - since > MESSAGE_TIMEOUT_S:
+            raise ResultsLost(
+                f"a worker's results were lost ({len(due) - received} messages never arrived)")
+    try:
+        return conn.recv()
+    except (EOFError, OSError):  # the pipe closed: the collector is gone
+        raise _collector_died(proc) from None

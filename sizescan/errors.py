@@ -1,8 +1,14 @@
-"""The exceptions :func:`sizescan.scan` raises: only for input it cannot use.
+"""The exceptions :func:`sizescan.scan` raises: unusable input, or a scan that failed.
 
 Problems with single paths met during a scan are never raised; they are
-listed in :attr:`sizescan.ScanResult.errors`.
+listed in :attr:`sizescan.ScanResult.errors`.  Every way the engine itself
+can fail has a class of its own, so a caller (the CLI) can say what
+happened without guessing from a bare ``OSError``.
 """
+
+from __future__ import annotations
+
+import signal
 
 
 class ScanError(Exception):
@@ -27,7 +33,57 @@ class CannotAccess(ScanError):
 
 
 class EngineFailure(ScanError):
-    """The scan engine itself failed (a worker or the collector broke)."""
+    """The scan engine itself failed; the subclasses say how."""
+
+
+class WorkerFailed(EngineFailure):
+    """Worker code raised, or a task's result could not be sent back."""
+
+
+class WorkersKeptDying(EngineFailure):
+    """Workers died every time they took the same directories (the OOM killer, a
+    filesystem that kills its readers): the scan gave up instead of looping."""
+
+
+def describe_exit(exitcode) -> str:
+    """A process's end in words: "exit status 3", "killed by SIGKILL"."""
+    if exitcode is None:
+        return "still running"
+    if exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit status {exitcode}"
+
+
+class CollectorDied(EngineFailure):
+    """The collector process, which holds every total, is gone before the result."""
+
+    def __init__(self, exitcode=None):
+        super().__init__(f"the collector process died ({describe_exit(exitcode)})")
+        self.exitcode = exitcode
+
+
+class ResultsLost(EngineFailure):
+    """Records a worker sent never reached the collector (a worker killed while
+    writing them)."""
+
+
+class PoolFailed(EngineFailure):
+    """The worker pool or the collector could not be started (out of
+    descriptors, memory or processes)."""
+
+
+class ExportFailed(ScanError):
+    """The export could not be written: ``target`` is the file's name, ``errno``
+    and ``strerror`` say why."""
+
+    def __init__(self, target: str, error: OSError):
+        self.target = target
+        self.errno = error.errno
+        self.strerror = error.strerror or str(error)
+        super().__init__(f"cannot write the export to {target!r}: {self.strerror}")
 
 
 class BadExport(ScanError):

@@ -62,11 +62,6 @@ def _width(text: str) -> int:
     return len(_STYLE.sub("", text))
 
 
-def _measure(apparent: bool) -> str:
-    """What sizes are sorted and shown by, in the reports' titles."""
-    return "apparent size" if apparent else "disk usage"
-
-
 def _table(rows, header):
     """Right-aligned columns, the last one (a name) left as it is; colour-aware."""
     widths = [max(_width(header[i]), *(_width(r[i]) for r in rows)) for i in range(len(header) - 1)]
@@ -79,7 +74,7 @@ def _table(rows, header):
 
 def report(result: ScanResult, size: SizeFormat) -> str:
     """The people output: a summary, then the largest files and directories."""
-    by = _measure(result.apparent)
+    by = result.measure.label
     lines = []
     for root in result.roots:
         lines.append(_summary(display_path(root.path), root.size, root.disk_usage, root.files, root.dirs, size))
@@ -87,7 +82,7 @@ def report(result: ScanResult, size: SizeFormat) -> str:
         lines.append(_summary("total", result.total_size, result.disk_usage, result.files, result.dirs, size))
     elapsed = max(result.elapsed_s, 1e-6)
     errors = f"{len(result.errors)} error{'' if len(result.errors) == 1 else 's'}"
-    if result.workers == 0:  # read from an export, not scanned
+    if result.imported:
         lines.append(f"{errors}, read from an export")
     else:
         lines.append(
@@ -167,7 +162,7 @@ def _percent(share: float) -> str:
 
 def tree_report(result: ScanResult, trees, size: SizeFormat, paint: Palette) -> str:
     """``--tree``: each PATH, then its largest entries, indented, largest first."""
-    by = _measure(result.apparent)
+    by = result.measure.label
     rows = []  # (size, share, bar, name) with name already indented and painted
     unreadable = False
 
@@ -206,19 +201,19 @@ def _breakdown(title, rows, total, size, paint, label):
 
 def type_report(result: ScanResult, kinds, size: SizeFormat, paint: Palette, top: int) -> str:
     """``--by-type``: totals by kind, largest first; the rest folded in one row."""
-    by = _measure(result.apparent)
+    by = result.measure.label
     rows = [(display_path(k.kind), k.count, result.size_of(k)) for k in kinds]
     if top and len(rows) > top:
         rest = rows[top - 1:]
         rows = rows[:top - 1] + [(paint(f"({len(rest)} other types)", "dim"),
                                   sum(r[1] for r in rest), sum(r[2] for r in rest))]
-    total = result.total_size if result.apparent else result.disk_usage
+    total = result.measure.pick(result.total_size, result.disk_usage)
     return _breakdown(f"By type (by {by})", rows, total, size, paint, "TYPE")
 
 
 def age_report(result: ScanResult, ages, size: SizeFormat, paint: Palette) -> str:
     """``--by-age``: non-directories by time since their last modification."""
-    by = _measure(result.apparent)
+    by = result.measure.label
     rows = [(a.label, a.count, result.size_of(a)) for a in ages]
     total = sum(r[2] for r in rows)
     return _breakdown(f"By age of last modification (files, by {by})", rows, total, size, paint,
@@ -227,13 +222,13 @@ def age_report(result: ScanResult, ages, size: SizeFormat, paint: Palette) -> st
 
 def diff_report(d, size: SizeFormat, paint: Palette) -> str:
     """``sizescan diff``: totals, then the directories that changed most."""
-    by = _measure(d.apparent)
+    by = d.measure.label
 
     def signed(n):
         return ("+" if n > 0 else "-" if n < 0 else "±") + size(abs(n))
 
-    old_total = d.old.total_size if d.apparent else d.old.disk_usage
-    new_total = d.new.total_size if d.apparent else d.new.disk_usage
+    old_total, new_total = d.measure.pick(d.old.total_size, d.old.disk_usage), d.measure.pick(
+        d.new.total_size, d.new.disk_usage)
     lines = [
         f"old: {display_path(d.old.paths[0])}: {size(old_total)}, "
         f"{humanize.intcomma(d.old.files)} files",
@@ -248,8 +243,8 @@ def diff_report(d, size: SizeFormat, paint: Palette) -> str:
         rows = []
         for c in d.changes:
             change = c.change(d.apparent)
-            old = c.old_size if d.apparent else c.old_disk_usage
-            new = c.new_size if d.apparent else c.new_disk_usage
+            old = d.measure.pick(c.old_size, c.old_disk_usage)
+            new = d.measure.pick(c.new_size, c.new_disk_usage)
             role = "grew" if change > 0 else "shrank"
             rows.append((paint(signed(change), role), size(old) if c.status != "new" else "-",
                          size(new) if c.status != "gone" else "-", c.status,

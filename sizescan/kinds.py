@@ -74,3 +74,12 @@ def suffix_kind(suffix: str) -> str:
     if 0 < len(ext) <= 8 and ext.isascii() and ext.isalnum():
         return suffix.lower()
     return "(no extension)"
+
+
+def tally_key(name: str, mode: int) -> str:
+    """What DirTally.add groups an entry under: a regular file's raw suffix
+    (made a kind once per directory, by merge_suffixes), else its kind."""
+    if _stat.S_ISREG(mode):
+        dot = name.rfind(".")
+        return name[dot:] if dot > 0 else ""
+    return kind_of(name, mode)

@@ -8,9 +8,10 @@ valid UTF-8 or not, and refuses ``\\udcXX`` escapes (which ``json.dumps``
 writes for undecodable names), so names are escaped here on bytes: only
 control characters, ``"``, ``\\`` and DEL.
 
-This module writes entries (for the per-entry pipeline in ``worker``),
-streams a whole export from a scan's spool (:func:`write_export`), and
-reads one back into the scan model (:func:`read_export`).
+This module is an edge of the package: it encodes entries for the workers
+(:class:`NcduEncoder`), keeps a scan's export text (:class:`ExportSpool`)
+and writes it out, and reads an export back into the scan model
+(:func:`read_export`).  The engine knows none of it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ import os
 import re
 import stat as _stat
 
-from .kinds import AGES, DIRECTORY_KIND, age_slot, kind_of, merge_suffixes
+from .collect import Collector
+from .errors import BadExport
+from .kinds import tally_key
+from .options import ScanOptions
+from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
+                      SKIP_PATTERN, Link, PathError, Record, dir_prefix, parent_of)
+from .tally import DirTally
 
 MAJOR, MINOR = 1, 2
 
@@ -66,58 +73,137 @@ def excluded_entry(name: str, reason: str) -> str:
     return f'{{"name":"{json_name(name)}","excluded":"{reason}"}}'
 
 
-def unreadable_entry(name: str) -> str:
-    """An entry that could not be stat'ed."""
-    return f'{{"name":"{json_name(name)}","read_error":true}}'
+# ncdu 2's words for why an entry was left out (ncdu 1.18 reads them too).
+_REASONS = {SKIP_PATTERN: "pattern", SKIP_OTHER_FS: "otherfs", SKIP_KERNFS: "kernfs"}
 
 
-def write_export(index, root: str, root_info: str, out, *, progver: str, timestamp: int) -> None:
-    """Stream a scan's export to the binary file ``out``, from its spool.
+class NcduEncoder:
+    """Encodes entries as the per-entry pipeline meets them (see ``worker``).
 
-    ``index`` says where each directory's text went in the spool file (see
-    :class:`sizescan.result.ExportIndex`).  The nesting is rebuilt here,
-    directory by directory with an explicit stack (trees can be thousands
-    of levels deep); each directory's entries are copied from the spool as
-    they are written, so memory stays bounded by directories.
+    Handed to the workers by the API layer, so the text of a million
+    entries is made in parallel, where they are stat'ed.  Each method
+    returns the text of one entry, led by the separator that goes before it.
     """
-    from .worker import EXCLUDED, READ_ERROR
 
-    dirs, flags, infos, fragments = index.dirs, index.flags, index.infos, index.fragments
-    children = {}
-    for path, slot in dirs.items():
-        if path != root and (slot[3] or flags.get(path, 0) & EXCLUDED):
-            cut = path.rindex("/")
-            children.setdefault(path[:cut] or "/", []).append(path)
-    write = out.write
-    header = {"progname": "sizescan", "progver": progver, "timestamp": timestamp}
-    write(f"[{MAJOR},{MINOR},{json.dumps(header, separators=(',', ':'))},\n".encode())
-    spool = os.open(index.spool, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        def open_dir(path, info):
-            flag = flags.get(path, 0)
-            write(b"[" + info.encode("utf-8", "surrogateescape")
-                  + (b',"read_error":true}' if flag & READ_ERROR else b"}"))
-            for offset, length in fragments.get(path, ()):
-                write(os.pread(spool, length, offset))
-            return iter(children.get(path, ()))
+    def __init__(self, extended: bool):
+        self.extended = extended
 
-        stack = [open_dir(root, root_info)]
-        while stack:
-            child = next(stack[-1], None)
-            if child is None:
-                write(b"]")
-                stack.pop()
-                continue
-            name = child[child.rindex("/") + 1:]
-            write(b",\n")
-            if flags.get(child, 0) & EXCLUDED:
-                write(excluded_entry(name, "pattern").encode("utf-8", "surrogateescape"))
-                continue
-            info = infos.get(child) or f'{{"name":"{json_name(name)}"'
-            stack.append(open_dir(child, info))
-        write(b"]\n")
-    finally:
-        os.close(spool)
+    def sized(self, name: str, st) -> str:
+        """A non-directory that was stat'ed."""
+        return ",\n" + entry_info(name, st, extended=self.extended) + "}"
+
+    def directory(self, name: str, st, parent_dev: int) -> str:
+        """A subdirectory's ``{info`` (unclosed), ``dev`` where the device changes."""
+        return entry_info(name, st, extended=self.extended,
+                          dev=st.st_dev if st.st_dev != parent_dev else None)
+
+    def root(self, path: str, st) -> str:
+        """The top directory's ``{info``: named by its full path, always with ``dev``."""
+        return entry_info(os.path.abspath(path), st, extended=self.extended, dev=st.st_dev)
+
+    def skipped(self, name: str, reason: int) -> str:
+        """An entry left out (``reason``: one of records.SKIP_*)."""
+        return ",\n" + excluded_entry(name, _REASONS[reason])
+
+    def unreadable(self, name: str) -> str:
+        """An entry that could not be stat'ed."""
+        return f',\n{{"name":"{json_name(name)}","read_error":true}}'
+
+
+class ExportSpool:
+    """Where a scan's export text waits until the walk is over.
+
+    The collector hands it every record it takes (once each): the text is
+    appended to a temporary file as it comes, and only where it went is
+    kept, so memory is bounded by directories.  It pickles without its
+    descriptor, so it travels to the collector process and back; the file
+    is reopened by whichever process writes next.  :meth:`write` rebuilds
+    the nesting at the end.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self._fd = None
+        self.nested = []  # directories that get an array: their own record came, or excluded
+        self.infos = {}  # directory -> its {info (from its parent's record)
+        self.fragments = {}  # directory -> [(offset, length)] in the file
+        self.flags = {}  # directory -> READ_ERROR | EXCLUDED
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_fd"] = None
+        return state
+
+    def close(self) -> None:
+        """Close the file; the next record opens it again (in any process)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def add(self, record) -> None:
+        """Keep what ``record`` says for the export (see records.Detail)."""
+        path, detail = record.path, record.detail
+        if record.dirs or detail.flags & EXCLUDED:
+            self.nested.append(path)
+        if detail.flags:
+            self.flags[path] = self.flags.get(path, 0) | detail.flags
+        if detail.fragment:
+            data = detail.fragment.encode("utf-8", "surrogateescape")
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+            offset = os.lseek(self._fd, 0, os.SEEK_END)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view):]
+            self.fragments.setdefault(path, []).append((offset, len(data)))
+        if detail.subdirs:
+            prefix = dir_prefix(path)
+            for name, info in detail.subdirs:
+                self.infos[prefix + name] = info
+
+    def write(self, out, root: str, root_info: str, *, progver: str, timestamp: int) -> None:
+        """Stream the export to the binary file ``out``.
+
+        The nesting is rebuilt directory by directory with an explicit
+        stack (trees can be thousands of levels deep); each directory's
+        entries are copied from the spool file as they are written.
+        """
+        self.close()
+        flags, infos, fragments = self.flags, self.infos, self.fragments
+        children = {}
+        for path in self.nested:
+            if path != root:
+                children.setdefault(parent_of(path), []).append(path)
+        write = out.write
+        header = {"progname": "sizescan", "progver": progver, "timestamp": timestamp}
+        write(f"[{MAJOR},{MINOR},{json.dumps(header, separators=(',', ':'))},\n".encode())
+        spool = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            def open_dir(path, info):
+                flag = flags.get(path, 0)
+                write(b"[" + info.encode("utf-8", "surrogateescape")
+                      + (b',"read_error":true}' if flag & READ_ERROR else b"}"))
+                for offset, length in fragments.get(path, ()):
+                    write(os.pread(spool, length, offset))
+                return iter(children.get(path, ()))
+
+            stack = [open_dir(root, root_info)]
+            while stack:
+                child = next(stack[-1], None)
+                if child is None:
+                    write(b"]")
+                    stack.pop()
+                    continue
+                name = child[child.rindex("/") + 1:]
+                write(b",\n")
+                if flags.get(child, 0) & EXCLUDED:
+                    write(excluded_entry(name, "pattern").encode("utf-8", "surrogateescape"))
+                    continue
+                info = infos.get(child) or f'{{"name":"{json_name(name)}"'
+                stack.append(open_dir(child, info))
+            write(b"]\n")
+        finally:
+            os.close(spool)
 
 
 class _Bad(Exception):
@@ -143,16 +229,13 @@ def _name(info, where):
 class _Directory:
     """A directory being read: its record, built as its entries come."""
 
-    __slots__ = ("path", "depth", "dev", "skip", "files", "apparent", "disk", "kinds", "suffixes",
-                 "ages", "kept", "floor", "links", "errors", "flags")
+    __slots__ = ("path", "depth", "dev", "skip", "files", "apparent", "disk", "tally", "links",
+                 "errors", "flags")
 
-    def __init__(self, path, depth, dev, skip):
-        self.path, self.depth, self.dev, self.skip = path, depth, dev, skip
+    def __init__(self, path, depth, dev, skip, tally):
+        self.path, self.depth, self.dev, self.skip, self.tally = path, depth, dev, skip, tally
         self.files = self.apparent = self.disk = self.flags = 0
-        self.kinds, self.suffixes, self.ages, self.links, self.errors = {}, {}, None, [], []
-        # Largest files as (sort size, other size, name, apparent, disk), and
-        # the smallest that may still get in: see _plain_files.
-        self.kept, self.floor = [], (-1, -1)
+        self.links, self.errors = [], []
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")
@@ -180,8 +263,6 @@ def read_export(source, *, top: int = 10, apparent: bool = False, max_depth: int
     open at a time are held.  Raises :class:`sizescan.errors.BadExport`
     naming what is wrong and where (line and column, or the path).
     """
-    from .errors import BadExport
-
     name = getattr(source, "name", source)
     try:
         if hasattr(source, "read"):
@@ -244,8 +325,6 @@ class _Reader:
         return value
 
     def read(self):
-        from .collect import Collector
-
         self._expect("[", "'[' (an ncdu export starts with [1, 2, {metadata}, ...])")
         major = self._value()
         self._expect(",", "','")
@@ -268,32 +347,31 @@ class _Reader:
             raise _Bad(self._where(at), "the root directory has no {info}")
         root = _name(info, lambda: "root")
         root = root.rstrip("/") or "/"
-        self.collector = Collector([root], top=self.top, apparent=self.apparent,
-                                   max_depth=self.max_depth, views=True, dir_files=self.top)
+        self.options = ScanOptions(top=self.top, apparent=self.apparent, max_depth=self.max_depth,
+                                   views=True)
+        self.collector = Collector([root], self.options)
         self._walk(self._open(root, 0, info.get("dev", 0), info))
         self._skip()
         if self.pos < len(self.text):
             if self.text[self.pos] != "]":
                 raise _Bad(self._where(), "expected ']' closing the export after the root directory")
-        result = self.collector.result(str(meta.get("progver", "")))
+        result = self.collector.result(str(meta.get("progver", "")), imported=True)
         result.workers = 0
         if not self.have_mtimes:
             result.model.ages = None
         return result
 
     def _open(self, path, depth, dev, info, skip=False):
-        from .worker import OP_READ, READ_ERROR
-
-        d = _Directory(path, depth, dev if isinstance(dev, int) else 0, skip or "excluded" in info)
+        tally = DirTally(self.now, self.top, self.options.measure)
+        d = _Directory(path, depth, dev if isinstance(dev, int) else 0, skip or "excluded" in info,
+                       tally)
         if d.skip:
             return d
-        own_size, own_disk = _size(info, "asize", path), _size(info, "dsize", path)
-        d.apparent, d.disk = own_size, own_disk
-        d.kinds[DIRECTORY_KIND] = [1, own_size, own_disk]
-        d.ages = [0] * (3 * len(AGES))
+        d.apparent, d.disk = _size(info, "asize", path), _size(info, "dsize", path)
+        tally.own(d.apparent, d.disk)
         if info.get("read_error"):
             d.flags = READ_ERROR
-            d.errors.append((path, OP_READ, "read error recorded in the export"))
+            d.errors.append(PathError(path, OP_READ, "read error recorded in the export"))
         return d
 
     def _walk(self, root):
@@ -335,7 +413,7 @@ class _Reader:
                 sub = _name(info, lambda: self._where(at))
                 if "/" in sub:
                     raise _Bad(self._where(at), f"a name with '/': {sub!r}")
-                prefix = d.path if d.path.endswith("/") else d.path + "/"
+                prefix = dir_prefix(d.path)
                 stack.append(self._open(prefix + sub, d.depth + 1, info.get("dev", d.dev), info,
                                         d.skip))
                 continue
@@ -346,16 +424,14 @@ class _Reader:
                 self._entry(d, item, at)
 
     def _entry(self, d, item, at):
-        from .worker import OP_ACCESS
-
         entry = _name(item, lambda: self._where(at))
         if "/" in entry:
             raise _Bad(self._where(at), f"a name with '/': {entry!r}")
         if "excluded" in item:
             return
-        prefix = d.path if d.path.endswith("/") else d.path + "/"
+        prefix = dir_prefix(d.path)
         if item.get("read_error"):
-            d.errors.append((prefix + entry, OP_ACCESS, "read error recorded in the export"))
+            d.errors.append(PathError(prefix + entry, OP_ACCESS, "read error recorded in the export"))
             return
         where = prefix + entry
         size, blocks = _size(item, "asize", where), _size(item, "dsize", where)
@@ -372,39 +448,20 @@ class _Reader:
         self._file(d, entry, size, blocks, mtime, link, mode)
 
     def _file(self, d, entry, size, blocks, mtime, link, mode=_stat.S_IFREG):
-        """Count one non-directory: the same bookkeeping as a worker's."""
-        kind = "(other)" if mode is None else kind_of(entry, mode)
-        if mtime is None:
-            self.have_mtimes = False
-            age = 0
-        else:
-            age = age_slot(self.now - mtime)
+        """Count one non-directory, through the tally every scan counts with."""
+        key = "(other)" if mode is None else tally_key(entry, mode)
         if link is not None:
-            d.links.append((*link, size, blocks, entry, kind, age))
+            kind, age = d.tally.link_view(key, mtime)
+            d.links.append(Link(*link, size, blocks, entry, kind, age))
             return
         d.files += 1
         d.apparent += size
         d.disk += blocks
-        slot = d.kinds.get(kind)
-        if slot is None:
-            d.kinds[kind] = [1, size, blocks]
-        else:
-            slot[0] += 1
-            slot[1] += size
-            slot[2] += blocks
-        d.ages[age] += 1
-        d.ages[age + 1] += size
-        d.ages[age + 2] += blocks
-        if self.top:
-            key, other = (size, blocks) if self.apparent else (blocks, size)
-            d.kept.append((key, other, entry, size, blocks))
+        d.tally.add(key, size, blocks, mtime, entry)
 
     def _plain_files(self, d, rows):
         """Regular files with one link, as matched: (name, asize, dsize, mtime) strings."""
-        suffixes, ages, kept = d.suffixes, d.ages, d.kept
-        now, top, by_apparent = self.now, self.top, self.apparent
-        day, week, month, year = (bound for _, bound in AGES[:-1])
-        floor, floor_other = d.floor
+        add = d.tally.add
         apparent = disk = 0
         for name, size, blocks, mtime in rows:
             if "\\" in name:
@@ -416,33 +473,7 @@ class _Reader:
             apparent += size
             disk += blocks
             dot = name.rfind(".")
-            suffix = name[dot:] if dot > 0 else ""
-            slot = suffixes.get(suffix)
-            if slot is None:
-                suffixes[suffix] = [1, size, blocks]
-            else:
-                slot[0] += 1
-                slot[1] += size
-                slot[2] += blocks
-            if mtime:
-                age = now - int(mtime)
-                i = (0 if age < day else 3 if age < week else 6 if age < month
-                     else 9 if age < year else 12)
-            else:
-                self.have_mtimes = False
-                i = 0
-            ages[i] += 1
-            ages[i + 1] += size
-            ages[i + 2] += blocks
-            if top:
-                key, other = (size, blocks) if by_apparent else (blocks, size)
-                if key > floor or (key == floor and other > floor_other) or len(kept) < top:
-                    kept.append((key, other, name, size, blocks))
-                    if len(kept) >= 2 * top:  # trimmed now and then: bounded, and cheap
-                        kept.sort(reverse=True)
-                        del kept[top:]
-                        floor, floor_other = kept[-1][:2]
-        d.floor = (floor, floor_other)
+            add(name[dot:] if dot > 0 else "", size, blocks, int(mtime) if mtime else None, name)
         d.files += len(rows)
         d.apparent += apparent
         d.disk += disk
@@ -450,8 +481,10 @@ class _Reader:
     def _close(self, d):
         if d.skip:
             return
-        merge_suffixes(d.suffixes, into=d.kinds)
-        kept = sorted(d.kept, reverse=True)[:self.top]
-        files = [(k[3], k[4], k[2]) for k in kept]
-        self.collector.add([(d.path, d.depth, 0, 1, d.files, d.apparent, d.disk, files, d.links,
-                             d.errors, 0, (d.kinds, d.ages, files or None, None, None, d.flags))])
+        if d.tally.mtimes_missing:
+            self.have_mtimes = False
+        detail = d.tally.detail(flags=d.flags)
+        # The directory's largest files are its candidates for the largest of all.
+        self.collector.add([Record(d.path, d.depth, 0, 1, d.files, d.apparent, d.disk,
+                                   tops=detail.files or (), links=d.links, errors=d.errors,
+                                   detail=detail)])

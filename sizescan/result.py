@@ -6,7 +6,8 @@ import base64
 from dataclasses import dataclass, field
 
 from .kinds import AGES
-from .worker import READ_ERROR
+from .measure import Measure
+from .records import READ_ERROR, dir_prefix, parent_of
 
 #: How deep :meth:`ScanResult.tree` goes at most: its rows are built, shown
 #: and written as JSON recursively, and nobody reads a deeper tree.
@@ -147,8 +148,7 @@ class ScanModel:
             children = {}
             for path, slot in self.dirs.items():
                 if slot[4] > 0 and slot[3]:  # not a PATH, not excluded
-                    cut = path.rindex("/")
-                    children.setdefault(path[:cut] or "/", []).append(path)
+                    children.setdefault(parent_of(path), []).append(path)
             self._children = children
         return self._children
 
@@ -162,21 +162,8 @@ class ScanModel:
                 marked.add(path)
                 if self.dirs.get(path, (0, 0, 0, 0, 0))[4] == 0:
                     break
-                cut = path.rindex("/")
-                path = path[:cut] or "/"
+                path = parent_of(path)
         return marked
-
-
-@dataclass
-class ExportIndex:
-    """Where a scan's export text went: see :func:`sizescan.ncdu.write_export`."""
-
-    spool: str
-    infos: dict
-    fragments: dict
-    flags: dict
-    dirs: dict
-    root_info: str | None = None
 
 
 @dataclass
@@ -191,6 +178,8 @@ class ScanResult:
     ``top_dirs`` never lists a PATH itself (see ``roots``) and, with
     ``max_depth``, only directories at most that deep.  ``errors`` holds
     every per-path problem; the totals leave out what they name.
+    ``imported`` is true for a result read from an export (``workers`` is
+    then 0).
     """
 
     paths: list[str]
@@ -207,12 +196,17 @@ class ScanResult:
     workers: int = 1
     elapsed_s: float = 0.0
     version: str = field(default="")
+    imported: bool = False
     model: ScanModel | None = field(default=None, repr=False)
-    export: ExportIndex | None = field(default=None, repr=False)
+
+    @property
+    def measure(self) -> Measure:
+        """What this result is sorted by (see :class:`sizescan.measure.Measure`)."""
+        return Measure.of(self.apparent)
 
     def size_of(self, item) -> int:
         """The size this result is sorted by, of anything with ``size`` and ``disk_usage``."""
-        return item.size if self.apparent else item.disk_usage
+        return self.measure.of_item(item)
 
     def _need_model(self, what):
         if self.model is None:
@@ -233,21 +227,19 @@ class ScanResult:
         children = model.children()
         unreadable = model.unreadable_below()
         dirs = model.dirs
-        sort_on = 0 if self.apparent else 1
+        key = self.measure.key
 
         def node(path, name, depth):
             slot = dirs[path]
             subdirs = children.get(path, ())
             shown = []
             if depth < max_depth:
-                base = path if path.endswith("/") else path + "/"
+                base = dir_prefix(path)
                 # Largest first by the size the result sorts on, then by the
                 # other one, then by name.
-                candidates = [(dirs[sub][sort_on], dirs[sub][1 - sort_on], sub, None)
-                              for sub in subdirs]
-                candidates += [((size, blocks)[sort_on], (size, blocks)[1 - sort_on],
-                                base + fname, (size, blocks))
-                               for size, blocks, fname in model.files_of.get(path, ())]
+                candidates = [(*key(dirs[sub][0], dirs[sub][1]), sub, None) for sub in subdirs]
+                candidates += [(*key(apparent, disk), base + fname, (apparent, disk))
+                               for apparent, disk, fname in model.files_of.get(path, ())]
                 candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
                 for _, _, entry, sizes in candidates[:width]:
                     entry_name = entry[len(base):]
@@ -320,7 +312,7 @@ class ScanResult:
             disk_usage=self.disk_usage,
             files=self.files,
             dirs=self.dirs,
-            sorted_by="size" if self.apparent else "disk_usage",
+            sorted_by=self.measure.json_name,
             max_depth=self.max_depth,
             roots=[dict(_path_fields(r.path), size=r.size, disk_usage=r.disk_usage,
                         files=r.files, dirs=r.dirs) for r in self.roots],

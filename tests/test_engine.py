@@ -104,8 +104,8 @@ def test_a_task_that_raises_fails_the_scan_without_hanging(mixed_tree, force_poo
     def broken(*args):
         raise RuntimeError("broken worker code")
 
-    # Under fork the workers inherit the patched module: the task really raises.
-    monkeypatch.setattr("sizescan.worker._size_entries", broken)
+    # Under fork the workers inherit the patched class: the task really raises.
+    monkeypatch.setattr("sizescan.worker.Scanner._size_entries", broken)
     with pytest.raises(EngineFailure, match="broken worker code"):
         scan(mixed_tree, workers=2, start_method="fork")
     assert multiprocessing.active_children() == []

@@ -73,12 +73,12 @@ def test_killed_collector_fails_the_scan_quickly(slow_tree, monkeypatch):
 
 
 def test_engine_failure_is_exit_2_without_traceback(tmp_path, monkeypatch):
-    def unpicklable(task, records, subdirs, chunks):
+    def unpicklable(self, task, records, subdirs, chunks):
         subdirs.append(lambda: None)  # the task's result cannot be sent back
 
     (tmp_path / "t" / "a").mkdir(parents=True)
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
-    monkeypatch.setattr("sizescan.worker._scan_directory", unpicklable)  # inherited under fork
+    monkeypatch.setattr("sizescan.worker.Scanner._scan_directory", unpicklable)  # inherited under fork
     res = CliRunner().invoke(main, [str(tmp_path / "t"), "--workers", "2", "--start-method", "fork"])
     assert res.exit_code == 2
     assert res.output.startswith("sizescan: a worker failed: ")
@@ -153,18 +153,18 @@ def test_slow_mount_scan_equals_du(slow_tree):
 def test_a_directory_that_kills_every_reader_ends_the_scan_with_exit_2(tmp_path, monkeypatch):
     import sizescan.worker as worker
 
-    real = worker._scan_directory
+    real = worker.Scanner._scan_directory
 
-    def deadly(task, records, subdirs, chunks):
-        if task[0].endswith("/poison"):
+    def deadly(self, task, records, subdirs, chunks):
+        if task.path.endswith("/poison"):
             os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would, every time
-        return real(task, records, subdirs, chunks)
+        return real(self, task, records, subdirs, chunks)
 
     for d in ("a", "b", "poison"):
         (tmp_path / "t" / d).mkdir(parents=True)
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
     monkeypatch.setenv("SIZESCAN_DESCEND_S", "0")
-    monkeypatch.setattr(worker, "_scan_directory", deadly)  # inherited under fork
+    monkeypatch.setattr(worker.Scanner, "_scan_directory", deadly)  # inherited under fork
     started = time.monotonic()
     res = CliRunner().invoke(main, [str(tmp_path / "t"), "--workers", "2", "--start-method", "fork"])
     assert time.monotonic() - started < 5

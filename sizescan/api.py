@@ -1,0 +1,155 @@
+"""The library's front door: :func:`scan` builds the options, runs the engine,
+and writes an export when asked.
+
+The engine knows no output format: an export is a consumer of the scan,
+wired here (the ncdu encoder goes to the workers, the spool to the
+collector) and written here once the scan is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as _stat
+import tempfile
+import time
+from typing import Callable, Iterable
+
+from . import engine
+from ._version import __version__
+from .engine import ScanProgress
+from .errors import ExportFailed, InvalidOption
+from .ncdu import ExportSpool, NcduEncoder
+from .options import ScanOptions
+from .result import ScanResult
+
+
+def _normalize(path) -> str:
+    path = os.fsdecode(os.fspath(path))
+    while len(path) > 1 and path.endswith("/"):
+        path = path[:-1]
+    return path
+
+
+def _paths(paths) -> list:
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        paths = [paths]
+    try:
+        paths = [_normalize(p) for p in paths]
+    except TypeError:
+        raise InvalidOption(f"PATH must be a path or a list of paths, not {paths!r}") from None
+    if not paths:
+        raise InvalidOption("no path given")
+    return paths
+
+
+def scan(
+    paths,
+    *,
+    workers: int | None = None,
+    top: int = 10,
+    max_depth: int | None = None,
+    apparent: bool = False,
+    one_file_system: bool = False,
+    dereference: bool = False,
+    exclude: Iterable[str] = (),
+    exclude_kernfs: bool = False,
+    count_links: bool = False,
+    progress: Callable[[ScanProgress], None] | None = None,
+    start_method: str | None = None,
+    views: bool = False,
+    export=None,
+    extended: bool = False,
+    gitignore: Iterable[str] = (),
+    exclude_caches: bool = False,
+) -> ScanResult:
+    """Measure the disk usage of ``paths`` (one path, or a list of them).
+
+    The totals equal GNU du's: ``total_size`` is ``du -sb`` and
+    ``disk_usage`` is ``du -sB1``, hard links counted once per scan (each
+    link with ``count_links``).  ``top`` bounds the largest files and
+    directories kept; ``max_depth`` limits which directories are listed
+    (never what is counted); ``apparent`` sorts by apparent size instead of
+    disk usage.  ``one_file_system``, ``dereference`` (follow symlinks; a
+    loop is entered once) and ``exclude`` (du's ``--exclude`` globs; one
+    string is one pattern) mean what they mean to du; ``exclude_kernfs``
+    skips pseudo filesystems (proc, sysfs, cgroup...) below the PATHs;
+    ``gitignore`` takes lines in gitignore syntax, matched relative to each
+    PATH; ``exclude_caches`` skips directories holding a valid
+    ``CACHEDIR.TAG``.  Excluded entries are counted nowhere.
+
+    ``views=True`` keeps what :meth:`ScanResult.tree`, ``by_type``,
+    ``by_age`` and ``directories`` need (per directory, never per file:
+    each directory's ``top`` largest files).  ``export`` (a path, or a
+    binary file open for writing) receives the whole tree in ncdu's JSON
+    export format, streamed, with owner, mode and mtime if ``extended``;
+    it takes a single directory PATH.
+
+    ``workers`` defaults to one per CPU on local disks and more on network
+    and FUSE filesystems (see :func:`sizescan.fs.default_workers`).
+    ``progress`` is called with a :class:`ScanProgress` a few times a
+    second.  ``start_method`` picks the multiprocessing context ("fork",
+    "forkserver", "spawn"; default: the platform's).  Under spawn and
+    forkserver, call ``scan`` from under ``if __name__ == "__main__":``.
+    Any number of scans may run at once, in threads of one process.
+
+    Problems with single paths are in ``result.errors``; only unusable
+    input raises (:class:`InvalidOption`, :class:`CannotAccess`), and a
+    scan that failed: an :class:`EngineFailure` subclass names how (a dead
+    collector, workers dying on the same directories, lost results, a pool
+    that could not start), :class:`ExportFailed` an export not written.
+    """
+    paths = _paths(paths)
+    options = ScanOptions.from_environment(
+        workers=workers, top=top, max_depth=max_depth, apparent=apparent,
+        one_file_system=one_file_system, dereference=dereference, exclude=exclude,
+        exclude_kernfs=exclude_kernfs, count_links=count_links, start_method=start_method,
+        views=views, extended=extended, gitignore=gitignore, exclude_caches=exclude_caches)
+    if export is None:
+        return engine.run(paths, options, progress=progress)[0]
+    return _scan_and_export(paths, options, progress, export)
+
+
+def _scan_and_export(paths, options, progress, export) -> ScanResult:
+    if len(paths) != 1:
+        raise InvalidOption("an export holds one tree: give a single PATH")
+    root = paths[0]
+    encoder = NcduEncoder(options.extended)
+    try:
+        st = os.stat(root, follow_symlinks=options.dereference)
+    except OSError:
+        st = None  # the engine reports it (CannotAccess)
+    if st is not None and not _stat.S_ISDIR(st.st_mode):
+        raise InvalidOption(f"cannot export {root!r}: not a directory")
+    is_file = hasattr(export, "write")
+    target = str(getattr(export, "name", "the export file")) if is_file else os.fsdecode(export)
+    # Opened first: a scan of hours must not end in "cannot write".
+    try:
+        out = export if is_file else open(export, "wb")
+    except OSError as exc:
+        raise ExportFailed(target, exc) from None
+    spool_path = None
+    try:
+        try:
+            fd, spool_path = tempfile.mkstemp(prefix="sizescan-export-")
+            os.close(fd)
+        except OSError as exc:
+            raise ExportFailed(target, exc) from None
+        result, spool = engine.run(paths, options, progress=progress, encoder=encoder,
+                                   spool=ExportSpool(spool_path))
+        try:
+            spool.write(out, root, encoder.root(root, st), progver=__version__,
+                        timestamp=int(time.time()))
+            out.flush()
+            if out is not export:
+                out.close()
+        except OSError as exc:
+            raise ExportFailed(target, exc) from None
+    finally:
+        if spool_path is not None:
+            os.unlink(spool_path)
+        if out is not export and not out.closed:
+            try:
+                out.close()
+            except OSError:
+                pass  # already failing: that error is the one reported
+    return result

@@ -1,0 +1,105 @@
+"""What a scan is asked to do: one frozen, validated value.
+
+:func:`sizescan.scan` keeps its keyword API and builds a :class:`ScanOptions`;
+the engine, the workers and the collector read their settings from it, so
+a setting is named, checked and documented once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+from .errors import InvalidOption
+from .measure import Measure
+
+
+def _patterns(name: str, value) -> Tuple[str, ...]:
+    # A single string is one pattern, never a sequence of one-character ones.
+    if isinstance(value, (str, bytes)):
+        value = (value,)
+    try:
+        value = tuple(value)
+    except TypeError:
+        raise InvalidOption(f"{name} must be a pattern or a list of patterns, not {value!r}") from None
+    for pattern in value:
+        if not isinstance(pattern, str):
+            raise InvalidOption(f"{name} patterns must be strings, not {pattern!r}")
+    return value
+
+
+def _integer(name: str, value, low: int, optional: bool) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise InvalidOption(f"{name} must be an integer >= {low}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """Every setting of one scan (see :func:`sizescan.scan` for their meaning)."""
+
+    workers: Optional[int] = None
+    top: int = 10
+    max_depth: Optional[int] = None
+    apparent: bool = False
+    one_file_system: bool = False
+    dereference: bool = False
+    exclude: Tuple[str, ...] = ()
+    exclude_kernfs: bool = False
+    count_links: bool = False
+    start_method: Optional[str] = None
+    views: bool = False
+    extended: bool = False
+    gitignore: Tuple[str, ...] = ()
+    exclude_caches: bool = False
+    # Tuning the tests and benchmarks reach through the environment.
+    split_at: int = field(default=4096, repr=False)
+    descend_s: float = field(default=0.005, repr=False)
+    inline_budget_s: float = field(default=0.05, repr=False)
+
+    def __post_init__(self):
+        _integer("workers", self.workers, 1, optional=True)
+        _integer("top", self.top, 0, optional=False)
+        _integer("max_depth", self.max_depth, 0, optional=True)
+        _integer("split_at", self.split_at, 1, optional=False)
+        if self.start_method is not None and self.start_method not in multiprocessing.get_all_start_methods():
+            raise InvalidOption(f"unknown start method {self.start_method!r}")
+        object.__setattr__(self, "exclude", _patterns("exclude", self.exclude))
+        object.__setattr__(self, "gitignore", _patterns("gitignore", self.gitignore))
+
+    @classmethod
+    def from_environment(cls, **settings) -> "ScanOptions":
+        """``settings``, plus the tuning knobs the environment may set.
+
+        SIZESCAN_INLINE_BUDGET_S: how long the caller scans alone before
+        starting processes (0 always starts them); SIZESCAN_DESCEND_S: how
+        long a task goes on into what it found; SIZESCAN_SPLIT_AT: names per
+        chunk of a very large directory.  The tests use them to force the
+        pool and the chunked path on small trees.
+        """
+        env = os.environ
+        try:
+            return cls(**settings,
+                       split_at=int(env.get("SIZESCAN_SPLIT_AT", cls.split_at)),
+                       descend_s=float(env.get("SIZESCAN_DESCEND_S", cls.descend_s)),
+                       inline_budget_s=float(env.get("SIZESCAN_INLINE_BUDGET_S",
+                                                     cls.inline_budget_s)))
+        except ValueError as exc:
+            if isinstance(exc, InvalidOption):
+                raise
+            raise InvalidOption(f"a SIZESCAN_* tuning variable is not a number: {exc}") from None
+
+    @property
+    def measure(self) -> Measure:
+        return Measure.of(self.apparent)
+
+    @property
+    def detailed(self) -> bool:
+        """Whether records carry a Detail (views, or excluding caches).
+
+        An export adds one too: see WorkerConfig.detailed.
+        """
+        return self.views or self.exclude_caches
