@@ -158,7 +158,7 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
 @click.option("-f", "--import", "import_from", metavar="FILE",
               help="Read a scan from an ncdu-format FILE (sizescan, ncdu or gdu export; "
                    "'-': stdin) instead of the disk.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema in README).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (its fields: docs/json.md).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("-q", "--quiet", is_flag=True,
               help="No progress bar and no per-path error lines (the exit status still tells).")

@@ -2,45 +2,62 @@
 
 Data flow::
 
-                    directory batches, big-directory chunks
+                    DirTask batches, ChunkTasks
                     (apply_async, each task with an id)
     +------------+  -------------------------------->  +------------------+
     |   walker   |                                     |   worker pool    |
     | (caller's  |  <--------------------------------  | multiprocessing. |
-    |  process)  |   directories left, chunks          |   Pool (N procs) |
-    +------------+   (task results)                    +------------------+
+    |  process)  |   TaskResult: directories left,     |   Pool (N procs) |
+    +------------+   chunks                            +------------------+
       |   ^   ^                                            |         |
-      |   |   |  pid of the worker running each task       |         |
-      |   |   +------------ shared slots <-----------------+         |
-      |   |                                  one message a task:     |
-      |   | ids of the messages due          per-directory records   |
+      |   |   |  each worker's pid, and the pid running    |         |
+      |   |   +--- each task (shared memory) <-------------+         |
+      |   |                                  one Message a task:     |
+      |   | ids of the messages due          per-directory Records   |
       |   | (pipe)                                                   |
       |   v                     multiprocessing.Queue <--------------+
       | +-----------------+            |
       | | collector proc. | <----------+
       | | totals, heaps,  |   running counts    +----------------+
       | | hard links,     |-------------------->| progress (CLI) |
-      | | errors          |   (shared memory,   +----------------+
+      | | errors, spool   |   (shared memory,   +----------------+
       | +-----------------+    sampled by the walker)
-      |        | ScanResult (pipe), after draining every message due
+      |        | ScanResult and spool (pipe), after every message due
       v        v
-    scan() returns the ScanResult
+    engine.run() returns them to api.scan()
 
-The walker owns the frontier of directories still to read and keeps at most
-two tasks per worker in flight.  Workers read directories, stat entries
-(never following symlinks unless ``dereference``), go on into what they
-find for a few milliseconds, and send per-directory records to the
-collector, which alone owns every total.  When the walk is over the walker
-tells the collector which messages to wait for, so it knows when it has
-them all, whatever the order they arrive in.  A worker that dies costs the
-pool (see :class:`PoolBackend`), never a byte or a hang.
+Who sends what, and waits for what:
+
+* **walker** (``run``, ``_walk``, in the caller's process): owns the
+  frontier of directories still to read.  Sends tasks to the pool, at most
+  two per worker in flight; waits for their TaskResults (at most
+  PROGRESS_INTERVAL_S at a time, then samples progress and checks on the
+  workers and the collector).  When the walk is over, sends the collector
+  the set of task ids whose message is due, then waits for the result: no
+  wait is unbounded, and a silence means something is lost, never slow.
+* **worker** (``worker.Scanner``, in each pool process): waits for a task;
+  reads its directories, stats every entry, goes on into what it finds for
+  a few milliseconds; sends one Message of Records to the collector's queue
+  and returns a TaskResult to the walker.  Writes its pid into shared
+  memory when it starts and when it takes a task.
+* **collector** (``_collector_main`` around ``collect.Collector``): waits on
+  its queue; takes each Record once (work redone after a death may arrive
+  twice), owns every total and hands each record to the export's spool;
+  publishes running counts in shared memory.  Once it has every message
+  the walker named, sends the ScanResult and the spool back and exits.
+* **CLI** (``cli``): calls ``scan()``, draws the sampled progress, and
+  turns each named failure (``errors``) into one line and an exit status.
+
+A worker that dies costs the pool (see :class:`PoolBackend`), never a byte
+or a hang; a collector that dies fails the scan with CollectorDied.
 
 Small trees never pay for processes: the walker first runs the same worker
 code in its own process for a few tens of milliseconds, and starts the pool
 and the collector only if work is left, handing over what it has counted so
 far.  The pool sits behind the small :class:`Backend` seam (``fill`` it
 from the frontier, take the ``next_result``, ``check`` for lost work), so
-another executor can run the same walker.
+another executor can run the same walker.  The engine knows no output
+format: the export's encoder and spool are handed in (see ``api``).
 """
 
 from __future__ import annotations
