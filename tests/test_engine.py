@@ -133,3 +133,52 @@ def test_no_descriptor_left_open_in_the_caller(mixed_tree):
     scan(mixed_tree, workers=1)
     scan(mixed_tree, workers=2)
     assert sorted(os.listdir("/proc/self/fd")) == before
+
+
+def _library(root, files, seed):
+    for i in range(files):
+        ext = (".txt", ".py", ".so")[(i + seed) % 3]
+        write(os.path.join(root, f"pkg{i % 12}", f"mod{i // 12}", f"f{i}{ext}"),
+              size=(i * 7919 + seed * 131) % 9000)
+    os.link(os.path.join(root, "pkg0", "mod0", f"f0{(('.txt', '.py', '.so')[seed % 3])}"),
+            os.path.join(root, "pkg1", "hardlink"))
+    return root
+
+
+def test_concurrent_scans_in_threads_are_each_exact(tmp_path):
+    # The inline phase runs in the caller's process: scans in threads must
+    # not share a configuration, a record sink or a kept directory.
+    import threading
+
+    from conftest import du_sum
+
+    lib1 = _library(str(tmp_path / "lib1"), 300, 1)
+    lib2 = _library(str(tmp_path / "lib2"), 300, 2)
+    cases = [
+        (lib1, dict(workers=1), ()),
+        (lib2, dict(workers=1, exclude="*.txt"), ("--exclude=*.txt",)),
+        (lib1, dict(workers=1, count_links=True), ("-l",)),
+        (lib2, dict(workers=2, apparent=True, views=True), ()),
+        (lib1, dict(workers=1, exclude=["*.py", "mod3"]), ("--exclude=*.py", "--exclude=mod3")),
+    ]
+    expected = [du_sum([root], *flags) for root, _, flags in cases]
+    for _ in range(8):
+        got = [None] * len(cases)
+        failures = []
+
+        def run(i, root, kwargs):
+            try:
+                r = scan(root, **kwargs)
+                got[i] = (r.total_size, r.disk_usage)
+            except BaseException as exc:  # reported below, with the case
+                failures.append((i, repr(exc)))
+
+        threads = [threading.Thread(target=run, args=(i, root, kwargs))
+                   for i, (root, kwargs, _) in enumerate(cases)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert failures == []
+        assert got == expected
+    assert multiprocessing.active_children() == []

@@ -209,3 +209,71 @@ def test_a_collector_that_finished_is_not_taken_for_dead(method):
     proc, conn, writer = run(_exit_without_sending, keep_writer=True)
     assert collector_lost(proc, conn)
     writer.close()
+
+
+def _children(pid):
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out += map(int, f.read().split())
+    except OSError:
+        pass
+    return out
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.4, 0.8, 0.95])
+def test_collector_killed_at_any_moment_is_exit_2_naming_it(slow_tree, fraction):
+    # The OOM killer's favourite: it holds every total.  Once it printed
+    # nothing and exited 0 (the broken pipe taken for a reader gone away).
+    mnt, src = slow_tree
+    started = time.monotonic()
+    normal = _start_cli(mnt, "--json", stderr=subprocess.PIPE)
+    normal.communicate(timeout=120)
+    duration = time.monotonic() - started
+
+    proc = _start_cli(mnt, "--json", stderr=subprocess.PIPE)
+    started = time.monotonic()
+    deadline = started + 10
+    while True:  # the collector is started first, before the pool's workers
+        kids = _children(proc.pid)
+        if kids:
+            collector = min(kids)
+            break
+        assert time.monotonic() < deadline, "the collector never started"
+        time.sleep(0.005)
+    time.sleep(max(0.0, fraction * duration - (time.monotonic() - started)))
+    os.kill(collector, signal.SIGKILL)
+    out, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:  # it had finished: then the answer is complete and right
+        doc = json.loads(out)
+        assert (doc["total_size"], doc["disk_usage"]) == du_sum([src])
+    else:
+        assert proc.returncode == 2
+        assert err.decode() == "sizescan: the collector process died (killed by SIGKILL)\n"
+        assert out == b""
+    assert [pid for pid in descendants(proc.pid) if alive(pid)] == []
+
+
+def test_collector_killed_as_the_walk_ends_is_named(tmp_path, monkeypatch):
+    # The window 0.1 fell into: the walker's word ("these messages are due")
+    # hits a broken pipe, which escaped as BrokenPipeError and became exit 0.
+    from sizescan import CollectorDied
+    import sizescan.engine as engine
+
+    real = engine._wait_for_collector
+
+    def kill_first(proc, *args):
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(10)
+        return real(proc, *args)
+
+    for i in range(20):
+        (tmp_path / "t" / f"d{i}").mkdir(parents=True)
+    monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
+    monkeypatch.setattr(engine, "_wait_for_collector", kill_first)
+    with pytest.raises(CollectorDied, match=r"^the collector process died \(killed by SIGKILL\)$"):
+        scan(str(tmp_path / "t"), workers=2)
+    assert multiprocessing.active_children() == []
+    res = CliRunner().invoke(main, [str(tmp_path / "t"), "--workers", "2"])
+    assert (res.exit_code, res.output) == (2, "sizescan: the collector process died (killed by SIGKILL)\n")

@@ -1,0 +1,39 @@
+"""The collector's once-only rule, fed by hand: no timing, no kill needed."""
+
+from __future__ import annotations
+
+from sizescan.collect import Collector
+from sizescan.options import ScanOptions
+from sizescan.records import Link, Message, Record, TopFile
+
+
+def test_records_delivered_twice_are_counted_once():
+    # A worker killed after sending its message: the task is done again,
+    # and its records (a directory's own, a chunk, a hard link) come twice.
+    own = Record("/r", 0, 0, 1, 2, 4096 + 10, 4096 + 8192, tops=[TopFile(10, 8192, "a")])
+    sub = Record("/r/d", 1, 0, 1, 1, 4096 + 5, 4096 + 4096)
+    chunk = Record("/r/d", 1, 0, 0, 3, 30, 12288, part=1)
+    linked = Record("/r/d", 1, 0, 0, 0, 0, 0, part=2,
+                    links=[Link(1, 99, 7, 4096, "h", None, None)])
+    collector = Collector(["/r"], ScanOptions())
+    collector.take(Message(1, [own, sub]))
+    collector.take(Message(2, [chunk, linked]))
+    collector.take(Message(3, [sub, chunk, own, linked]))  # the redone task
+    result = collector.result()
+    assert (result.total_size, result.disk_usage, result.files, result.dirs) == (
+        4106 + 4101 + 30 + 7, 12288 + 8192 + 12288 + 4096, 2 + 1 + 3 + 1, 2)
+    [top_dir] = result.top_dirs
+    assert (top_dir.path, top_dir.size, top_dir.files) == ("/r/d", 4101 + 30 + 7, 5)
+    assert [f.path for f in result.top_files] == ["/r/a", "/r/d/h"]
+    assert collector.received == {1, 2, 3}
+
+
+def test_a_link_seen_from_two_places_is_charged_where_it_sorts_first():
+    link = Link(1, 7, 100, 4096, "x", None, None)
+    later = Record("/r/b", 1, 0, 1, 0, 0, 0, links=[link])
+    earlier = Record("/r/a", 1, 0, 1, 0, 0, 0, links=[link._replace(name="y")])
+    for order in ([later, earlier], [earlier, later]):
+        collector = Collector(["/r"], ScanOptions())
+        collector.add([Record("/r", 0, 0, 1, 0, 0, 0), *order])
+        dirs = {d.path: d.size for d in collector.result().top_dirs}
+        assert dirs == {"/r/a": 100, "/r/b": 0}
