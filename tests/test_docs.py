@@ -1,0 +1,58 @@
+"""The docs say what the code does: the CLI reference is --help, the README fits a screen."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from sizescan.cli import main
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+
+
+def _read(*parts):
+    with open(os.path.join(ROOT, *parts), encoding="utf-8") as f:
+        return f.read()
+
+
+def test_cli_reference_is_generated_from_help():
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "docs", "make_cli_reference.py"),
+                           "--check"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_every_option_is_in_the_cli_reference():
+    reference = _read("docs", "cli.md")
+    missing = []
+    for command in (main.commands["scan"], main.commands["diff"]):
+        for param in command.params:
+            for flag in (*param.opts, *param.secondary_opts):
+                if flag.startswith("-") and flag not in reference:
+                    missing.append(f"{command.name} {flag}")
+    assert missing == []
+
+
+def test_readme_fits_a_newcomer():
+    readme = _read("README.md")
+    assert len(readme) < 8000
+    lines = readme.splitlines()
+    # The two set-up commands come first, exactly as .ci/run runs the second.
+    assert lines[2].strip().endswith(".venv/bin/sizescan sample_tree")
+    assert lines[3].strip() in _read(".ci", "run")
+    # The first screen shows what it is and one real output.
+    first_screen = "\n".join(lines[:40])
+    assert "where did my space go?" in first_screen
+    assert "$ sizescan sample_tree" in first_screen
+
+
+def test_readme_example_is_real_output():
+    # Apparent sizes do not depend on the filesystem, so the README's can be checked.
+    out = subprocess.run([sys.executable, "-m", "sizescan", "sample_tree", "--no-progress", "-b"],
+                         capture_output=True, text=True, cwd=ROOT)
+    summary = out.stdout.splitlines()[0]
+    assert summary.startswith("sample_tree: ") and summary.endswith(
+        " disk usage, 1925555 apparent size, 51 files, 44 dirs")
+    readme = _read("README.md")
+    assert "sample_tree: 2.0 MiB disk usage, 1.8 MiB apparent size, 51 files, 44 dirs" in readme
+    assert "`du -sb sample_tree` (1925555)" in readme
