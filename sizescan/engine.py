@@ -79,9 +79,10 @@ from .collect import Collector
 from .errors import CannotAccess, CollectorDied, PoolFailed, ResultsLost, WorkerFailed, WorkersKeptDying
 from .fs import default_workers, kernfs_devices, mount_point_ids, mounts
 from .kinds import tally_key
-from .records import OP_ACCESS, DirTask, Link, PathError, Record, TaskResult, TopFile
+from .records import OP_ACCESS, DirTask, Link, PathError, Record, TaskResult, TopFile, join
 from .tally import DirTally
-from .worker import Scanner, WorkerConfig, exit_with_parent, init_worker, scan_tasks
+from .worker import (Scanner, WorkerConfig, exit_with_parent, has_cache_tag, init_worker,
+                     scan_tasks)
 
 # Directories per task: enough to amortise a round trip through the pool,
 # few enough that every worker gets a share of a narrow frontier.
@@ -121,13 +122,31 @@ class _Frontier:
         # a link to an ancestor makes a loop: each directory is entered once
         # (du's "hash_all"), so a loop is skipped, never followed.
         self.seen_dirs = set() if dereference else None
+        # Under -L the PATHs are walked one after the other, as du does: a
+        # PATH that an earlier one reached through a symlink is then
+        # skipped, and a later one never takes what an earlier one holds.
+        self.waiting_roots = deque()
 
-    def add(self, task: DirTask):
+    def add(self, task: DirTask) -> bool:
         if self.seen_dirs is not None:
             if (task.dev, task.ino) in self.seen_dirs:
-                return
+                return False
             self.seen_dirs.add((task.dev, task.ino))
         self.pending.append(task)
+        return True
+
+    def add_root(self, task: DirTask):
+        if self.seen_dirs is None:
+            self.pending.append(task)
+        else:
+            self.waiting_roots.append(task)
+
+    def start_next_root(self) -> bool:
+        """Start the next PATH not reached yet; False when none is left."""
+        while self.waiting_roots:
+            if self.add(self.waiting_roots.popleft()):
+                return True
+        return False
 
     def absorb(self, result: TaskResult):
         if self.seen_dirs is None:
@@ -312,6 +331,8 @@ class PoolBackend(Backend):
         self._next_id = 0
         # Ids of the tasks whose message the collector must wait for.
         self.delivered = set()
+        # Workers seen dead: only a death can lose a message already sent.
+        self.deaths = 0
         self._pool = self._new_pool()
 
     def _new_pool(self):
@@ -376,6 +397,7 @@ class PoolBackend(Backend):
         wedged = waiting and time.monotonic() - self._waiting_since > MESSAGE_TIMEOUT_S
         if not dead and not wedged:
             return
+        self.deaths += len(dead) or 1  # wedged: one died unseen, holding a lock
         lost = {task_id for task_id, (slot, _, _) in self._tasks.items() if slots[slot] in dead}
         if any(self._tasks[task_id][2] >= MAX_ATTEMPTS for task_id in lost):
             raise WorkersKeptDying(
@@ -390,6 +412,11 @@ class PoolBackend(Backend):
         self._free = list(range(self.capacity))
         for task_id, (_, arguments, attempt) in stranded:
             self._submit(arguments, attempt + 1 if task_id in lost else attempt)
+
+    def any_died(self) -> bool:
+        """Whether a worker of this scan has died, now or before."""
+        self._pool.learn()
+        return bool(self.deaths or self._pool.watch.dead())
 
     def terminate(self):
         """Stop the workers, those of replaced pools too.  Also the normal
@@ -479,7 +506,7 @@ def _walk(backend, frontier, tick, deadline=None, check=None):
     the scan cannot go on, and finds lost work while other work flows.
     """
     checked = time.monotonic()
-    while frontier or backend.inflight:
+    while frontier or backend.inflight or frontier.start_next_root():
         if deadline is not None and time.monotonic() > deadline:
             return False
         backend.fill(frontier)
@@ -510,29 +537,103 @@ def _stat_roots(paths, options, collector):
     return stats
 
 
-def _roots_inside_earlier(paths, stats):
-    """Indexes of PATHs already inside an earlier PATH (du counts them there),
-    and the (dev, ino) -> index of the others."""
+def _roots_counted_earlier(paths, stats, config):
+    """du's rules for several PATHs, for a walk that scans them all at once.
+
+    du walks its PATHs one after the other and, given several, skips any
+    entry whose (dev, ino) an earlier PATH's walk already counted (its
+    "hash_all"); with -l it hashes nothing.  Without -L, two PATHs share
+    entries only when one holds the other: a PATH inside an earlier one is
+    skipped if that walk reaches it (nothing on the way is excluded), and a
+    later PATH skips the earlier ones inside it (``skip_ids``, checked by
+    the workers).  Under -L the PATHs are walked in turn instead (see
+    _Frontier), so this is not needed.
+
+    Returns (indexes of the PATHs skipped, {(dev, ino): index} of the others).
+    """
+    options = config.options
+    if len(paths) < 2 or options.count_links or options.dereference:
+        return set(), None
     ids = {}
     skipped = set()
     for idx, (path, st) in enumerate(zip(paths, stats)):
         if st is None:
             continue
-        probe = os.path.realpath(path)
-        while True:
-            try:
-                pst = os.stat(probe)
-            except OSError:
-                break
-            if (pst.st_dev, pst.st_ino) in ids:
-                skipped.add(idx)
-                break
-            if probe == "/":
-                break
-            probe = os.path.dirname(probe)
-        if idx not in skipped:
-            ids.setdefault((st.st_dev, st.st_ino), idx)
+        earlier = _earlier_root_holding(path, st, ids)
+        if earlier is not None and _walk_reaches(paths[earlier], path, config):
+            skipped.add(idx)
+            continue
+        ids.setdefault((st.st_dev, st.st_ino), idx)
     return skipped, ids
+
+
+def _as_walked(path):
+    """``path`` with its directories resolved and its last component as it is:
+    without -L a symlink PATH is the link, not what it points to."""
+    head, tail = os.path.split(os.path.abspath(path))
+    return os.path.join(os.path.realpath(head), tail)
+
+
+def _earlier_root_holding(path, st, ids):
+    """The index of an earlier PATH that is ``path`` or one of its directories."""
+    if (st.st_dev, st.st_ino) in ids:
+        return ids[(st.st_dev, st.st_ino)]
+    try:
+        probe = os.path.dirname(_as_walked(path))
+    except OSError:  # no current directory (deleted): nothing to compare with
+        return None
+    while True:
+        try:
+            pst = os.stat(probe)
+        except OSError:
+            return None
+        if (pst.st_dev, pst.st_ino) in ids:
+            return ids[(pst.st_dev, pst.st_ino)]
+        if probe == "/":
+            return None
+        probe = os.path.dirname(probe)
+
+
+def _walk_reaches(earlier, path, config):
+    """Whether the walk of the PATH ``earlier`` counts ``path``, inside it:
+    the exclusions a worker applies, tried on each step of the way."""
+    try:
+        base = os.path.realpath(earlier)
+        relative = os.path.relpath(_as_walked(path), base)
+        root_dev = os.stat(base).st_dev
+    except OSError:
+        return True
+    if relative == "." or relative.startswith(".."):
+        return True  # the same directory, or held through a bind mount: counted there
+    parts = relative.split("/")
+    walked = earlier
+    for depth, part in enumerate(parts, 1):
+        walked = join(walked, part)
+        step = "/".join(parts[:depth])
+        try:
+            st = os.lstat(os.path.join(base, step))
+        except OSError:
+            return True
+        is_dir = _stat.S_ISDIR(st.st_mode)
+        if ((config.exclude is not None and config.exclude(walked))
+                or (config.root_devs is not None and st.st_dev != root_dev)
+                or (config.kernfs_devs and st.st_dev in config.kernfs_devs)
+                or (config.gitignore is not None and config.gitignore(step, is_dir))
+                or (config.options.exclude_caches and is_dir
+                    and _cache_directory(os.path.join(base, step)))):
+            return False
+    return True
+
+
+def _cache_directory(path):
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        return has_cache_tag(fd)
+    finally:
+        os.close(fd)
 
 
 def _file_record(path, idx, st, options, now) -> Record:
@@ -564,28 +665,27 @@ def run(paths, options, *, progress=None, encoder=None, spool=None):
     now = time.time()
     collector = Collector(paths, options, spool)
     stats = _stat_roots(paths, options, collector)
-    skipped, skip_ids = _roots_inside_earlier(paths, stats) if len(paths) > 1 else (set(), None)
-    collector.skipped_roots = skipped
     table = mounts()
     mount_ids = mount_point_ids([p for p, st in zip(paths, stats) if st is not None], table)
     config = WorkerConfig(
         options,
         roots=paths,
         root_devs=[st.st_dev if st else None for st in stats] if options.one_file_system else None,
-        skip_ids=skip_ids,
         mount_ids=mount_ids,
         kernfs_devs=kernfs_devices(table) if options.exclude_kernfs else None,
         now=now,
         encoder=encoder,
     )
+    skipped, config.skip_ids = _roots_counted_earlier(paths, stats, config)
+    collector.skipped_roots = skipped
     frontier = _Frontier(options.dereference)
     for idx, (path, st) in enumerate(zip(paths, stats)):
         if st is None or idx in skipped or (config.exclude is not None and config.exclude(path)):
             continue
         if _stat.S_ISDIR(st.st_mode):
             ident = (st.st_dev, st.st_ino)
-            frontier.add(DirTask(path, 0, idx, st.st_size, st.st_blocks * 512, st.st_dev,
-                                 st.st_ino, (ident,) if ident in mount_ids else ()))
+            frontier.add_root(DirTask(path, 0, idx, st.st_size, st.st_blocks * 512, st.st_dev,
+                                      st.st_ino, (ident,) if ident in mount_ids else ()))
         else:
             collector.add([_file_record(path, idx, st, options, now)])
 
@@ -657,7 +757,7 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
 
         backend = PoolBackend(ctx, workers, config, sink_queue)
         _walk(backend, frontier, tick, check=check)
-        result = _wait_for_collector(proc, conn, counters, backend.delivered, tick)
+        result = _wait_for_collector(proc, conn, counters, backend, tick)
         # The collector has every message: nothing the workers hold matters.
         backend.terminate()
         backend = None
@@ -678,12 +778,17 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
             sink_queue.cancel_join_thread()
 
 
-def _wait_for_collector(proc, conn, counters, due, tick):
+def _wait_for_collector(proc, conn, counters, backend, tick):
     """Tell the collector which messages are due; take its result when it has them.
 
-    A timeout here means something is lost, never that it is slow: the
-    clock restarts whenever a message is taken.
+    A timeout here means something is lost, never that it is slow: a
+    message already sent is lost only with a worker that died (killed
+    before its queue's feeder thread wrote it, or while it held the
+    queue's lock), so a collector that takes nothing for MESSAGE_TIMEOUT_S
+    fails the scan only after such a death.  A collector merely stopped
+    (SIGSTOP, swapped out, a debugger) is waited for.
     """
+    due = backend.delivered
     try:
         conn.send(due)
     except OSError:  # the collector is gone (a broken pipe)
@@ -695,7 +800,8 @@ def _wait_for_collector(proc, conn, counters, due, tick):
             raise _collector_died(proc)
         if counters.received != received:
             received, since = counters.received, time.monotonic()
-        elif received < len(due) and time.monotonic() - since > MESSAGE_TIMEOUT_S:
+        elif (received < len(due) and time.monotonic() - since > MESSAGE_TIMEOUT_S
+              and backend.any_died()):
             raise ResultsLost(
                 f"a worker's results were lost ({len(due) - received} messages never arrived)")
     try:

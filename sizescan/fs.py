@@ -54,13 +54,24 @@ def mounts() -> list[Mount]:
     return out
 
 
+def _real(path: str) -> str | None:
+    """``path`` with every symlink resolved; None without a current directory
+    (deleted under us: ``mkdir x; cd x; rmdir ../x``), where du still works."""
+    try:
+        return os.path.realpath(path)
+    except OSError:
+        return None
+
+
 def _inside(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
 def filesystem_type(path: str, table=None) -> str | None:
     """The type of the mount holding ``path`` (``"ext4"``, ``"fuse.bindfs"``...), or None."""
-    real = os.path.realpath(path)
+    real = _real(path)
+    if real is None:
+        return None
     best = None
     for mount in (table if table is not None else mounts()):
         if _inside(real, mount.mount_point) and (best is None or len(mount.mount_point) >= len(best.mount_point)):
@@ -79,7 +90,7 @@ def mount_point_ids(paths, table=None) -> frozenset:
     Only those can be met by a scan of ``paths``; the others are never
     stat'ed (a dead network mount elsewhere must not hang the scan).
     """
-    reals = [os.path.realpath(p) for p in paths]
+    reals = [r for r in map(_real, paths) if r is not None]
     ids = set()
     for mount in (table if table is not None else mounts()):
         if any(_inside(mount.mount_point, r) and mount.mount_point != r for r in reals):

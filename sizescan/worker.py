@@ -356,10 +356,14 @@ class Scanner:
 
 
 def _is_cache_directory(fd, names):
-    if "CACHEDIR.TAG" not in names:
-        return False
+    return "CACHEDIR.TAG" in names and has_cache_tag(fd)
+
+
+def has_cache_tag(dir_fd) -> bool:
+    """Whether the open directory ``dir_fd`` holds a valid CACHEDIR.TAG
+    (not a symlink to one)."""
     try:
-        tag = os.open("CACHEDIR.TAG", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+        tag = os.open("CACHEDIR.TAG", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
     except OSError:
         return False
     try:
