@@ -13,6 +13,64 @@ from __future__ import annotations
 import re
 
 
+# POSIX character classes inside brackets, as fnmatch(3) has them in the C
+# locale (du in another locale may also match non-ASCII letters).
+_CLASSES = {
+    "alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",
+    "space": " \\t\\n\\r\\f\\v", "blank": " \\t", "xdigit": "0-9A-Fa-f",
+    "cntrl": "\\x00-\\x1f\\x7f", "print": "\\x20-\\x7e", "graph": "\\x21-\\x7e",
+    "punct": "!-/:-@\\[-`{-~",
+}
+
+
+def _bracket(pattern: str, i: int):
+    """The bracket expression opening at ``pattern[i - 1]``, as a regex class.
+
+    Returns (regex, index after it), or None when it does not close (then
+    the '[' is a literal, as in fnmatch).  A range whose end sorts before
+    its start matches nothing, as in fnmatch (``re`` would refuse it).
+    """
+    n = len(pattern)
+    out = []
+    negate = i < n and pattern[i] in "!^"
+    if negate:
+        i += 1
+    first = True
+    while i < n and (first or pattern[i] != "]"):
+        first = False
+        if pattern.startswith("[:", i):
+            close = pattern.find(":]", i + 2)
+            name = pattern[i + 2:close] if close > 0 else None
+            if name in _CLASSES:
+                out.append(_CLASSES[name])
+                i = close + 2
+                continue
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            i += 1
+            c = pattern[i]
+        i += 1
+        if i + 1 < n and pattern[i] == "-" and pattern[i + 1] != "]":
+            end = pattern[i + 1]
+            if end == "\\" and i + 2 < n:
+                i += 1
+                end = pattern[i + 1]
+            i += 2
+            if end < c:
+                continue  # [z-a]: no character is in it
+            out.append(f"{re.escape(c)}-{re.escape(end)}")
+        else:
+            out.append(re.escape(c))
+    if i >= n:
+        return None
+    body = "".join(out)
+    if negate:
+        return f"[^{body}]" if body else "(?s:.)", i + 1
+    if not body:  # only empty ranges: nothing matches
+        return "(?!)", i + 1
+    return f"[{body}]", i + 1
+
+
 def _translate(pattern: str) -> str:
     out = []
     i, n = 0, len(pattern)
@@ -27,23 +85,12 @@ def _translate(pattern: str) -> str:
         elif c == "?":
             out.append(".")
         elif c == "[":
-            j = i
-            if j < n and pattern[j] in "!^":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 1
-            if j >= n:
+            bracket = _bracket(pattern, i)
+            if bracket is None:
                 out.append(re.escape(c))  # no closing bracket: a literal '['
-                continue
-            body = pattern[i:j]
-            i = j + 1
-            negate = body[:1] in ("!", "^")
-            if negate:
-                body = body[1:]
-            body = body.replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[")
-            out.append(f"[{'^' if negate else ''}{body}]")
+            else:
+                regex, i = bracket
+                out.append(regex)
         else:
             out.append(re.escape(c))
     return "".join(out)
