@@ -119,7 +119,8 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
 
 
 @main.command("scan", cls=_ScanCommand, context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+# Not readable=True: an unreadable PATH is counted and reported as du does, not refused.
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False))
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes. Default: one per CPU (at most 16) on local disks; "
                    "4 per CPU (8 to 32) on network and FUSE filesystems, where a scan waits "
@@ -265,8 +266,8 @@ def _scan(paths, options, size, progress, export_name=None):
 
 
 @main.command("diff", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("old", type=click.Path(path_type=str))
-@click.argument("new", type=click.Path(path_type=str))
+@click.argument("old", type=click.Path(path_type=str, readable=False))
+@click.argument("new", type=click.Path(path_type=str, readable=False))
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
               help="How many changed directories to list (0: all).")
 @click.option("-d", "--max-depth", type=click.IntRange(min=0), default=None,
@@ -295,12 +296,16 @@ def diff_command(old, new, top, max_depth, apparent, si, exact, color, workers, 
         else:
             sides.append(_import(side, top=0, apparent=apparent))
     changes = diff(*sides, top=top or None, max_depth=max_depth)
+    # A side with unreadable parts has partial totals: say so, as a scan does.
+    errors = [issue for side in sides for issue in side.errors]
+    for issue in errors:
+        click.echo(f"sizescan: {issue_message(issue)}", err=True)
     if as_json:
         text = json.dumps(changes.to_dict(), ensure_ascii=False, indent=2)
     else:
         text = diff_report(changes, size, Palette(_colour(color)))
     _write_stdout(text + "\n")
-    sys.exit(EXIT_OK)
+    sys.exit(EXIT_PARTIAL if errors else EXIT_OK)
 
 
 def _close(bar):

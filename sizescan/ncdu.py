@@ -98,8 +98,13 @@ class NcduEncoder:
                           dev=st.st_dev if st.st_dev != parent_dev else None)
 
     def root(self, path: str, st) -> str:
-        """The top directory's ``{info``: named by its full path, always with ``dev``."""
-        return entry_info(os.path.abspath(path), st, extended=self.extended, dev=st.st_dev)
+        """The top directory's ``{info``: named by its full path (as given, where
+        there is no current directory to complete it), always with ``dev``."""
+        try:
+            path = os.path.abspath(path)
+        except OSError:
+            pass
+        return entry_info(path, st, extended=self.extended, dev=st.st_dev)
 
     def skipped(self, name: str, reason: int) -> str:
         """An entry left out (``reason``: one of records.SKIP_*)."""
@@ -230,12 +235,24 @@ class _Directory:
     """A directory being read: its record, built as its entries come."""
 
     __slots__ = ("path", "depth", "dev", "skip", "files", "apparent", "disk", "tally", "links",
-                 "errors", "flags")
+                 "errors", "flags", "names")
 
     def __init__(self, path, depth, dev, skip, tally):
         self.path, self.depth, self.dev, self.skip, self.tally = path, depth, dev, skip, tally
         self.files = self.apparent = self.disk = self.flags = 0
         self.links, self.errors = [], []
+        # Names seen so far: two entries of one name, or "." and "..", are
+        # not a tree (ncdu would show both; a path can name only one).
+        self.names = set()
+
+    def claim(self, name, where):
+        """Note ``name`` as an entry of this directory; refuse it twice or as . / .."""
+        if name in self.names or name in (".", ".."):
+            what = "an entry named" if name in (".", "..") else "two entries named"
+            if callable(where):  # a position in the file
+                raise _Bad(where(), f"{what} {name!r} in {self.path!r}")
+            raise _Bad(where, f"{what} {name!r}")
+        self.names.add(name)
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")
@@ -351,10 +368,11 @@ class _Reader:
                                    views=True)
         self.collector = Collector([root], self.options)
         self._walk(self._open(root, 0, info.get("dev", 0), info))
+        self._expect("]", "']' closing the export after the root directory")
         self._skip()
-        if self.pos < len(self.text):
-            if self.text[self.pos] != "]":
-                raise _Bad(self._where(), "expected ']' closing the export after the root directory")
+        if self.pos < len(self.text):  # as ncdu: nothing may follow
+            raise _Bad(self._where(), f"trailing garbage after the export: "
+                                      f"{self.text[self.pos:self.pos + 12]!r}")
         result = self.collector.result(str(meta.get("progver", "")), imported=True)
         result.workers = 0
         if not self.have_mtimes:
@@ -413,6 +431,7 @@ class _Reader:
                 sub = _name(info, lambda: self._where(at))
                 if "/" in sub:
                     raise _Bad(self._where(at), f"a name with '/': {sub!r}")
+                d.claim(sub, lambda: self._where(at))
                 prefix = dir_prefix(d.path)
                 stack.append(self._open(prefix + sub, d.depth + 1, info.get("dev", d.dev), info,
                                         d.skip))
@@ -427,6 +446,7 @@ class _Reader:
         entry = _name(item, lambda: self._where(at))
         if "/" in entry:
             raise _Bad(self._where(at), f"a name with '/': {entry!r}")
+        d.claim(entry, lambda: self._where(at))
         if "excluded" in item:
             return
         prefix = dir_prefix(d.path)
@@ -468,6 +488,7 @@ class _Reader:
                 name = json.loads(f'"{name}"')
             if not name or "/" in name:
                 raise _Bad(d.path, f"bad name {name!r}")
+            d.claim(name, d.path)
             size = int(size) if size else 0
             blocks = int(blocks) if blocks else 0
             apparent += size
