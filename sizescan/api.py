@@ -23,23 +23,23 @@ from .options import ScanOptions
 from .result import ScanResult
 
 
-def _normalize(path) -> str:
-    path = os.fsdecode(os.fspath(path))
-    while len(path) > 1 and path.endswith("/"):
-        path = path[:-1]
-    return path
+def _paths(paths):
+    """The PATHs without trailing slashes, and the indexes of those that had one.
 
-
-def _paths(paths) -> list:
+    As for du, ``slink/`` is the directory a symlink points to, where
+    ``slink`` is the link itself: the slash is remembered, not kept.
+    """
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
     try:
-        paths = [_normalize(p) for p in paths]
+        given = [os.fsdecode(os.fspath(p)) for p in paths]
     except TypeError:
         raise InvalidOption(f"PATH must be a path or a list of paths, not {paths!r}") from None
-    if not paths:
+    if not given:
         raise InvalidOption("no path given")
-    return paths
+    stripped = [p.rstrip("/") or p[:1] for p in given]
+    slashed = frozenset(i for i, (p, s) in enumerate(zip(given, stripped)) if p != s)
+    return stripped, slashed
 
 
 def scan(
@@ -98,15 +98,15 @@ def scan(
     collector, workers dying on the same directories, lost results, a pool
     that could not start), :class:`ExportFailed` an export not written.
     """
-    paths = _paths(paths)
+    paths, slashed = _paths(paths)
     options = ScanOptions.from_environment(
         workers=workers, top=top, max_depth=max_depth, apparent=apparent,
         one_file_system=one_file_system, dereference=dereference, exclude=exclude,
         exclude_kernfs=exclude_kernfs, count_links=count_links, start_method=start_method,
         views=views, extended=extended, gitignore=gitignore, exclude_caches=exclude_caches)
     if export is None:
-        return engine.run(paths, options, progress=progress)[0]
-    return _scan_and_export(paths, options, progress, export)
+        return engine.run(paths, options, progress=progress, slashed=slashed)[0]
+    return _scan_and_export(paths, slashed, options, progress, export)
 
 
 def _umask() -> int:
@@ -199,13 +199,13 @@ class _ExportTarget:
             self._temp = None
 
 
-def _scan_and_export(paths, options, progress, export) -> ScanResult:
+def _scan_and_export(paths, slashed, options, progress, export) -> ScanResult:
     if len(paths) != 1:
         raise InvalidOption("an export holds one tree: give a single PATH")
     root = paths[0]
     encoder = NcduEncoder(options.extended)
     try:
-        st = os.stat(root, follow_symlinks=options.dereference)
+        st = os.stat(root + "/" if slashed else root, follow_symlinks=options.dereference)
     except OSError:
         st = None  # the engine reports it (CannotAccess)
     if st is not None and not _stat.S_ISDIR(st.st_mode):
@@ -220,7 +220,7 @@ def _scan_and_export(paths, options, progress, export) -> ScanResult:
         except OSError as exc:
             raise ExportFailed(target.name, exc) from None
         result, spool = engine.run(paths, options, progress=progress, encoder=encoder,
-                                   spool=ExportSpool(spool_path))
+                                   spool=ExportSpool(spool_path), slashed=slashed)
         root_info = encoder.root(root, st)
         try:
             spool.write(target.out, root, root_info, progver=__version__,

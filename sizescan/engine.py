@@ -520,14 +520,14 @@ def _walk(backend, frontier, tick, deadline=None, check=None):
     return True
 
 
-def _stat_roots(paths, options, collector):
+def _stat_roots(paths, spelled, options, collector):
     """Each PATH's stat, or None where it failed (an error, or CannotAccess if alone)."""
     stats = []
-    for path in paths:
+    for path, as_given in zip(paths, spelled):
         try:
             if not path:
                 raise FileNotFoundError(2, "No such file or directory")
-            st = os.stat(path, follow_symlinks=options.dereference)
+            st = os.stat(as_given, follow_symlinks=options.dereference)
         except OSError as exc:
             if len(paths) == 1:
                 raise CannotAccess(path, exc.strerror) from None
@@ -653,18 +653,21 @@ def _file_record(path, idx, st, options, now) -> Record:
                   detail=detail)
 
 
-def run(paths, options, *, progress=None, encoder=None, spool=None):
+def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=frozenset()):
     """Scan the normalized ``paths`` with ``options``: the walker's side of the picture.
 
     ``encoder`` and ``spool`` are the export's (see ``ncdu``), or None: the
     workers hand each entry to the encoder, the collector each record to
     the spool.  Returns the ScanResult and the spool as the collector left
     it (it may have travelled to the collector process and back).
+    ``slashed`` holds the indexes of the PATHs given with a trailing slash:
+    such a PATH is the directory a symlink points to, not the link.
     """
     started = time.monotonic()
     now = time.time()
     collector = Collector(paths, options, spool)
-    stats = _stat_roots(paths, options, collector)
+    spelled = [path + "/" if i in slashed else path for i, path in enumerate(paths)]
+    stats = _stat_roots(paths, spelled, options, collector)
     table = mounts()
     mount_ids = mount_point_ids([p for p, st in zip(paths, stats) if st is not None], table)
     config = WorkerConfig(
@@ -675,12 +678,14 @@ def run(paths, options, *, progress=None, encoder=None, spool=None):
         kernfs_devs=kernfs_devices(table) if options.exclude_kernfs else None,
         now=now,
         encoder=encoder,
+        follow_roots=slashed,
     )
-    skipped, config.skip_ids = _roots_counted_earlier(paths, stats, config)
+    skipped, config.skip_ids = _roots_counted_earlier(spelled, stats, config)
     collector.skipped_roots = skipped
     frontier = _Frontier(options.dereference)
     for idx, (path, st) in enumerate(zip(paths, stats)):
-        if st is None or idx in skipped or (config.exclude is not None and config.exclude(path)):
+        if st is None or idx in skipped or (config.exclude is not None
+                                            and config.exclude(spelled[idx])):
             continue
         if _stat.S_ISDIR(st.st_mode):
             ident = (st.st_dev, st.st_ino)

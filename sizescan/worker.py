@@ -53,11 +53,13 @@ class WorkerConfig:
     """
 
     __slots__ = ("options", "roots", "root_devs", "skip_ids", "mount_ids", "kernfs_devs", "now",
-                 "encoder", "exclude", "gitignore", "detailed")
+                 "encoder", "exclude", "gitignore", "detailed", "follow_roots")
 
     def __init__(self, options, *, roots, root_devs=None, skip_ids=None, mount_ids=None,
-                 kernfs_devs=None, now=0.0, encoder=None):
+                 kernfs_devs=None, now=0.0, encoder=None, follow_roots=frozenset()):
         self.options = options
+        # Indexes of the PATHs given as "link/": opened through a symlink.
+        self.follow_roots = follow_roots
         # The PATHs, for matching gitignore patterns relative to them.
         self.roots = tuple(roots)
         # One device per PATH under --one-file-system, else None.
@@ -185,8 +187,10 @@ class Scanner:
 
     def _scan_directory(self, task: DirTask, records, subdirs, chunks):
         path = task.path
+        follow = self.config.options.dereference or (
+            task.depth == 0 and task.root in self.config.follow_roots)
         try:
-            fd = self._open_dir(path, self.config.options.dereference)
+            fd = self._open_dir(path, follow)
         except OSError as exc:
             records.append(self._unreadable(path, task.depth, task.root, 1, task.apparent,
                                             task.disk, exc))
@@ -268,7 +272,7 @@ class Scanner:
         skipped = []  # (name, reason): rare, told to the encoder at the end
         gitignore = cfg.gitignore
         if gitignore is not None:
-            relative_from = len(cfg.roots[root]) + 1 if cfg.roots[root] != "/" else 1
+            relative_from = len(dir_prefix(cfg.roots[root]))
         # Views count through one DirTally; the plain scan pays one test per entry.
         tally = DirTally(cfg.now, options.top, options.measure) if options.views else None
         if tally is not None:

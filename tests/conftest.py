@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -125,6 +126,26 @@ def public_tmp():
 SLOWFS = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "slowfs.py")
 
 
+@contextlib.contextmanager
+def slowfs_mount(src, mnt, delay_ms=2.0):
+    """``src`` mounted at ``mnt`` through benchmarks/slowfs.py (FUSE, ``delay_ms``
+    per request) for the duration: a filesystem of its own, with its own st_dev."""
+    require("fusermount", "the slow FUSE mount needs fuse and libfuse2")
+    daemon = subprocess.Popen([sys.executable, SLOWFS, str(src), str(mnt), "--delay-ms",
+                               str(delay_ms)], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while not os.path.ismount(mnt):
+        if daemon.poll() is not None or time.monotonic() > deadline:
+            daemon.kill()
+            pytest.fail(f"slowfs did not mount: {daemon.stderr.read().decode()[-500:]}")
+        time.sleep(0.05)
+    try:
+        yield str(mnt)
+    finally:
+        subprocess.run(["fusermount", "-u", str(mnt)], check=False)
+        daemon.wait(timeout=20)
+
+
 @pytest.fixture
 def slow_tree(tmp_path):
     """A real tree behind a FUSE mount that answers every request after 2 ms.
@@ -133,26 +154,14 @@ def slow_tree(tmp_path):
     enough to kill or interrupt them for real, and their totals must equal
     du's of the source (slowfs passes every size through).
     """
-    require("fusermount", "the slow FUSE mount needs fuse and libfuse2")
     src = tmp_path / "src"
     for d in range(200):
         for f in range(8):
             write(str(src / f"d{d // 10}" / f"sub{d}" / f"f{f}"), size=(d * 131 + f * 977) % 20000)
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    daemon = subprocess.Popen([sys.executable, SLOWFS, str(src), str(mnt), "--delay-ms", "2"],
-                              stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 20
-    while not os.path.ismount(mnt):
-        if daemon.poll() is not None or time.monotonic() > deadline:
-            daemon.kill()
-            pytest.fail(f"slowfs did not mount: {daemon.stderr.read().decode()[-500:]}")
-        time.sleep(0.05)
-    try:
-        yield str(mnt), str(src)
-    finally:
-        subprocess.run(["fusermount", "-u", str(mnt)], check=False)
-        daemon.wait(timeout=20)
+    with slowfs_mount(src, mnt) as mounted:
+        yield mounted, str(src)
 
 
 def descendants(pid: int) -> list[int]:

@@ -115,9 +115,12 @@ def test_json_several_paths(tree, tmp_path):
 
 
 def test_max_depth_option(tree):
-    doc = json.loads(invoke(tree, "--json", "-d", "1", "--top", "50").output)
-    assert sorted(d["path"] for d in doc["top_dirs"]) == [f"{tree}/{d}" for d in ("logs", "media", "src")]
-    assert doc["max_depth"] == 1
+    write(f"{tree}/src/pkg/deeper/mod.py", size=5000)  # depths 2 and 3
+    for depth, expected in ((1, ["logs", "media", "src"]), (2, ["logs", "media", "src", "src/pkg"])):
+        doc = json.loads(invoke(tree, "--json", "-d", str(depth), "--top", "50").output)
+        assert sorted(d["path"] for d in doc["top_dirs"]) == [f"{tree}/{d}" for d in expected]
+        assert doc["max_depth"] == depth
+        assert doc["total_size"] == du_sum([tree])[0]  # -d lists less, never counts less
 
 
 @pytest.mark.parametrize("args", [

@@ -289,3 +289,20 @@ def test_trailing_garbage_is_refused_as_ncdu_does(tmp_path):
     res = CliRunner().invoke(main, ["-f", str(bad)])
     assert (res.exit_code, res.output) == (
         2, f"sizescan: {bad}: line 1 column 67: trailing garbage after the export: 'x\\n'\n")
+
+
+def test_one_file_system_skips_a_fuse_mount_inside(tmp_path):
+    # Needs no mount(8) privilege: a FUSE mount is a filesystem of its own.
+    from conftest import assert_matches_du, slowfs_mount
+
+    root = tmp_path / "t"
+    write(str(root / "here"), size=5000)
+    (root / "mnt").mkdir()
+    write(str(tmp_path / "src" / "there"), size=100_000)
+    write(str(tmp_path / "src" / "sub" / "more"), size=30_000)
+    with slowfs_mount(tmp_path / "src", root / "mnt", delay_ms=0):
+        for workers in (1, 2):
+            with_x = scan(str(root), workers=workers, one_file_system=True)
+            assert_matches_du(with_x, [root], "-x")
+            assert with_x.total_size < 100_000  # the mount is really left out
+            assert_matches_du(scan(str(root), workers=workers), [root])

@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import subprocess
+import time
 import sys
 
 import pytest
@@ -217,6 +218,12 @@ def test_deep_tree_exports_and_imports(peers, tmp_path, rm_rf):
 def test_reads_ncdu_and_gdu_exports(peers, tmp_path):
     root = make_export_tree(str(tmp_path))
     os.chmod(os.path.join(root, "locked"), 0o755)  # root reads it anyway
+    # Ages spread over the buckets, so a reader that buckets wrong is seen.
+    now = time.time()
+    for i, (folder, _, names) in enumerate(os.walk(root)):
+        for j, name in enumerate(sorted(names)):
+            age = [0.5, 3, 20, 200, 900][(i + j) % 5] * 86400
+            os.utime(os.path.join(folder, name), (now - age, now - age), follow_symlinks=False)
     ncdu_file, gdu_file = str(tmp_path / "ncdu.json"), str(tmp_path / "gdu.json")
     subprocess.run(["ncdu", "-0", "-e", "-o", ncdu_file, root], check=True, timeout=60)
     subprocess.run(["gdu", "-n", "-p", "-o", gdu_file, root], check=True, timeout=60,
@@ -226,6 +233,8 @@ def test_reads_ncdu_and_gdu_exports(peers, tmp_path):
     assert (from_ncdu.total_size, from_ncdu.disk_usage) == du_sum([root])
     assert (from_ncdu.files, from_ncdu.dirs) == (live.files, live.dirs)
     assert from_ncdu.by_type() == live.by_type()
+    assert [(a.count, a.size) for a in from_ncdu.by_age()] == [(a.count, a.size) for a in live.by_age()]
+    assert sum(1 for a in live.by_age() if a.count) >= 4
     # gdu writes no sizes for directories (its reader takes 4096 for each)
     # and marks a hard link on all names but one (so its reader counts that
     # file twice): sizescan reads what gdu wrote, as gdu does.

@@ -153,6 +153,8 @@ def test_by_age_buckets(tmp_path):
 
 
 def test_views_in_json(small):
+    month_ago = time.time() - 40 * 86400
+    os.utime(f"{small}/big/b.bin", (month_ago, month_ago))
     res = invoke(small, "--json", "--tree", "--by-type", "--by-age", "--top", "2", "-d", "1")
     doc = json.loads(res.output)
     assert doc["tree_depth"] == 1
@@ -162,8 +164,9 @@ def test_views_in_json(small):
         ("big", "dir"), ("top.bin", "file"), ("(4 smaller)", "folded")]
     assert tree["children"][2]["folded"] == 4
     assert sum(k["disk_usage"] for k in doc["by_type"]) == doc["disk_usage"]
-    assert [a["modified"] for a in doc["by_age"]][0] == "< 1 day"
-    assert sum(a["count"] for a in doc["by_age"]) == doc["files"]
+    assert [(a["modified"], a["count"], a["size"]) for a in doc["by_age"]] == [
+        ("< 1 day", 6, 400_000 + 1000 + 200_000 + 30), ("1 day - 1 week", 0, 0),
+        ("1 week - 1 month", 0, 0), ("1 month - 1 year", 1, 100_000), (">= 1 year", 0, 0)]
     plain = json.loads(invoke(small, "--json").output)
     assert not {"tree", "by_type", "by_age"} & plain.keys()
 
