@@ -690,7 +690,7 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
         if _stat.S_ISDIR(st.st_mode):
             ident = (st.st_dev, st.st_ino)
             frontier.add_root(DirTask(path, 0, idx, st.st_size, st.st_blocks * 512, st.st_dev,
-                                      st.st_ino, (ident,) if ident in mount_ids else ()))
+                                      st.st_ino, (ident,) if mount_ids else ()))
         else:
             collector.add([_file_record(path, idx, st, options, now)])
 

@@ -40,8 +40,10 @@ class DirTask(NamedTuple):
 
     ``apparent`` and ``disk`` are the directory's own size, ``dev`` and
     ``ino`` its identity (as its parent saw it), ``guard`` the ids of its
-    ancestors that are mount points (a bind mount of an ancestor below
-    itself is a cycle).  ``root`` is the index of the PATH it is under.
+    ancestors when mount points lie inside the PATHs (a bind mount can make
+    a directory its own ancestor: a cycle).  ``root`` is the index of the
+    PATH it is under; ``hops`` counts the symlinks followed on the way
+    from it (-L), which the kernel bounds in one path.
     """
 
     path: str
@@ -52,13 +54,14 @@ class DirTask(NamedTuple):
     dev: int
     ino: int
     guard: tuple = ()
+    hops: int = 0
 
 
 class ChunkTask(NamedTuple):
     """Names of a very large directory left for another worker to stat.
 
     ``part`` numbers the chunks of one directory from 1 (its own record is
-    part 0); ``dev`` is the directory's device.
+    part 0); ``dev``, ``guard`` and ``hops`` are the directory's (see DirTask).
     """
 
     path: str
@@ -67,6 +70,8 @@ class ChunkTask(NamedTuple):
     names: list
     part: int
     dev: int
+    guard: tuple = ()
+    hops: int = 0
 
 
 class TopFile(NamedTuple):

@@ -39,6 +39,9 @@ from .tally import DirTally, Largest
 # https://bford.info/cachedir/: the tag file starts with exactly this.
 CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
 
+# The most symlinks the kernel follows in one path (Linux's MAXSYMLINKS).
+MAX_SYMLINKS = 40
+
 # The kernel refuses a path of PATH_MAX bytes or more (ENAMETOOLONG), while
 # du still walks such trees.  A longer path is opened a piece at a time,
 # each piece relative to the directory the previous one opened.
@@ -215,7 +218,7 @@ class Scanner:
                 del names[split_at:]
                 for part, i in enumerate(range(0, len(rest), split_at), 1):
                     chunks.append(ChunkTask(path, task.depth, task.root, rest[i:i + split_at],
-                                            part, task.dev))
+                                            part, task.dev, task.guard, task.hops))
             records.append(self._size_entries(fd, task, names, subdirs))
         finally:
             self._keep_open(path, fd)
@@ -246,7 +249,7 @@ class Scanner:
         part = 0 if own else task.part
         apparent = task.apparent if own else 0
         disk = task.disk if own else 0
-        guard = task.guard if own else ()
+        guard = task.guard
         follow = options.dereference
         count_links = options.count_links
         # Under --dereference a file may be reached through several symlinks,
@@ -282,11 +285,18 @@ class Scanner:
         encoder = cfg.encoder
         if encoder is not None:
             sized, fragment, subinfo = encoder.sized, [], []
+        # -L: du stats full paths, and the kernel follows at most
+        # MAX_SYMLINKS symlinks in one: past that an entry is "cannot
+        # access" there too.  Only entries that are links count.
+        hops = task.hops
+        near_limit = follow and hops >= MAX_SYMLINKS
         for name in names:
             if exclude is not None and exclude(prefix + name):
                 skipped.append((name, SKIP_PATTERN))
                 continue
             try:
+                if near_limit and _stat.S_ISLNK(os.lstat(name, dir_fd=fd).st_mode):
+                    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
                 st = stat_(name, dir_fd=fd)
             except OSError as exc:
                 # A vanished entry, or a dangling symlink under -L: du reports
@@ -307,14 +317,20 @@ class Scanner:
                 skipped.append((name, SKIP_PATTERN))
                 continue
             if is_dir:
-                ident = (st.st_dev, st.st_ino)
                 child_guard = guard
-                if mount_ids and ident in mount_ids:
+                if mount_ids:
+                    # Mount points inside the PATHs: a bind mount can make a
+                    # directory its own ancestor.  du skips it, uncounted.
+                    ident = (st.st_dev, st.st_ino)
                     if ident in guard:
-                        continue  # a bind mount of an ancestor: a cycle
+                        continue
                     child_guard = guard + (ident,)
+                child_hops = hops
+                if follow and _stat.S_ISLNK(os.lstat(name, dir_fd=fd).st_mode):
+                    child_hops += 1  # one lstat per directory, under -L only
                 subdirs.append(DirTask(prefix + name, depth + 1, root, st.st_size,
-                                       st.st_blocks * 512, st.st_dev, st.st_ino, child_guard))
+                                       st.st_blocks * 512, st.st_dev, st.st_ino, child_guard,
+                                       child_hops))
                 if encoder is not None:
                     subinfo.append((name, encoder.directory(name, st, task.dev)))
                 continue
