@@ -38,8 +38,14 @@ def _paths(paths):
     if not given:
         raise InvalidOption("no path given")
     stripped = [p.rstrip("/") or p[:1] for p in given]
-    slashed = frozenset(i for i, (p, s) in enumerate(zip(given, stripped)) if p != s)
-    return stripped, slashed
+    slashed = {i for i, (p, s) in enumerate(zip(given, stripped)) if p != s}
+    for i in sorted(slashed):
+        # "slink slink/": two PATHs, one name.  The directory is then "slink/."
+        # (shown so), which names it without the slash and without a clash.
+        if any(stripped[j] == stripped[i] and j not in slashed for j in range(len(given))):
+            stripped[i] += "/."
+            slashed.discard(i)
+    return stripped, frozenset(slashed)
 
 
 def scan(

@@ -119,6 +119,8 @@ def args_tree(tmp_path, monkeypatch):
     ((), ["dir_a", "b/f"]),  # a hard link given as a PATH
     ((), ["b/f", "dir_a"]),
     ((), ["out", "out", "a"]),
+    ((), ["lnk2/", "lnk2"]),  # one name, two PATHs: the directory, then the link
+    ((), ["lnk2", "lnk2/"]),
 ])
 def test_several_paths_as_du(args_tree, flags, paths):
     kwargs = dict(count_links="-l" in flags, dereference="-L" in flags)
