@@ -6,16 +6,37 @@
 """
 
 from ._version import __version__
-from .api import scan
-from .compare import DirChange, ScanDiff, diff
-from .engine import ScanProgress
-from .errors import (BadExport, CannotAccess, CollectorDied, EngineFailure, ExportFailed,
-                     InvalidOption, PoolFailed, ResultsLost, ScanError, WorkerFailed,
-                     WorkersKeptDying)
-from .measure import Measure
-from .ncdu import read_export
-from .options import ScanOptions
-from .result import AgeTotal, DirTotal, FileTotal, KindTotal, RootTotal, ScanIssue, ScanResult, TreeNode
+
+# Imported when first used (PEP 562): the command installs its signal
+# handlers before any of this is imported (see _launch), and a library
+# user who needs only read_export does not pay for the engine.
+_HOMES = {
+    "scan": "api", "read_export": "ncdu", "diff": "compare", "ScanDiff": "compare",
+    "DirChange": "compare", "ScanProgress": "engine", "Measure": "measure",
+    "ScanOptions": "options", "ScanResult": "result", "ScanIssue": "result",
+    "FileTotal": "result", "DirTotal": "result", "RootTotal": "result", "TreeNode": "result",
+    "KindTotal": "result", "AgeTotal": "result", "ScanError": "errors",
+    "InvalidOption": "errors", "CannotAccess": "errors", "EngineFailure": "errors",
+    "WorkerFailed": "errors", "WorkersKeptDying": "errors", "CollectorDied": "errors",
+    "ResultsLost": "errors", "PoolFailed": "errors", "ExportFailed": "errors",
+    "BadExport": "errors",
+}
+
+
+def __getattr__(name):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'sizescan' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_HOMES])
+
 
 __all__ = [
     "scan",

@@ -1,6 +1,6 @@
 """``python -m sizescan``: the same command as ``sizescan``."""
 
-from .cli import main
+from ._launch import main
 
 if __name__ == "__main__":
-    main(prog_name="sizescan")
+    main()

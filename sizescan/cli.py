@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import signal
 import sys
 
 import click
@@ -50,19 +49,11 @@ class _ProgressBar:
         self._bar.close()
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so the scan tears its processes down."""
-
-
-def _raise_terminated(signum, frame):
-    raise _Terminated
-
-
 def _colour(choice: str) -> bool:
     if choice != "auto":
         return choice == "always"
     # https://no-color.org: set and not empty means no colour.
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return sys.stdout is not None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _fail(message: str, status: int = EXIT_FAILURE):
@@ -179,6 +170,11 @@ def scan_command(paths, workers, top, max_depth, tree, by_type, by_age, one_file
     """
     size = _size_format(si, exact)
     views = tree or by_type or by_age
+    if export == "-" and (as_json or views):
+        raise click.UsageError("-o - writes the export to stdout: --json and the views "
+                               "would have nowhere to go")
+    if export == "-" and sys.stdout is None:
+        _fail("cannot write the export to stdout: it is closed")
     if import_from is not None:
         if paths or export or extended:
             raise click.UsageError("-f/--import reads a scan from a file: no PATH, no --export")
@@ -225,6 +221,8 @@ def scan_command(paths, workers, top, max_depth, tree, by_type, by_age, one_file
 def _import(source, **options):
     try:
         if source == "-":
+            if sys.stdin is None:
+                _fail("cannot read an export from stdin: it is closed")
             return read_export(sys.stdin.buffer, **options)
         return read_export(source, **options)
     except BadExport as exc:
@@ -233,9 +231,7 @@ def _import(source, **options):
 
 def _scan(paths, options, size, progress, export_name=None):
     """Run a scan; every way it can fail becomes one line and its exit status."""
-    bar = _ProgressBar(size) if progress and sys.stderr.isatty() else None
-    # SIGTERM stops a scan the way Ctrl-C does: pool and collector torn down.
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    bar = _ProgressBar(size) if progress and sys.stderr is not None and sys.stderr.isatty() else None
     try:
         return scan(paths, progress=bar, **options)
     except CannotAccess as exc:
@@ -254,10 +250,6 @@ def _scan(paths, options, size, progress, export_name=None):
     except ScanError as exc:  # the engine failed, and says how
         _close(bar)
         _fail(str(exc))
-    except KeyboardInterrupt as exc:
-        _close(bar)
-        # The shell's convention: 128 + the signal's number.
-        sys.exit(128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT))
     except Exception as exc:  # a bug: said as itself, never taken for something else
         _close(bar)
         _fail(f"unexpected error: {type(exc).__name__}: {exc}")
@@ -316,15 +308,41 @@ def _close(bar):
 def _write_stdout(text: str) -> None:
     # UTF-8 whatever the locale: --json must stay valid UTF-8 under LANG=C,
     # and display_path() has already made people output safe.
+    if sys.stdout is None:  # sizescan >&-
+        _fail("cannot write to stdout: it is closed")
     try:
         sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
         sys.stdout.flush()
     except BrokenPipeError:
+        # `sizescan | head -1`: the reader is gone; leave quietly.
         _quiet_stdout()
         sys.exit(EXIT_OK)
+    except OSError as exc:  # > /dev/full, a full disk
+        _quiet_stdout()
+        _fail(f"cannot write to stdout: {exc.strerror}")
 
 
 def _quiet_stdout():
-    # `sizescan | head -1`: the reader is gone; leave quietly, and keep
-    # Python from complaining again when it flushes stdout at exit.
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    # Keep Python from failing again when it flushes stdout at exit.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+
+
+def run(argv) -> int:
+    """The command, with every outcome turned into an exit status (see _launch)."""
+    try:
+        main.main(args=list(argv), prog_name="sizescan", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:  # end of input inside click itself
+        return EXIT_FAILURE
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_FAILURE
+    except OSError as exc:  # click's own output (--help > /dev/full)
+        if isinstance(exc, BrokenPipeError):
+            _quiet_stdout()
+            return EXIT_OK
+        _quiet_stdout()
+        click.echo(f"sizescan: cannot write to stdout: {exc.strerror}", err=True)
+        return EXIT_FAILURE
+    return EXIT_OK

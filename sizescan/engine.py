@@ -62,6 +62,7 @@ format: the export's encoder and spool are handed in (see ``api``).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue as queue_mod
@@ -99,6 +100,9 @@ MESSAGE_TIMEOUT_S = 5.0
 MAX_ATTEMPTS = 3
 # How long Pool.terminate() may take before its workers are killed outright.
 STOP_TIMEOUT_S = 2.0
+# How long to let Pool.terminate() reap workers already killed (it may wait
+# on a lock one of them held; exit reaps them anyway).
+KILLED_WAIT_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -283,8 +287,13 @@ class _Pool:
         self.watch.learn(self.registry)
         self.watch.learn(self.task_slots)
 
-    def stop(self, timeout=STOP_TIMEOUT_S):
-        """Terminate the pool, killing its workers outright if that hangs."""
+    def stop(self, kill=False, timeout=STOP_TIMEOUT_S):
+        """Stop the pool: terminate it, and kill its workers outright if that
+        hangs, or at once with ``kill`` (an interrupted or failed scan: nothing
+        they hold matters, and Ctrl-C must not wait)."""
+        if kill:
+            self.learn()
+            self.watch.kill_all()
         stopped = threading.Event()
 
         def terminate():
@@ -292,14 +301,15 @@ class _Pool:
             self.pool.join()
             stopped.set()
 
+        # In a thread of its own: terminate() waits on the task queue's lock,
+        # which a killed worker may hold forever (it is a daemon, and holds
+        # nothing of ours when abandoned).  Once the workers are killed there
+        # is nothing left to wait for: it only reaps them, and so does exit.
         threading.Thread(target=terminate, name="sizescan-pool-terminate", daemon=True).start()
-        if not stopped.wait(timeout):
-            # terminate() waits on the task queue's lock, which a killed
-            # worker may hold forever.  Kill the workers ourselves; the
-            # stuck thread is a daemon and holds nothing.
+        if not stopped.wait(KILLED_WAIT_S if kill else timeout) and not kill:
             self.learn()
             self.watch.kill_all()
-            stopped.wait(timeout)
+            stopped.wait(KILLED_WAIT_S)
         self.watch.close()
 
 
@@ -333,12 +343,19 @@ class PoolBackend(Backend):
         self.delivered = set()
         # Workers seen dead: only a death can lose a message already sent.
         self.deaths = 0
-        self._pool = self._new_pool()
+        self._pool = None
 
-    def _new_pool(self):
+    def start(self):
+        """Start a pool.  Apart from the constructor, so that the caller holds
+        the backend (and stops it) whatever happens while the pool starts."""
         self._waiting_since = None
         try:
-            return _Pool(self._ctx, self.workers, self.capacity, self._config, self._put)
+            with _signals_blocked():
+                # Owned before a signal can arrive: a Pool dropped on an
+                # exception is finalized by the garbage collector, which calls
+                # terminate() here, unbounded (seen hanging for good).
+                self._pool = _Pool(self._ctx, self.workers, self.capacity, self._config,
+                                   self._put)
         except OSError as exc:
             raise PoolFailed(f"cannot start the worker pool: {exc.strerror or exc}") from None
 
@@ -402,11 +419,12 @@ class PoolBackend(Backend):
         if any(self._tasks[task_id][2] >= MAX_ATTEMPTS for task_id in lost):
             raise WorkersKeptDying(
                 f"workers died {MAX_ATTEMPTS} times on the same directories; giving up")
-        old, self._pool = self._pool, self._new_pool()
+        old, self._pool = self._pool, None
         # Stopped aside, so the walk goes on meanwhile; terminate() waits for it.
         stopping = threading.Thread(target=old.stop, name="sizescan-pool-stop", daemon=True)
         stopping.start()
         self._stopping.append(stopping)
+        self.start()
         stranded = list(self._tasks.items())
         self._tasks.clear()
         self._free = list(range(self.capacity))
@@ -418,11 +436,13 @@ class PoolBackend(Backend):
         self._pool.learn()
         return bool(self.deaths or self._pool.watch.dead())
 
-    def terminate(self):
-        """Stop the workers, those of replaced pools too.  Also the normal
-        end: Pool.close() and join() would wait forever for a task lost with
-        a dead worker."""
-        self._pool.stop()
+    def terminate(self, kill=False):
+        """Stop the workers, those of replaced pools too (at once with ``kill``).
+        Also the normal end: Pool.close() and join() would wait forever for a
+        task lost with a dead worker."""
+        if self._pool is not None:
+            self._pool.stop(kill)
+            self._pool = None
         for stopping in self._stopping:
             stopping.join(3 * STOP_TIMEOUT_S)
 
@@ -452,6 +472,29 @@ class _Counters:
         return self._array[4]
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _signals_blocked():
+    """Start children with SIGINT and SIGTERM blocked.
+
+    A forked child starts with the caller's handlers (the CLI's raises in
+    whatever the child is doing, multiprocessing's after-fork hooks
+    included); a signal in the instant before the child sets its own would
+    print a traceback from it, or worse.  Blocked, it waits: each child
+    unblocks once its handlers are set (worker.init_worker,
+    _collector_main), and the caller gets its own as soon as the start is
+    over.  Threads inherit the mask, so Pool's own threads, which start
+    replacement workers, start them blocked too.
+    """
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _collector_main(sink_queue, conn, collector, counters, version):
     """The collector process: drain every message, then send the result.
 
@@ -461,6 +504,7 @@ def _collector_main(sink_queue, conn, collector, counters, version):
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller handles Ctrl-C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler, if forked
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # see _signals_blocked
     exit_with_parent()  # never collect on as an orphan
     expected = None
     while expected is None or not expected <= collector.received:
@@ -748,7 +792,8 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
             proc = ctx.Process(target=_collector_main,
                                args=(sink_queue, collector_conn, collector, counters, __version__),
                                name="sizescan-collector", daemon=True)
-            proc.start()
+            with _signals_blocked():
+                proc.start()
             collector_conn.close()
         except OSError as exc:
             raise PoolFailed(f"cannot start the collector process: {exc.strerror or exc}") from None
@@ -761,6 +806,7 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
             backend.check()
 
         backend = PoolBackend(ctx, workers, config, sink_queue)
+        backend.start()
         _walk(backend, frontier, tick, check=check)
         result = _wait_for_collector(proc, conn, counters, backend, tick)
         # The collector has every message: nothing the workers hold matters.
@@ -771,8 +817,8 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
         sink_queue.join_thread()
         return result
     finally:
-        if backend is not None:
-            backend.terminate()
+        if backend is not None:  # failed or interrupted: nothing the workers hold matters
+            backend.terminate(kill=True)
         if proc is not None and proc.is_alive():
             proc.kill()
             proc.join(STOP_TIMEOUT_S)

@@ -413,6 +413,8 @@ def init_worker(config, put, task_slots, registry, registry_lock):
     # SIGTERM handler; Pool.terminate() relies on SIGTERM killing it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # The pool started us with both blocked (see engine._signals_blocked).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     exit_with_parent()
     # Bounded: a worker killed while holding the lock must not stop the
     # others from starting; an unregistered worker is still found if it

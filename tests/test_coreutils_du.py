@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from conftest import NOBODY, du, require, write
+from conftest import NOBODY, du, write
 
 _REPORT = re.compile(r"^du: (cannot read directory|cannot access) '(.*)': (.*)$")
 

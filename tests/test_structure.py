@@ -23,7 +23,7 @@ LAYERS = [
     {"result"},
     {"collect", "worker", "engine"},
     {"ncdu", "compare", "format", "api"},
-    {"cli", "__init__", "__main__"},
+    {"cli", "__init__", "__main__", "_launch"},
 ]
 
 
