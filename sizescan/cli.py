@@ -19,6 +19,7 @@ from .errors import BadExport, CannotAccess, ExportFailed, InvalidOption, ScanEr
 from .format import (Palette, SizeFormat, age_report, diff_report, issue_message, quote, report,
                      tree_report, type_report)
 from .ncdu import read_export
+from .options import MAX_WORKERS
 from .result import ScanIssue
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILURE = 0, 1, 2
@@ -112,10 +113,11 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
 @main.command("scan", cls=_ScanCommand, context_settings={"help_option_names": ["-h", "--help"]})
 # Not readable=True: an unreadable PATH is counted and reported as du does, not refused.
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False))
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Worker processes. Default: one per CPU (at most 16) on local disks; "
-                   "4 per CPU (8 to 32) on network and FUSE filesystems, where a scan waits "
-                   "on round trips rather than on the CPU.")
+@click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
+              help="Worker processes (at most 512). Default: one per CPU (at most 16) on local "
+                   "disks; 4 per CPU (8 to 32) on network and FUSE filesystems, where a scan "
+                   "waits on round trips rather than on the CPU. Fewer when the descriptor "
+                   "limit is low; none (in-process) in a daemonic process.")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
               help="How many of the largest files and directories to list (0: none); "
                    "also the entries shown per directory by --tree, and the types by --by-type.")
@@ -265,7 +267,7 @@ def _scan(paths, options, size, progress, export_name=None):
 @click.option("-d", "--max-depth", type=click.IntRange(min=0), default=None,
               help="Compare only directories at most N levels below each PATH.")
 @_size_options
-@click.option("--workers", type=click.IntRange(min=1), default=None,
+@click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
               help="Worker processes for a side that is a live PATH.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")

@@ -268,10 +268,37 @@ class _WorkerWatch:
         self._fds.clear()
 
 
+def _threads_to_spare(count: int) -> bool:
+    """Whether ``count`` more threads can start now (under ``ulimit -v`` they may not).
+
+    Pool's constructor starts three, after its workers: if one fails, the
+    half-made Pool is never cleaned up (CPython keeps no reference we can
+    reach) and its threads start workers that exit then waits for.  So the
+    threads are tried first; a pool that cannot have them is not started.
+    """
+    release = threading.Event()
+    started = []
+    try:
+        for _ in range(count):
+            thread = threading.Thread(target=release.wait, daemon=True)
+            thread.start()
+            started.append(thread)
+        return True
+    except RuntimeError:
+        return False
+    finally:
+        release.set()
+        for thread in started:
+            thread.join()
+
+
 class _Pool:
     """One ``multiprocessing.Pool`` and the shared memory its workers report in."""
 
     def __init__(self, ctx, workers, capacity, config, put):
+        # Pool's three threads and our stopping one.
+        if not _threads_to_spare(4):
+            raise RuntimeError("can't start new thread")
         # Each task writes the pid running it in its slot; each worker its
         # pid in the registry when it starts (room for the pool's workers
         # and a few that Pool starts to replace dead ones before we see).
@@ -291,9 +318,6 @@ class _Pool:
         """Stop the pool: terminate it, and kill its workers outright if that
         hangs, or at once with ``kill`` (an interrupted or failed scan: nothing
         they hold matters, and Ctrl-C must not wait)."""
-        if kill:
-            self.learn()
-            self.watch.kill_all()
         stopped = threading.Event()
 
         def terminate():
@@ -305,7 +329,20 @@ class _Pool:
         # which a killed worker may hold forever (it is a daemon, and holds
         # nothing of ours when abandoned).  Once the workers are killed there
         # is nothing left to wait for: it only reaps them, and so does exit.
-        threading.Thread(target=terminate, name="sizescan-pool-terminate", daemon=True).start()
+        try:
+            thread = threading.Thread(target=terminate, name="sizescan-pool-terminate",
+                                      daemon=True)
+            thread.start()
+        except RuntimeError:
+            # No thread to spare (ulimit -v).  Killing first could leave the
+            # queue's lock held, and Pool's own threads would start new workers
+            # that exit then waits for: terminate here, the workers alive.
+            terminate()
+            self.watch.close()
+            return
+        if kill:
+            self.learn()
+            self.watch.kill_all()
         if not stopped.wait(KILLED_WAIT_S if kill else timeout) and not kill:
             self.learn()
             self.watch.kill_all()
@@ -356,8 +393,9 @@ class PoolBackend(Backend):
                 # terminate() here, unbounded (seen hanging for good).
                 self._pool = _Pool(self._ctx, self.workers, self.capacity, self._config,
                                    self._put)
-        except OSError as exc:
-            raise PoolFailed(f"cannot start the worker pool: {exc.strerror or exc}") from None
+        except (OSError, RuntimeError, MemoryError) as exc:  # descriptors, threads, memory
+            raise PoolFailed(f"cannot start the worker pool: "
+                             f"{getattr(exc, 'strerror', None) or exc}") from None
 
     @property
     def inflight(self):
@@ -738,7 +776,7 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
         else:
             collector.add([_file_record(path, idx, st, options, now)])
 
-    workers = options.workers or default_workers(paths[0], table)
+    workers = affordable_workers(options.workers or default_workers(paths[0], table))
     # The walker starts alone: the worker code runs here, its records go
     # straight to the local collector.  A tree that fits in the budget is
     # done faster than a pool could start.
@@ -755,11 +793,54 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
     else:
         if spool is not None:
             spool.close()  # the collector process writes from here on
-        result, spool = _scan_with_pool(frontier, collector, config, workers,
-                                        options.start_method, tick)
-        result.workers = workers
+        try:
+            result, spool = _scan_with_pool(frontier, collector, config, workers,
+                                            options.start_method, tick)
+            result.workers = workers
+        except _PoolNotStarted:
+            # Out of descriptors, memory, processes or threads before anything
+            # was handed over: the walk goes on here, slower but whole.
+            tick.counts = collector
+            try:
+                _walk(InlineBackend(scanner), frontier, tick)
+            finally:
+                scanner.release()
+            result = collector.result(__version__)
+            result.workers = 1
     result.elapsed_s = time.monotonic() - started
     return result, spool
+
+
+# Descriptors the caller holds for a pool and the collector: measured 14
+# plus 2 a worker under fork; spawn and forkserver hold a few more while
+# processes start.  Counted generously: a limit too low for a pool of two
+# means the scan runs in the caller's process, as du would, not that it fails.
+_FDS_FIXED, _FDS_PER_WORKER = 24, 4
+
+
+def affordable_workers(workers: int) -> int:
+    """``workers``, or fewer when the descriptor limit or the caller forbid a pool
+    (1: scan in the caller's process)."""
+    if multiprocessing.current_process().daemon:
+        return 1  # a Pool worker, a Celery task: daemonic processes have no children
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return workers
+    if soft == resource.RLIM_INFINITY:
+        return workers
+    try:
+        in_use = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        in_use = 16
+    spare = (soft - in_use - _FDS_FIXED) // _FDS_PER_WORKER
+    return workers if spare >= workers else (spare if spare >= 2 else 1)
+
+
+class _PoolNotStarted(Exception):
+    """The pool or the collector could not be started: nothing was handed over yet."""
 
 
 def collector_lost(proc, conn) -> bool:
@@ -795,8 +876,8 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
             with _signals_blocked():
                 proc.start()
             collector_conn.close()
-        except OSError as exc:
-            raise PoolFailed(f"cannot start the collector process: {exc.strerror or exc}") from None
+        except (OSError, RuntimeError, MemoryError) as exc:
+            raise _PoolNotStarted(exc) from None
         tick.counts = counters
 
         def check():
@@ -806,7 +887,10 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
             backend.check()
 
         backend = PoolBackend(ctx, workers, config, sink_queue)
-        backend.start()
+        try:
+            backend.start()
+        except PoolFailed as exc:
+            raise _PoolNotStarted(exc) from None
         _walk(backend, frontier, tick, check=check)
         result = _wait_for_collector(proc, conn, counters, backend, tick)
         # The collector has every message: nothing the workers hold matters.

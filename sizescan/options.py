@@ -30,11 +30,18 @@ def _patterns(name: str, value) -> Tuple[str, ...]:
     return value
 
 
-def _integer(name: str, value, low: int, optional: bool) -> None:
+# More worker processes than this only cost memory and descriptors: on a
+# slow filesystem the requests in flight are what counts, not processes.
+MAX_WORKERS = 512
+
+
+def _integer(name: str, value, low: int, optional: bool, high=None) -> None:
     if value is None and optional:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise InvalidOption(f"{name} must be an integer >= {low}, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+            high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"from {low} to {high}"
+        raise InvalidOption(f"{name} must be an integer {bounds}, not {value!r:.40}")
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ class ScanOptions:
     inline_budget_s: float = field(default=0.05, repr=False)
 
     def __post_init__(self):
-        _integer("workers", self.workers, 1, optional=True)
+        _integer("workers", self.workers, 1, optional=True, high=MAX_WORKERS)
         _integer("top", self.top, 0, optional=False)
         _integer("max_depth", self.max_depth, 0, optional=True)
         _integer("split_at", self.split_at, 1, optional=False)

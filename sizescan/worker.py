@@ -450,4 +450,17 @@ def exit_with_parent(interval=0.5):
             time.sleep(interval)
         os._exit(1)
 
-    threading.Thread(target=watch, name="sizescan-parent-watch", daemon=True).start()
+    try:
+        threading.Thread(target=watch, name="sizescan-parent-watch", daemon=True).start()
+    except RuntimeError:  # no thread to spare (ulimit -v): the kernel watches instead
+        _die_with_parent()
+
+
+def _die_with_parent():
+    """prctl(PR_SET_PDEATHSIG, SIGKILL) on Linux; nothing elsewhere."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
