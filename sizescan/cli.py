@@ -32,18 +32,30 @@ class _ProgressBar:
         from tqdm import tqdm  # only paid for when a terminal will show it
 
         self._size = size
+        try:
+            # A terminal may report 0 columns (a new pty, some CI runners):
+            # tqdm then draws nothing, so it gets a width of its own.
+            sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
+        except OSError:
+            sized = False
         self._bar = tqdm(
             file=sys.stderr,
             unit=" files",
-            unit_scale=True,
+            unit_scale=True,  # the rate: "12.3k files/s"
             leave=False,
-            dynamic_ncols=True,
-            bar_format="{n_fmt} files, {postfix} [{elapsed}, {rate_fmt}]",
-            postfix="0 B",
+            dynamic_ncols=sized,
+            ncols=None if sized else 80,
+            # The counts are ours (tqdm's own would read "0.00 files" and put a
+            # comma before a postfix).
+            bar_format="{desc} [{elapsed}, {rate_fmt}]",
+            desc=self._line(0, 0, 0),
         )
 
+    def _line(self, files, disk, dirs):
+        return f"{files:,} files, {self._size(disk)}, {dirs:,} dirs"
+
     def __call__(self, p):
-        self._bar.set_postfix_str(f"{self._size(p.disk_usage)}, {p.dirs:,} dirs", refresh=False)
+        self._bar.set_description_str(self._line(p.files, p.disk_usage, p.dirs), refresh=False)
         self._bar.update(p.files - self._bar.n)
 
     def close(self):
@@ -120,7 +132,8 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
                    "limit is low; none (in-process) in a daemonic process.")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
               help="How many of the largest files and directories to list (0: none); "
-                   "also the entries shown per directory by --tree, and the types by --by-type.")
+                   "also the entries shown per directory by --tree, and the types by "
+                   "--by-type (the rest folded into one row).")
 @click.option("-d", "--max-depth", type=click.IntRange(min=0), default=None,
               help="List only directories at most N levels below a PATH (like du -d N); "
                    "everything is still counted.  The depth of --tree (default 3).")

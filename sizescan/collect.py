@@ -212,8 +212,10 @@ class Collector:
         roots = []
         for idx, path in enumerate(self.paths):
             empty = (0, 0, 0, 0, 0)
-            slot = empty if idx in self.skipped_roots else self.dirs.get(path, empty)
-            roots.append(RootTotal(path, slot[_APPARENT], slot[_DISK], slot[_FILES], slot[_DIRS]))
+            skipped = idx in self.skipped_roots
+            slot = empty if skipped else self.dirs.get(path, empty)
+            roots.append(RootTotal(path, slot[_APPARENT], slot[_DISK], slot[_FILES], slot[_DIRS],
+                                   skipped))
         return roots
 
     def _top_dirs(self):

@@ -124,6 +124,43 @@ class ExcludeMatcher:
         self._compile()
 
 
+def _with_posix_classes(line: str) -> str:
+    """``[[:alpha:]]`` and the like, which git's wildmatch knows and pathspec
+    does not, as plain ranges (the C locale's, as in _CLASSES)."""
+    out = []
+    i, n = 0, len(line)
+    in_bracket = False
+    while i < n:
+        c = line[i]
+        if c == "\\" and i + 1 < n:
+            out.append(line[i:i + 2])
+            i += 2
+            continue
+        if in_bracket and line.startswith("[:", i):
+            close = line.find(":]", i + 2)
+            name = line[i + 2:close] if close > 0 else None
+            if name in _CLASSES:
+                out.append(_CLASSES[name].replace("\\\\", "\\"))
+                i = close + 2
+                continue
+        if c == "[" and not in_bracket:
+            in_bracket = True
+            out.append(c)
+            i += 1
+            if i < n and line[i] in "!^":
+                out.append(line[i])
+                i += 1
+            if i < n and line[i] == "]":  # a leading ] is a member
+                out.append("]")
+                i += 1
+            continue
+        if c == "]" and in_bracket:
+            in_bracket = False
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 class GitignoreMatcher:
     """``--exclude-from FILE``: gitignore patterns, matched by ``pathspec``.
 
@@ -141,9 +178,23 @@ class GitignoreMatcher:
         self._compile()
 
     def _compile(self):
+        import warnings
+
         import pathspec
 
-        self._spec = pathspec.GitIgnoreSpec.from_lines(self.lines)
+        lines = list(self.lines)
+        if lines and lines[0].startswith("\ufeff"):  # a byte order mark, as editors write
+            lines[0] = lines[0][1:]
+        kept = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # re's FutureWarning on "[[" in a class
+            for line in map(_with_posix_classes, lines):
+                try:
+                    pathspec.GitIgnoreSpec.from_lines([line])
+                except Exception:
+                    continue  # git ignores a line it cannot read ("\\", "!", "[z-a]")
+                kept.append(line)
+            self._spec = pathspec.GitIgnoreSpec.from_lines(kept)
 
     def __call__(self, relative: str, is_dir: bool) -> bool:
         return self._spec.match_file(relative + "/" if is_dir else relative)

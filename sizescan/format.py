@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import humanize
 
@@ -11,21 +12,34 @@ from .result import ScanIssue, ScanResult
 # Control characters (C0, DEL, C1) and the lone surrogates that stand for
 # bytes that are not UTF-8: none of them may reach a terminal as they are,
 # or a name could split a line or send an escape sequence.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\udc80-\udcff]")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# And, beyond ASCII, Unicode's other invisible troublemakers: format
+# characters (Cf: U+202E RIGHT-TO-LEFT OVERRIDE shows invoice\u202efdp.exe
+# as invoiceexe.pdf; U+200B, U+200D, U+2066-2069, U+FEFF) and the line and
+# paragraph separators (Zl, Zp: a line break in some terminals and logs).
+_UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
-def _escape_char(match) -> str:
-    c = match.group()
+def _escape_char(c: str) -> str:
     if c in _NAMED:
         return _NAMED[c]
     code = ord(c)
-    return f"\\x{code - 0xDC00 if code >= 0xDC80 else code:02x}"
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8 (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def display_path(path: str) -> str:
-    """A path safe to print on one terminal line: unsafe characters as ``\\xNN``."""
-    return _UNSAFE.sub(_escape_char, path)
+    """A path safe to print on one terminal line: unsafe characters escaped
+    (``\\n``, ``\\xNN`` for a byte that is not UTF-8, ``\\u202e``...)."""
+    if path.isascii():
+        return _UNSAFE.sub(lambda m: _escape_char(m.group()), path)
+    return "".join(_escape_char(c) if _UNSAFE.match(c) or (
+        not c.isprintable() and unicodedata.category(c) in _UNSAFE_CATEGORIES) else c
+        for c in path)
 
 
 def quote(path: str) -> str:
@@ -64,7 +78,7 @@ def _width(text: str) -> int:
 
 def _table(rows, header):
     """Right-aligned columns, the last one (a name) left as it is; colour-aware."""
-    widths = [max(_width(header[i]), *(_width(r[i]) for r in rows)) for i in range(len(header) - 1)]
+    widths = [max([_width(header[i]), *(_width(r[i]) for r in rows)]) for i in range(len(header) - 1)]
 
     def line(cells):
         return "  " + "  ".join(" " * (w - _width(c)) + c for c, w in zip(cells, widths)) + "  " + cells[-1]
@@ -203,10 +217,11 @@ def type_report(result: ScanResult, kinds, size: SizeFormat, paint: Palette, top
     """``--by-type``: totals by kind, largest first; the rest folded in one row."""
     by = result.measure.label
     rows = [(display_path(k.kind), k.count, result.size_of(k)) for k in kinds]
-    if top and len(rows) > top:
-        rest = rows[top - 1:]
-        rows = rows[:top - 1] + [(paint(f"({len(rest)} other types)", "dim"),
-                                  sum(r[1] for r in rest), sum(r[2] for r in rest))]
+    if len(rows) > top:  # --top N: the N largest, the rest in one row (0: all in one)
+        rest = rows[top:]
+        label = f"({len(rest)} {'other ' if top else ''}type{'' if len(rest) == 1 else 's'})"
+        rows = rows[:top] + [(paint(label, "dim"), sum(r[1] for r in rest),
+                              sum(r[2] for r in rest))]
     total = result.measure.pick(result.total_size, result.disk_usage)
     return _breakdown(f"By type (by {by})", rows, total, size, paint, "TYPE")
 

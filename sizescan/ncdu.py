@@ -216,11 +216,31 @@ class _Bad(Exception):
         super().__init__(f"{where}: {what}")
 
 
-def _size(info, key, where):
-    value = info.get(key, 0)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _Bad(where, f'"{key}" is not a byte count: {value!r}')
+# The largest number a field may hold: sizes are off_t, devices and inodes
+# 64-bit, modes 32-bit.  Anything larger is not from a filesystem.
+_MAX_SIZE = 2**63 - 1
+_LIMITS = {"asize": 2**63 - 1, "dsize": 2**63 - 1, "dev": 2**64 - 1, "ino": 2**64 - 1,
+           "nlink": 2**64 - 1, "mode": 2**32 - 1}
+
+
+def _number(info, key, where, default=0):
+    """Field ``key`` of an entry: an int from 0 to its limit, else BadExport."""
+    value = info.get(key, default)
+    if value is default:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _LIMITS[key]:
+        what = "a byte count" if key in ("asize", "dsize") else "a number in range"
+        raise _Bad(where() if callable(where) else where, f'"{key}" is not {what}: {value!r:.40}')
     return value
+
+
+def _size(info, key, where):
+    return _number(info, key, where)
+
+
+# Lone surrogates that surrogateescape did not make: a JSON "\ud800" escape,
+# which stands for no byte at all (a name is bytes).
+_NOT_BYTES = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 
 
 def _name(info, where):
@@ -228,6 +248,8 @@ def _name(info, where):
     name = info.get("name")
     if not isinstance(name, str) or not name:
         raise _Bad(where(), f'no "name" (or not a string): {name!r:.60}')
+    if _NOT_BYTES.search(name):
+        raise _Bad(where(), f"a name with a lone surrogate escape, not bytes: {name!r:.60}")
     return name
 
 
@@ -259,7 +281,7 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 # ",{name, sizes, maybe mtime}": what most entries of sizescan, ncdu and gdu
 # exports look like; a name with escapes is decoded as a JSON string.
 _SIMPLE = (r'[ \t\n\r]*,[ \t\n\r]*\{"name":"((?:[^"\\\x00-\x1f]|\\.)*)"'
-           r'(?:,"asize":(\d+))?(?:,"dsize":(\d+))?(?:,"mtime":(\d+))?\}')
+           r'(?:,"asize":(\d{1,19}))?(?:,"dsize":(\d{1,19}))?(?:,"mtime":(\d{1,19}))?\}')
 _SIMPLE_ENTRY = re.compile(_SIMPLE)
 # A run of such entries, found in one match and split by findall: the
 # regular-expression engine does the scanning, Python only the counting.
@@ -281,17 +303,15 @@ def read_export(source, *, top: int = 10, apparent: bool = False, max_depth: int
     naming what is wrong and where (line and column, or the path).
     """
     name = getattr(source, "name", source)
-    try:
-        if hasattr(source, "read"):
-            raw = source.read()
-        else:
-            with open(source, "rb") as f:
-                raw = f.read()
-    except OSError as exc:
-        raise BadExport(f"{name}: {exc.strerror}") from None
-    if raw.startswith(b"\xbfncduEX1"):
+    raw = _read_all(source, name)
+    if raw.startswith(_BINARY_MAGIC):
         raise BadExport(f"{name}: ncdu's binary export format is not read; "
                         "export JSON with ncdu -o instead of -O")
+    if raw.startswith(_ZSTD_MAGIC):
+        raise BadExport(f"{name}: compressed with zstd (ncdu -c); decompress it first: "
+                        f"zstd -dc FILE | sizescan -f -")
+    if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as editors write
+        raw = raw[3:]
     if not raw.strip():
         raise BadExport(f"{name}: empty file, not an ncdu export")
     # Names are bytes: undecodable ones become lone surrogates, and go back
@@ -307,6 +327,37 @@ def read_export(source, *, top: int = 10, apparent: bool = False, max_depth: int
         raise BadExport(f"{name}: line {exc.lineno} column {exc.colno}: not JSON: {exc.msg}") from None
     except RecursionError:
         raise BadExport(f"{name}: an entry is nested too deeply") from None
+    except ValueError as exc:  # a number of thousands of digits, among others
+        raise BadExport(f"{name}: not an export sizescan can read: {exc}") from None
+
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_BINARY_MAGIC = b"\xbfncduEX1"  # ncdu 2's own format (-O)
+_CHUNK = 1 << 20
+
+
+def _read_all(source, name) -> bytes:
+    """The whole file, refused at the first NUL byte (JSON has none), so that
+    /dev/zero or a binary file fails at once instead of filling memory."""
+    chunks = []
+    try:
+        f = source if hasattr(source, "read") else open(source, "rb")
+        try:
+            while True:
+                chunk = f.read(_CHUNK)
+                if not chunk:
+                    break
+                if b"\0" in chunk:
+                    if not chunks and chunk.startswith((_BINARY_MAGIC, _ZSTD_MAGIC)):
+                        return chunk  # enough to say what it is
+                    raise BadExport(f"{name}: a zero byte in the file: not a JSON export")
+                chunks.append(chunk)
+        finally:
+            if f is not source:
+                f.close()
+    except OSError as exc:
+        raise BadExport(f"{name}: {exc.strerror}") from None
+    return b"".join(chunks)
 
 
 class _Reader:
@@ -367,7 +418,7 @@ class _Reader:
         self.options = ScanOptions(top=self.top, apparent=self.apparent, max_depth=self.max_depth,
                                    views=True)
         self.collector = Collector([root], self.options)
-        self._walk(self._open(root, 0, info.get("dev", 0), info))
+        self._walk(self._open(root, 0, _number(info, "dev", "root"), info))
         self._expect("]", "']' closing the export after the root directory")
         self._skip()
         if self.pos < len(self.text):  # as ncdu: nothing may follow
@@ -433,7 +484,8 @@ class _Reader:
                     raise _Bad(self._where(at), f"a name with '/': {sub!r}")
                 d.claim(sub, lambda: self._where(at))
                 prefix = dir_prefix(d.path)
-                stack.append(self._open(prefix + sub, d.depth + 1, info.get("dev", d.dev), info,
+                stack.append(self._open(prefix + sub, d.depth + 1,
+                                        _number(info, "dev", lambda: self._where(at), d.dev), info,
                                         d.skip))
                 continue
             item = self._value()
@@ -455,16 +507,16 @@ class _Reader:
             return
         where = prefix + entry
         size, blocks = _size(item, "asize", where), _size(item, "dsize", where)
-        mode = item.get("mode")
-        if not isinstance(mode, int) or isinstance(mode, bool):
+        mode = _number(item, "mode", where, None)
+        if mode is None:
             mode = None if item.get("notreg") else _stat.S_IFREG
         mtime = item.get("mtime")
-        if not isinstance(mtime, (int, float)) or isinstance(mtime, bool):
-            mtime = None
-        ino = item.get("ino")
+        if not isinstance(mtime, (int, float)) or isinstance(mtime, bool) or mtime != mtime:
+            mtime = None  # absent, or not a time (NaN)
+        ino = _number(item, "ino", where, None)
         link = None
-        if item.get("hlnkc") and isinstance(ino, int):
-            link = (item.get("dev", d.dev), ino)
+        if item.get("hlnkc") and ino is not None:
+            link = (_number(item, "dev", where, d.dev), ino)
         self._file(d, entry, size, blocks, mtime, link, mode)
 
     def _file(self, d, entry, size, blocks, mtime, link, mode=_stat.S_IFREG):
@@ -486,11 +538,15 @@ class _Reader:
         for name, size, blocks, mtime in rows:
             if "\\" in name:
                 name = json.loads(f'"{name}"')
+                if _NOT_BYTES.search(name):
+                    raise _Bad(d.path, f"a name with a lone surrogate escape, not bytes: {name!r:.60}")
             if not name or "/" in name:
                 raise _Bad(d.path, f"bad name {name!r}")
             d.claim(name, d.path)
             size = int(size) if size else 0
             blocks = int(blocks) if blocks else 0
+            if size > _MAX_SIZE or blocks > _MAX_SIZE:
+                raise _Bad(dir_prefix(d.path) + name, f"a size past 2^63: {max(size, blocks)}")
             apparent += size
             disk += blocks
             dot = name.rfind(".")

@@ -40,13 +40,18 @@ class DirTotal:
 
 @dataclass(frozen=True)
 class RootTotal:
-    """The totals of one PATH argument: what ``du -sb PATH`` / ``du -sB1 PATH`` print."""
+    """The totals of one PATH argument: what ``du -sb PATH`` / ``du -sB1 PATH`` print.
+
+    ``skipped``: counted inside an earlier PATH (its totals are 0 here, and
+    du prints no line for it).
+    """
 
     path: str
     size: int
     disk_usage: int
     files: int
     dirs: int
+    skipped: bool = False
 
 
 @dataclass(frozen=True)
@@ -261,6 +266,8 @@ class ScanResult:
 
         trees = []
         for root in self.roots:
+            if root.skipped:
+                continue  # drawn where it was counted
             slot = dirs.get(root.path)
             if slot is not None and slot[3] and slot[4] == 0:
                 trees.append(node(root.path, root.path, 0))

@@ -1,0 +1,199 @@
+"""Hostile input and output: every failure is one line and its exit status,
+never a traceback; names never reach a terminal raw."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import du_sum, open_terminal, read_terminal, run_cli, write
+from sizescan import BadExport, read_export, scan
+from sizescan.cli import main
+
+HEADER = '[1,2,{"progname":"x","timestamp":1},[{"name":"/r"},'
+
+
+def _one_line_exit_2(res):
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and res.output.count("\n") == 1, res.output
+    assert res.output.startswith("sizescan: ")
+
+
+@pytest.mark.parametrize("body", [
+    '{"name":"a","asize":' + "9" * 5000 + '}',  # past int()'s digit limit
+    '{"name":"a","asize":' + "9" * 4000 + '}',  # past any size
+    '{"name":"a","asize":99999999999999999999}',
+    '{"name":"a","asize":9999999999999999999}',
+    '{"name":"a","asize":1,"ino":5,"hlnkc":true,"dev":[1]}',
+    '[{"name":"d","dev":[1]}]',
+    '{"name":"a","mode":-1,"uid":0}',
+    '{"name":"a","mode":99999999999999999999999,"uid":0}',
+    '{"name":"a","ino":-3,"hlnkc":true}',
+    '{"name":"a\\ud800b","asize":1}',  # a surrogate escape stands for no byte
+    '{"name":"a\\udfffb","asize":1,"uid":1}',
+])
+def test_hostile_exports_are_one_line(tmp_path, body):
+    bad = tmp_path / "bad.json"
+    bad.write_text(HEADER + body + "]]")
+    for args in ([], ["--tree", "--by-type"]):
+        _one_line_exit_2(CliRunner().invoke(main, ["-f", str(bad), *args]))
+    _one_line_exit_2(CliRunner().invoke(main, ["diff", str(bad), str(bad)]))
+
+
+def test_nan_mtime_and_an_excluded_root_are_read(tmp_path):
+    odd = tmp_path / "odd.json"
+    odd.write_text(HEADER + '{"name":"a","asize":3,"mtime":NaN,"uid":1}]]')
+    res = CliRunner().invoke(main, ["-f", str(odd), "--by-type", "-b"])
+    assert res.exit_code == 0 and "3" in res.output
+    excluded = tmp_path / "excluded.json"
+    excluded.write_text('[1,2,{"progname":"x","timestamp":1},[{"name":"/r","excluded":"pattern"}]]')
+    res = CliRunner().invoke(main, ["-f", str(excluded), "--by-type", "--tree"])
+    assert res.exit_code == 0, res.output
+    write(str(tmp_path / "t" / "f"), size=10)
+    res = CliRunner().invoke(main, ["--exclude=*", str(tmp_path / "t"), "--by-type"])
+    assert res.exit_code == 0, res.output
+
+
+def test_zero_bytes_zstd_and_a_byte_order_mark(tmp_path):
+    started = time.monotonic()
+    proc = run_cli("-f", "/dev/zero")
+    assert proc.returncode == 2 and time.monotonic() - started < 10
+    assert proc.stderr == b"sizescan: /dev/zero: a zero byte in the file: not a JSON export\n"
+    zstd = tmp_path / "e.zst"
+    zstd.write_bytes(b"\x28\xb5\x2f\xfd" + b"x" * 20)
+    _one_line_exit_2(CliRunner().invoke(main, ["-f", str(zstd)]))
+    assert "zstd" in CliRunner().invoke(main, ["-f", str(zstd)]).output
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + (HEADER + '{"name":"a","asize":7}]]').encode())
+    assert read_export(str(bom)).total_size == 7
+
+
+def test_stdin_closed_for_an_import():
+    proc = subprocess.run([sys.executable, "-m", "sizescan", "-f", "-"], stdin=subprocess.DEVNULL,
+                          capture_output=True, preexec_fn=lambda: os.close(0))
+    assert (proc.returncode, proc.stderr) == (2, b"sizescan: cannot read an export from stdin: it is closed\n")
+
+
+@pytest.mark.parametrize("args", [[], ["--json"], ["--tree"]])
+def test_stdout_closed_or_full(tmp_path, args):
+    write(str(tmp_path / "t" / "f"), size=10)
+    closed = subprocess.run([sys.executable, "-m", "sizescan", str(tmp_path / "t"), *args],
+                            capture_output=False, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: os.close(1))
+    assert (closed.returncode, closed.stderr) == (2, b"sizescan: cannot write to stdout: it is closed\n")
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run([sys.executable, "-m", "sizescan", str(tmp_path / "t"), *args],
+                              stdout=full, stderr=subprocess.PIPE)
+    assert (proc.returncode, proc.stderr) == (
+        2, b"sizescan: cannot write to stdout: No space left on device\n")
+
+
+def test_diff_and_import_to_a_full_stdout(tmp_path):
+    write(str(tmp_path / "t" / "f"), size=10)
+    export = str(tmp_path / "e.json")
+    scan(str(tmp_path / "t"), export=export)
+    for args in (["-f", export], ["diff", export, str(tmp_path / "t")], ["--help"]):
+        with open("/dev/full", "wb") as full:
+            proc = subprocess.run([sys.executable, "-m", "sizescan", *args], stdout=full,
+                                  stderr=subprocess.PIPE)
+        assert proc.returncode == 2 and proc.stderr.endswith(b"No space left on device\n"), args
+        assert proc.stderr.count(b"\n") == 1
+
+
+def test_export_to_stdout_with_json_or_a_view_is_a_usage_error(tmp_path):
+    write(str(tmp_path / "t" / "f"), size=10)
+    for extra in (["--json"], ["--tree"], ["--by-type"]):
+        res = CliRunner().invoke(main, [str(tmp_path / "t"), "-o", "-", *extra])
+        assert res.exit_code == 2 and "-o - writes the export to stdout" in res.output
+
+
+# -- names that must not reach a terminal raw --------------------------------
+
+TRICKY = ["invoice\u202efdp.exe", "line\u2028break", "zero\u200bwidth", "join\u200dme",
+          "\ufeffbom", "iso\u2066late\u2069", "para\u2029graph"]
+
+
+def test_unicode_format_and_separator_characters_are_escaped(tmp_path):
+    root = tmp_path / "u"
+    for i, name in enumerate(TRICKY):
+        write(str(root / name / f"f{i}"), size=1000 * (i + 1))
+        write(str(root / "files" / f"{name}.bin"), size=500 * (i + 1))
+    texts = [CliRunner().invoke(main, [str(root), *args, "--top", "20"]).output
+             for args in ([], ["--tree"], ["--by-type"])]
+    export = str(tmp_path / "u.json")
+    scan(str(root), export=export)
+    for name in TRICKY:  # every tricky directory grows: diff lists them all
+        write(str(root / name / "more"), size=100_000)
+    diff_text = CliRunner().invoke(main, ["diff", export, str(root), "--top", "0"]).output
+    assert diff_text.count("grew") >= len(TRICKY)
+    texts.append(diff_text)
+    people = "\n".join(texts)
+    for name in TRICKY:
+        assert name not in people
+    for raw in ("\u202e", "\u2028", "\u2029", "\u200b", "\u200d", "\ufeff", "\u2066", "\u2069"):
+        assert raw not in "".join(texts)
+    assert "invoice\\u202efdp.exe" in people and "line\\u2028break" in people
+    # --json keeps the exact names.
+    doc = json.loads(CliRunner().invoke(main, [str(root), "--json", "--top", "50"]).output)
+    assert any(f["path"].endswith("files/invoice\u202efdp.exe.bin") for f in doc["top_files"])
+
+
+def test_error_lines_escape_names_too(public_tmp):
+    locked = os.path.join(public_tmp, "t", "evil\u202egnp.txt")
+    os.makedirs(locked)
+    os.chmod(locked, 0)
+    proc = run_cli(os.path.join(public_tmp, "t"), user="nobody")
+    assert proc.returncode == 1
+    assert "evil\\u202egnp.txt" in proc.stderr.decode() and "\u202e" not in proc.stderr.decode()
+
+
+# -- small things --------------------------------------------------------------
+
+def test_progress_bar_reads_well(tmp_path):
+    for i in range(3000):
+        write(str(tmp_path / "t" / f"d{i % 60}" / f"f{i}"), size=10)
+    master, slave = open_terminal()
+    proc = subprocess.Popen([sys.executable, "-m", "sizescan", str(tmp_path / "t"), "--workers", "2"],
+                            stdout=subprocess.DEVNULL, stderr=slave,
+                            env=dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0"))
+    os.close(slave)
+    proc.wait(timeout=60)
+    drawn = read_terminal(master).decode()
+    assert "0 files, 0 Bytes, 0 dirs [" in drawn
+    assert ", ," not in drawn and "0.00 files" not in drawn
+
+
+def test_by_type_top_1_shows_one_type(tmp_path):
+    write(str(tmp_path / "t" / "big.log"), size=50_000)
+    write(str(tmp_path / "t" / "small.txt"), size=10)
+    out = CliRunner().invoke(main, [str(tmp_path / "t"), "--by-type", "--top", "1", "-b"]).output
+    table = out[out.index("By type"):].splitlines()[2:]
+    assert [row.split()[-1] for row in table] == [".log", "types)"]
+    assert table[1].endswith("(2 other types)")
+
+
+def test_a_path_counted_in_an_earlier_one_is_not_drawn_again(tmp_path):
+    write(str(tmp_path / "a" / "b" / "f"), size=10)
+    out = CliRunner().invoke(main, [str(tmp_path / "a"), str(tmp_path / "a" / "b"), "--tree"]).output
+    tree = out[out.index("Tree"):]
+    assert "100.0%" in tree and tree.count("100.0%") == 1  # only the first PATH is a top
+
+
+def test_ctrl_c_while_reading_an_export_is_130(tmp_path):
+    rows = ",\n".join(f'{{"name":"f{i}","asize":{i},"dsize":4096}}' for i in range(400_000))
+    big = tmp_path / "big.json"
+    big.write_text(HEADER + rows + "]]")
+    proc = subprocess.Popen([sys.executable, "-m", "sizescan", "-f", str(big)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.8)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode in (130, 0), err  # 0: it had finished first
+    assert b"Aborted" not in err and b"Traceback" not in err
