@@ -13,8 +13,8 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from conftest import du_sum, open_terminal, read_terminal, run_cli, write
-from sizescan import BadExport, read_export, scan
+from conftest import open_terminal, read_terminal, run_cli, write
+from sizescan import read_export, scan
 from sizescan.cli import main
 
 HEADER = '[1,2,{"progname":"x","timestamp":1},[{"name":"/r"},'
