@@ -60,6 +60,11 @@ class DirTask(NamedTuple):
 class ChunkTask(NamedTuple):
     """Names of a very large directory left for another worker to stat.
 
+    Its first and last fields repeat DirTask's on purpose: a chunk is read
+    as a part of that directory (same path, depth, root, device, guard),
+    and a separate type keeps "this task counts the directory's own size"
+    out of a flag.
+
     ``part`` numbers the chunks of one directory from 1 (its own record is
     part 0); ``dev``, ``guard`` and ``hops`` are the directory's (see DirTask).
     """
