@@ -2,6 +2,7 @@
 
     python benchmarks/ab.py HEAD~3                 # 1M files: plain scan and export
     python benchmarks/ab.py cd7c0d5 --files 100000 --repeat 5
+    python benchmarks/ab.py cd7c0d5 --cases views import
 
 The earlier commit is taken out with ``git archive`` into a temporary
 directory and run from there (``PYTHONPATH``), so both run on the same
@@ -37,25 +38,35 @@ def main():
     ap.add_argument("baseline", help="the earlier commit (any git revision)")
     ap.add_argument("--files", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--cases", nargs="+", default=["plain", "export"],
+                    choices=["plain", "export", "views", "import"])
     args = ap.parse_args()
 
     tree = os.path.join(DATA, f"tree-{args.files}")
     build_tree(tree, args.files)
     export = os.path.join(DATA, f"ab-export-{args.files}.json")
-    cases = [
-        ("plain scan", ["--json", "--no-progress"]),
-        ("export -o FILE", ["-q", "-o", export]),
-    ]
+    every = {
+        "plain": ("plain scan", [tree, "--json", "--no-progress"]),
+        "export": ("export -o FILE", [tree, "-q", "-o", export]),
+        "views": ("--tree --by-type --by-age", [tree, "--no-progress", "--tree", "--by-type",
+                                                 "--by-age"]),
+        # Read by both sides from the same file, written by this checkout.
+        "import": ("import -f FILE", ["-f", export, "--tree", "--by-type"]),
+    }
+    cases = [every[name] for name in args.cases]
+    if "import" in args.cases and not os.path.exists(export):
+        subprocess.run([sys.executable, "-m", "sizescan", tree, "-q", "-o", export], check=True,
+                       stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory(prefix="sizescan-ab-") as old_dir:
         checkout(args.baseline, old_dir)
         sides = {"old": old_dir, "new": os.path.dirname(HERE)}
         print(f"tree: {tree} ({args.files:,} files); baseline {args.baseline}; "
               f"{os.cpu_count()} CPUs; medians of {args.repeat}, alternating")
-        print(f"{'case':<18} {'old s':>7} {'new s':>7} {'new/old':>8} {'old PSS':>9} {'new PSS':>9}")
+        print(f"{'case':<26} {'old s':>7} {'new s':>7} {'new/old':>8} {'old PSS':>9} {'new PSS':>9}")
         for label, extra in cases:
             def cmd(side):
                 return ["env", f"PYTHONPATH={sides[side]}", sys.executable, "-m", "sizescan",
-                        tree, *extra]
+                        *extra]
 
             times = {"old": [], "new": []}
             for side in ("old", "new"):  # warm-up, and a check that both work
@@ -66,7 +77,7 @@ def main():
                     times[side].append(run(cmd(side))[0])
             peak = {side: run(cmd(side), measure_memory=True)[1] for side in ("old", "new")}
             old, new = statistics.median(times["old"]), statistics.median(times["new"])
-            print(f"{label:<18} {old:>7.2f} {new:>7.2f} {new / old:>8.3f} "
+            print(f"{label:<26} {old:>7.2f} {new:>7.2f} {new / old:>8.3f} "
                   f"{peak['old'] / 2**20:>5.0f} MiB {peak['new'] / 2**20:>5.0f} MiB")
 
 
