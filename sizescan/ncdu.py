@@ -23,6 +23,7 @@ import stat as _stat
 
 from .collect import Collector
 from .errors import BadExport
+from .format import display_path
 from .kinds import tally_key
 from .options import ScanOptions
 from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
@@ -305,15 +306,15 @@ def read_export(source, *, top: int = 10, apparent: bool = False, max_depth: int
     name = getattr(source, "name", source)
     raw = _read_all(source, name)
     if raw.startswith(_BINARY_MAGIC):
-        raise BadExport(f"{name}: ncdu's binary export format is not read; "
+        raise _bad_export(f"{name}: ncdu's binary export format is not read; "
                         "export JSON with ncdu -o instead of -O")
     if raw.startswith(_ZSTD_MAGIC):
-        raise BadExport(f"{name}: compressed with zstd (ncdu -c); decompress it first: "
+        raise _bad_export(f"{name}: compressed with zstd (ncdu -c); decompress it first: "
                         f"zstd -dc FILE | sizescan -f -")
     if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as editors write
         raw = raw[3:]
     if not raw.strip():
-        raise BadExport(f"{name}: empty file, not an ncdu export")
+        raise _bad_export(f"{name}: empty file, not an ncdu export")
     # Names are bytes: undecodable ones become lone surrogates, and go back
     # to the same bytes wherever they are used as paths.
     text = raw.decode("utf-8", "surrogateescape")
@@ -322,13 +323,19 @@ def read_export(source, *, top: int = 10, apparent: bool = False, max_depth: int
     try:
         return reader.read()
     except _Bad as exc:
-        raise BadExport(f"{name}: {exc}") from None
+        raise _bad_export(f"{name}: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise BadExport(f"{name}: line {exc.lineno} column {exc.colno}: not JSON: {exc.msg}") from None
+        raise _bad_export(f"{name}: line {exc.lineno} column {exc.colno}: not JSON: {exc.msg}") from None
     except RecursionError:
-        raise BadExport(f"{name}: an entry is nested too deeply") from None
+        raise _bad_export(f"{name}: an entry is nested too deeply") from None
     except ValueError as exc:  # a number of thousands of digits, among others
-        raise BadExport(f"{name}: not an export sizescan can read: {exc}") from None
+        raise _bad_export(f"{name}: not an export sizescan can read: {exc}") from None
+
+
+def _bad_export(message: str) -> BadExport:
+    # Names in a message are data: escaped like every name shown to people
+    # (a newline or U+202E in a file name must not split or reorder the line).
+    return BadExport(display_path(message))
 
 
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -350,13 +357,13 @@ def _read_all(source, name) -> bytes:
                 if b"\0" in chunk:
                     if not chunks and chunk.startswith((_BINARY_MAGIC, _ZSTD_MAGIC)):
                         return chunk  # enough to say what it is
-                    raise BadExport(f"{name}: a zero byte in the file: not a JSON export")
+                    raise _bad_export(f"{name}: a zero byte in the file: not a JSON export")
                 chunks.append(chunk)
         finally:
             if f is not source:
                 f.close()
     except OSError as exc:
-        raise BadExport(f"{name}: {exc.strerror}") from None
+        raise _bad_export(f"{name}: {exc.strerror}") from None
     return b"".join(chunks)
 
 

@@ -197,3 +197,12 @@ def test_ctrl_c_while_reading_an_export_is_130(tmp_path):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode in (130, 0), err  # 0: it had finished first
     assert b"Aborted" not in err and b"Traceback" not in err
+
+
+def test_an_error_about_a_hostile_name_stays_one_line(tmp_path):
+    # Found by the fuzz test: the reader's message carried the raw name.
+    bad = tmp_path / "bad.json"
+    bad.write_text(HEADER + '{"name":"we\u202eird\\nname","mode":-5,"uid":0}]]')
+    res = CliRunner().invoke(main, ["-f", str(bad)])
+    _one_line_exit_2(res)
+    assert "we\\u202eird\\nname" in res.output and "\u202e" not in res.output
