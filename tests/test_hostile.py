@@ -206,3 +206,48 @@ def test_an_error_about_a_hostile_name_stays_one_line(tmp_path):
     res = CliRunner().invoke(main, ["-f", str(bad)])
     _one_line_exit_2(res)
     assert "we\\u202eird\\nname" in res.output and "\u202e" not in res.output
+
+
+def test_exclude_from_reads_lines_as_git_does(tmp_path):
+    root = tmp_path / "t"
+    for name in ("a", "b", "1", "old", "keep.txt"):
+        write(str(root / name), size=100)
+    ignore = tmp_path / "ignore"
+    # A BOM, then lines git ignores silently, then a POSIX class git knows.
+    ignore.write_bytes("\ufeffold\n\\\n!\n[z-a]\n[[:alpha:]]\n".encode())
+    res = CliRunner().invoke(main, [str(root), "--exclude-from", str(ignore), "--json"])
+    assert res.exit_code == 0, res.output
+    assert "Warning" not in res.output
+    doc = json.loads(res.output)
+    # "old" by the first line; "a" and "b" by [[:alpha:]]; "1" and "keep.txt" stay.
+    assert doc["files"] == 2
+    git = subprocess.run(["git", "init", "-q", str(root)], capture_output=True)
+    if git.returncode == 0:  # and git agrees, with the same file as .gitignore
+        (root / ".gitignore").write_bytes(ignore.read_bytes())
+        ignored = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--ignored"],
+                                 capture_output=True, text=True).stdout
+        assert sorted(line[3:] for line in ignored.splitlines() if line.startswith("!!")) == [
+            "a", "b", "old"]
+
+
+def test_top_0_folds_every_type_as_it_shows_no_entry_in_the_tree(tmp_path):
+    write(str(tmp_path / "t" / "x.log"), size=5000)
+    write(str(tmp_path / "t" / "y.txt"), size=10)
+    out = CliRunner().invoke(main, [str(tmp_path / "t"), "--by-type", "--tree", "--top", "0"]).output
+    by_type = out[out.index("By type"):].splitlines()[2:]
+    assert len(by_type) == 1 and by_type[0].endswith("(3 types)")
+    tree = out[out.index("Tree"):out.index("By type")].splitlines()
+    assert tree[-2].strip().endswith("(2 smaller)")
+
+
+def test_ctrl_c_during_diff_is_130(tmp_path):
+    rows = ",\n".join(f'{{"name":"f{i}","asize":{i},"dsize":4096}}' for i in range(300_000))
+    big = tmp_path / "big.json"
+    big.write_text(HEADER + rows + "]]")
+    proc = subprocess.Popen([sys.executable, "-m", "sizescan", "diff", str(big), str(big)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.8)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode in (130, 0), err
+    assert b"Aborted" not in err and b"Traceback" not in err
