@@ -16,8 +16,8 @@ from ._version import __version__
 from .api import scan
 from .compare import diff
 from .errors import BadExport, CannotAccess, ExportFailed, InvalidOption, ScanError
-from .format import (Palette, SizeFormat, age_report, diff_report, issue_message, quote, report,
-                     tree_report, type_report)
+from .format import (Palette, SizeFormat, age_report, diff_report, display_path, issue_message,
+                     quote, report, tree_report, type_report)
 from .ncdu import read_export
 from .options import MAX_WORKERS
 from .result import ScanIssue
@@ -264,10 +264,10 @@ def _scan(paths, options, size, progress, export_name=None):
         _fail(f"cannot write the export to {where}: {exc.strerror}")
     except ScanError as exc:  # the engine failed, and says how
         _close(bar)
-        _fail(str(exc))
+        _fail(display_path(str(exc)))
     except Exception as exc:  # a bug: said as itself, never taken for something else
         _close(bar)
-        _fail(f"unexpected error: {type(exc).__name__}: {exc}")
+        _fail(display_path(f"unexpected error: {type(exc).__name__}: {exc}"))
     finally:
         _close(bar)
 
