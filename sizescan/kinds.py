@@ -17,15 +17,7 @@ AGES = (
     ("1 month - 1 year", 365 * 86400),
     (">= 1 year", None),
 )
-
-
-def age_slot(age: float) -> int:
-    """Where a file ``age`` seconds old is counted in a record's ``ages``."""
-    for i, (_, bound) in enumerate(AGES):
-        if bound is None or age < bound:
-            return 3 * i
-    raise AssertionError("the last bucket has no bound")
-
+# (Which bucket a file falls in: tally.age_bucket.)
 
 DIRECTORY_KIND = "(directory)"
 
