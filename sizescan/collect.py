@@ -154,9 +154,12 @@ class Collector:
                 self.ages[link.age + 2] += link.disk
         elif owner < seen[0]:
             # The same file seen from a place that sorts first: count it
-            # there instead, so the attribution never depends on timing.
+            # there instead, so the attribution never depends on timing.  With
+            # the sizes it was counted with: one inode has one size, and the
+            # kinds and ages already hold those (two names of a file that grew
+            # between their stats, or of a crafted export, may disagree).
             self._move(seen[0], -seen[1], -seen[2], -1, None)
-            self._move(owner, link.apparent, link.disk, 1, depth)
+            self._move(owner, seen[1], seen[2], 1, depth)
             seen[0] = owner
 
     def _move(self, owner, apparent, disk, files, depth):

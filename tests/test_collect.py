@@ -37,3 +37,15 @@ def test_a_link_seen_from_two_places_is_charged_where_it_sorts_first():
         collector.add([Record("/r", 0, 0, 1, 0, 0, 0), *order])
         dirs = {d.path: d.size for d in collector.result().top_dirs}
         assert dirs == {"/r/a": 100, "/r/b": 0}
+
+
+def test_two_names_of_one_inode_with_different_sizes_stay_consistent():
+    # A file that grew between the stats of its two names (or a crafted
+    # export): counted once, with one size, in the totals and in the kinds.
+    first = Record("/r/b", 1, 0, 1, 0, 0, 0, links=[Link(1, 7, 0, 0, "x", ".txt", 0)])
+    later = Record("/r/a", 1, 0, 1, 0, 0, 0, links=[Link(1, 7, 300, 4096, "y", ".txt", 0)])
+    collector = Collector(["/r"], ScanOptions(views=True))
+    collector.add([Record("/r", 0, 0, 1, 0, 0, 0), first, later])
+    result = collector.result()
+    assert sum(k.size for k in result.by_type()) == result.total_size
+    assert sum(k.disk_usage for k in result.by_type()) == result.disk_usage
