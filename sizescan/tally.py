@@ -106,6 +106,7 @@ class DirTally:
             slot[0] += 1
             slot[1] += apparent
             slot[2] += disk
+        # bucket(), inlined: this runs once per file of a scan with views.
         if mtime is None:
             self.mtimes_missing = True
             i = 0
@@ -115,12 +116,16 @@ class DirTally:
         ages[i] += 1
         ages[i + 1] += apparent
         ages[i + 2] += disk
-        if self.keep:
-            files = self.files
-            item = ((apparent, disk, name) if self.by_apparent else (disk, apparent, name))
-            # For most files one comparison of ints says no.
-            if not files.full or item > files.floor[:3]:
-                files.offer((*item, apparent, disk))
+        if not self.keep:
+            return
+        files = self.files
+        key, other = (apparent, disk) if self.by_apparent else (disk, apparent)
+        # Most files are smaller than the smallest kept: one comparison of ints says no.
+        if files.full and key < files.floor[0]:
+            return
+        item = (key, other, name)
+        if not files.full or item > files.floor[:3]:
+            files.offer((*item, apparent, disk))
 
     def detail(self, fragment=None, subdirs=None, flags=0) -> Detail:
         """The record's detail: kinds merged, largest files first."""
