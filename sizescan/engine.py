@@ -330,9 +330,7 @@ class _Pool:
         # nothing of ours when abandoned).  Once the workers are killed there
         # is nothing left to wait for: it only reaps them, and so does exit.
         try:
-            thread = threading.Thread(target=terminate, name="sizescan-pool-terminate",
-                                      daemon=True)
-            thread.start()
+            threading.Thread(target=terminate, name="sizescan-pool-terminate", daemon=True).start()
         except RuntimeError:
             # No thread to spare (ulimit -v).  Killing first could leave the
             # queue's lock held, and Pool's own threads would start new workers
@@ -756,7 +754,7 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
         options,
         roots=paths,
         root_devs=[st.st_dev if st else None for st in stats] if options.one_file_system else None,
-        mount_ids=mount_ids,
+        track_ancestors=bool(mount_ids),
         kernfs_devs=kernfs_devices(table) if options.exclude_kernfs else None,
         now=now,
         encoder=encoder,

@@ -55,10 +55,10 @@ class WorkerConfig:
     learnt before the walk began.
     """
 
-    __slots__ = ("options", "roots", "root_devs", "skip_ids", "mount_ids", "kernfs_devs", "now",
-                 "encoder", "exclude", "gitignore", "detailed", "follow_roots")
+    __slots__ = ("options", "roots", "root_devs", "skip_ids", "track_ancestors", "kernfs_devs",
+                 "now", "encoder", "exclude", "gitignore", "detailed", "follow_roots")
 
-    def __init__(self, options, *, roots, root_devs=None, skip_ids=None, mount_ids=None,
+    def __init__(self, options, *, roots, root_devs=None, skip_ids=None, track_ancestors=False,
                  kernfs_devs=None, now=0.0, encoder=None, follow_roots=frozenset()):
         self.options = options
         # Indexes of the PATHs given as "link/": opened through a symlink.
@@ -71,10 +71,11 @@ class WorkerConfig:
         # PATH from which on they are skipped: the other PATHs (du skips a
         # PATH it has already counted inside an earlier one).
         self.skip_ids = skip_ids
-        # (dev, ino) of the mount points inside the PATHs.  Only there can a
+        # Whether mount points lie inside the PATHs.  Only then can a
         # directory be its own ancestor without -L (a bind mount of a parent
-        # below itself); du skips such a directory uncounted, and so do we.
-        self.mount_ids = mount_ids or None
+        # below itself), so only then does each task carry its ancestors'
+        # (dev, ino) to check; du skips such a directory uncounted, and so do we.
+        self.track_ancestors = track_ancestors
         # Devices of pseudo filesystems (proc, sysfs...) under --exclude-kernfs.
         self.kernfs_devs = kernfs_devs
         # Ages of --by-age are measured from the scan's start.
@@ -267,7 +268,7 @@ class Scanner:
         # are measurably cheaper than follow_symlinks=... in this loop.
         stat_ = os.stat if follow else os.lstat
         kernfs_devs = cfg.kernfs_devs
-        mount_ids = cfg.mount_ids
+        track_ancestors = cfg.track_ancestors
         check_ids = root_dev is not None or bool(skip_ids) or bool(kernfs_devs)
         S_IFMT, S_IFDIR, S_IFREG = _stat.S_IFMT(0o177777), _stat.S_IFDIR, _stat.S_IFREG
         files = 0
@@ -318,9 +319,9 @@ class Scanner:
                 continue
             if is_dir:
                 child_guard = guard
-                if mount_ids:
-                    # Mount points inside the PATHs: a bind mount can make a
-                    # directory its own ancestor.  du skips it, uncounted.
+                if track_ancestors:
+                    # A bind mount can make a directory its own ancestor: a
+                    # cycle.  du skips it, uncounted.
                     ident = (st.st_dev, st.st_ino)
                     if ident in guard:
                         continue
