@@ -29,16 +29,49 @@ def _interrupt(signum, frame):
     raise Interrupted(signum)
 
 
-def main(argv=None):
-    """Run the command; exit with its status (128 + the signal when interrupted)."""
+# A signal handler's exception surfaces in whatever Python code runs next,
+# and that may be a weakref callback or a __del__ run by the collector of
+# garbage: Python cannot raise from there, so it prints "Exception ignored
+# in ..." with a traceback and goes on as if no signal had come.  Seen in a
+# run: multiprocessing's WeakValueDictionary dropping an entry.  The hook
+# takes such an Interrupted back and raises it again a millisecond later
+# from SIGALRM, in ordinary code, where it ends the run as it should.
+_REDELIVER_S = 0.001
+_python_hook = sys.unraisablehook
+
+
+def _unraisable(unraisable):
+    exc = unraisable.exc_value
+    if not isinstance(exc, Interrupted):
+        _python_hook(unraisable)
+        return
+    signum = exc.signum
+    try:
+        signal.signal(signal.SIGALRM, lambda _s, frame: _interrupt(signum, frame))
+        signal.setitimer(signal.ITIMER_REAL, _REDELIVER_S)
+    except Interrupted:  # the alarm came while still in here: arm it again
+        signal.setitimer(signal.ITIMER_REAL, _REDELIVER_S)
+
+
+def call(body) -> int:
+    """``body()``'s exit status, or 128 + the signal if one interrupted it."""
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    sys.unraisablehook = _unraisable
     try:
-        from .cli import run
-
-        status = run(sys.argv[1:] if argv is None else argv)
+        return body()
     except Interrupted as exc:
-        status = 128 + exc.signum
+        return 128 + exc.signum
     except KeyboardInterrupt:  # SIGINT raised by the default handler, before ours
-        status = 128 + signal.SIGINT
-    sys.exit(status)
+        return 128 + signal.SIGINT
+
+
+def _run(argv):
+    from .cli import run
+
+    return run(sys.argv[1:] if argv is None else argv)
+
+
+def main(argv=None):
+    """Run the command; exit with its status (128 + the signal when interrupted)."""
+    sys.exit(call(lambda: _run(argv)))
