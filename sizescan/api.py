@@ -231,7 +231,7 @@ def _scan_and_export(paths, slashed, options, progress, export) -> ScanResult:
                                    spool=ExportSpool(spool_path), slashed=slashed)
         root_info = encoder.root(root, st)
         try:
-            spool.write(target.out, root, root_info, progver=__version__,
+            spool.write(target.out, root_info, progver=__version__,
                         timestamp=int(time.time()))
         except OSError as exc:
             raise ExportFailed(target.name, exc) from None

@@ -4,25 +4,26 @@ Every record of every worker ends up in :meth:`Collector.add`, in whatever
 order the pool finishes them.  The collector alone keeps the totals, the
 per-directory sums, the largest files, the hard-link set and the errors, so
 nothing is locked and nothing is counted twice.  Its results do not depend
-on that order: a file reached through several links is counted where its
-smallest ``(root, path)`` is, and ties in the top lists are broken by path.
+on that order: a file reached through several links is counted at its link
+nearest its PATH (see :meth:`Collector._add_link`), and ties in the top
+lists are broken by a fixed order.
+
+Directories are kept by key, each with its parent's key and its name
+(records.dir_key): memory grows with the number of directories, not with
+the length of their paths.  A path is built only for what is shown.
 """
 
 from __future__ import annotations
 
-import heapq
-
 from .kinds import AGES, DIRECTORY_KIND, merge_suffixes
-from .records import OP_ACCESS, Message, join, parent_of
-from .result import DirTotal, FileTotal, RootTotal, ScanIssue, ScanModel, ScanResult
+from .records import OP_ACCESS, Message, root_key
+from .result import (DEPTH, NAME, PARENT, DirTotal, FileTotal, RootTotal, ScanIssue, ScanModel,
+                     ScanResult, largest, path_of)
 from .tally import Largest
 
-# Per-directory slots: [apparent, disk, files, dirs, depth]
-_APPARENT, _DISK, _FILES, _DIRS, _DEPTH = range(5)
-
-
-def _size_then_path(item):
-    return -item[0], item[1]
+# Per-directory slots (see result.ScanModel): [apparent, disk, files, dirs, depth, parent, name]
+_APPARENT, _DISK, _FILES, _DIRS, _DEPTH, _PARENT, _NAME = range(7)
+assert (_DEPTH, _PARENT, _NAME) == (DEPTH, PARENT, NAME)
 
 
 class Collector:
@@ -42,11 +43,13 @@ class Collector:
         self.dirs = {}
         # Indexes of PATHs inside an earlier PATH: du counts them there only.
         self.skipped_roots = set()
-        # (dev, ino) -> [owner (root, dir, name), apparent, disk]
+        # (dev, ino) -> [owner (root, depth, name, directory key), apparent, disk]
         self.links = {}
-        self._top = Largest(self.top)  # (size ranked by, path, apparent, disk)
+        # (size ranked by, directory key, name, apparent, disk): the order
+        # the workers rank their own candidates by (worker.Scanner).
+        self._top = Largest(self.top)
         self.errors = []
-        # (path, part) of every chunk record taken: see add().
+        # (key, part) of every chunk record taken: see add().
         self._parts = set()
         # Task ids of the messages taken, for the walker's count.
         self.received = set()
@@ -82,16 +85,16 @@ class Collector:
         """
         dirs = self.dirs
         for record in records:
-            path = record.path
-            slot = dirs.get(path)
+            key = record.key
+            slot = dirs.get(key)
             if slot is None:
-                slot = dirs[path] = [0, 0, 0, 0, record.depth]
+                slot = dirs[key] = [0, 0, 0, 0, record.depth, record.parent, record.name]
             elif record.dirs and slot[_DIRS]:
                 continue
             if record.part:
-                if (path, record.part) in self._parts:
+                if (key, record.part) in self._parts:
                     continue
-                self._parts.add((path, record.part))
+                self._parts.add((key, record.part))
             slot[_APPARENT] += record.apparent
             slot[_DISK] += record.disk
             slot[_FILES] += record.files
@@ -100,23 +103,26 @@ class Collector:
             self.dirs_seen += record.dirs
             self.apparent += record.apparent
             self.disk += record.disk
-            for top in record.tops:
-                self._offer_top(top.apparent, top.disk, join(path, top.name))
+            if self.top:
+                pick = self.measure.pick
+                for top in record.tops:
+                    self._top.offer((pick(top.apparent, top.disk), key, top.name, top.apparent,
+                                     top.disk))
             for link in record.links:
-                self._add_link(link, (record.root, path, link.name), record.depth)
+                self._add_link(link, (record.root, record.depth, link.name, key))
             if record.errors:
                 self.errors.extend(record.errors)
             if record.detail is not None:
-                self._add_detail(path, record.detail)
+                self._add_detail(key, record.detail)
                 if self.spool is not None:
                     self.spool.add(record)
 
-    def _add_detail(self, path, detail):
+    def _add_detail(self, key, detail):
         if detail.kinds:
             merge_suffixes(detail.kinds, into=self.kinds)
             own = detail.kinds.get(DIRECTORY_KIND)
             if own is not None:  # only a directory's own record counts its own size
-                self.own[path] = (own[1], own[2])
+                self.own[key] = (own[1], own[2])
         if detail.ages:
             mine = self.ages
             for i, value in enumerate(detail.ages):
@@ -125,25 +131,29 @@ class Collector:
             # Chunks of one directory each send their largest: keep the
             # largest of all (by the size ranked by, the other one, the name).
             for f in detail.files:
-                self._offer_dir_file(path, f.apparent, f.disk, f.name)
+                self._offer_dir_file(key, f.apparent, f.disk, f.name)
         if detail.flags:
-            self.flags[path] = self.flags.get(path, 0) | detail.flags
+            self.flags[key] = self.flags.get(key, 0) | detail.flags
 
-    def _offer_dir_file(self, path, apparent, disk, name):
-        kept = self.files_of.get(path)
+    def _offer_dir_file(self, key, apparent, disk, name):
+        kept = self.files_of.get(key)
         if kept is None:
-            kept = self.files_of[path] = Largest(self.top)
+            kept = self.files_of[key] = Largest(self.top)
         kept.offer((*self.measure.key(apparent, disk), name))
 
-    def _offer_top(self, apparent, disk, path):
-        if self.top:
-            self._top.offer((self.measure.pick(apparent, disk), path, apparent, disk))
+    def _add_link(self, link, owner):
+        """Count a file with several links once, at the link nearest its PATH.
 
-    def _add_link(self, link, owner, depth):
+        ``owner`` is ``(root, depth, name, directory key)``: an earlier PATH
+        first (du's rule), then the fewest directories below it, then the
+        name, then a fixed order of directories.  du charges the link its
+        readdir order meets first; this order needs no full paths and never
+        depends on which worker finished first.
+        """
         seen = self.links.get((link.dev, link.ino))
         if seen is None:
             self.links[(link.dev, link.ino)] = [owner, link.apparent, link.disk]
-            self._move(owner, link.apparent, link.disk, 1, depth)
+            self._move(owner, link.apparent, link.disk, 1)
             self.files += 1
             self.apparent += link.apparent
             self.disk += link.disk
@@ -158,15 +168,12 @@ class Collector:
             # the sizes it was counted with: one inode has one size, and the
             # kinds and ages already hold those (two names of a file that grew
             # between their stats, or of a crafted export, may disagree).
-            self._move(seen[0], -seen[1], -seen[2], -1, None)
-            self._move(owner, seen[1], seen[2], 1, depth)
+            self._move(seen[0], -seen[1], -seen[2], -1)
+            self._move(owner, seen[1], seen[2], 1)
             seen[0] = owner
 
-    def _move(self, owner, apparent, disk, files, depth):
-        path = owner[1]
-        slot = self.dirs.get(path)
-        if slot is None:
-            slot = self.dirs[path] = [0, 0, 0, 0, depth]
+    def _move(self, owner, apparent, disk, files):
+        slot = self.dirs[owner[3]]  # the record naming the link made it
         slot[_APPARENT] += apparent
         slot[_DISK] += disk
         slot[_FILES] += files
@@ -201,11 +208,11 @@ class Collector:
         Memory and time grow with directories, not files.
         """
         dirs = self.dirs
-        for path in sorted(dirs, key=lambda p: dirs[p][_DEPTH], reverse=True):
-            slot = dirs[path]
-            if slot[_DEPTH] == 0:
+        for key in sorted(dirs, key=lambda k: dirs[k][_DEPTH], reverse=True):
+            slot = dirs[key]
+            if slot[_PARENT] is None:
                 continue
-            parent = dirs[parent_of(path)]
+            parent = dirs[slot[_PARENT]]
             parent[_APPARENT] += slot[_APPARENT]
             parent[_DISK] += slot[_DISK]
             parent[_FILES] += slot[_FILES]
@@ -216,7 +223,7 @@ class Collector:
         for idx, path in enumerate(self.paths):
             empty = (0, 0, 0, 0, 0)
             skipped = idx in self.skipped_roots
-            slot = empty if skipped else self.dirs.get(path, empty)
+            slot = empty if skipped else self.dirs.get(root_key(idx), empty)
             roots.append(RootTotal(path, slot[_APPARENT], slot[_DISK], slot[_FILES], slot[_DIRS],
                                    skipped))
         return roots
@@ -225,36 +232,38 @@ class Collector:
         dirs, max_depth = self.dirs, self.max_depth
         key = _APPARENT if self.measure.is_apparent else _DISK
         candidates = (
-            (slot[key], path) for path, slot in dirs.items()
+            (slot[key], k) for k, slot in dirs.items()
             if slot[_DIRS] and 0 < slot[_DEPTH] and (max_depth is None or slot[_DEPTH] <= max_depth)
         )
-        # nlargest picks by (size, path); people read equal sizes by path.
-        return [DirTotal(path, *dirs[path][:3], dirs[path][_DEPTH])
-                for _, path in sorted(heapq.nlargest(self.top, candidates), key=_size_then_path)]
+        return [DirTotal(path, *dirs[k][:3], dirs[k][_DEPTH])
+                for path, (_, k) in largest(candidates, self.top, lambda c: path_of(dirs, c[1]))]
 
     def _top_files(self):
-        linked = ((self.measure.pick(apparent, disk), join(owner[1], owner[2]), apparent, disk)
+        # Files with one link were ranked as they came; the others are ranked here.
+        pick = self.measure.pick
+        linked = ((pick(apparent, disk), owner[3], owner[2], apparent, disk)
                   for owner, apparent, disk in self.links.values())
-        best = heapq.nlargest(self.top, [*self._top.heap, *linked])
-        return [FileTotal(path, apparent, disk)
-                for _, path, apparent, disk in sorted(best, key=_size_then_path)]
+        dirs = self.dirs
+        best = largest([*self._top.heap, *linked], self.top,
+                       lambda item: path_of(dirs, item[1], item[2]))
+        return [FileTotal(path, apparent, disk) for path, (_, _, _, apparent, disk) in best]
 
     def _model(self):
         """The views' data (call before the roll-up: it reads direct counts)."""
         # A file with several links is listed where it was counted.
         for owner, apparent, disk in self.links.values():
             if owner[2] is not None:  # None: a PATH that is a file
-                self._offer_dir_file(owner[1], apparent, disk, owner[2])
+                self._offer_dir_file(owner[3], apparent, disk, owner[2])
         measure = self.measure
         files_of = self.files_of
-        for path, kept in files_of.items():
+        for key, kept in files_of.items():
             # Back from (ranked by, other, name) to (apparent, disk, name), in
             # place: each directory's heap is freed as its list is made, so the
             # two are never held whole at once (tens of MB at 1M files).
-            files_of[path] = [(*measure.key(k, o), name) for k, o, name in kept.largest_first()]
+            files_of[key] = [(*measure.key(k, o), name) for k, o, name in kept.largest_first()]
         return ScanModel(
             dirs=self.dirs,  # rolled up in place by result()
-            direct_files={path: slot[_FILES] for path, slot in self.dirs.items()},
+            direct_files={key: slot[_FILES] for key, slot in self.dirs.items()},
             files_of=files_of,
             own=self.own,
             flags=self.flags,

@@ -2,7 +2,9 @@
 
 Each side is a :class:`ScanResult` with views: a live scan or an export
 read back.  Directories are matched by their path relative to each side's
-PATH, so a tree can be compared with a copy of itself elsewhere.
+PATH, so a tree can be compared with a copy of itself elsewhere: by their
+keys, which are relative to the PATH (records.dir_key), so a path is built
+only for a change that is listed.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .measure import Measure
-from .result import ScanResult, _path_fields
+from .result import DEPTH, ScanResult, _path_fields, largest
 
 GREW, SHRANK, NEW, GONE = "grew", "shrank", "new", "gone"
 
@@ -83,15 +85,17 @@ class ScanDiff:
         }
 
 
-def _relative(result: ScanResult, max_depth):
+def _directories(result: ScanResult, max_depth):
+    if result.model is None:
+        raise ValueError("diff() needs scans made with views=True")
+    return {key: slot for key, slot in result.model.dirs.items()
+            if slot[3] and (max_depth is None or slot[DEPTH] <= max_depth)}
+
+
+def _relative(result: ScanResult, key) -> str:
+    path = result.model.path(key)
     root = result.paths[0]
-    cut = len(root) + (0 if root.endswith("/") else 1)
-    table = {}
-    for path, total in result.directories().items():
-        if max_depth is not None and total.depth > max_depth:
-            continue
-        table["." if path == root else path[cut:]] = total
-    return table
+    return "." if path == root else path[len(root) + (0 if root.endswith("/") else 1):]
 
 
 def diff(old: ScanResult, new: ScanResult, *, top: int | None = None,
@@ -107,13 +111,13 @@ def diff(old: ScanResult, new: ScanResult, *, top: int | None = None,
         if len(side.paths) != 1:
             raise ValueError("diff compares scans of one PATH each")
     apparent, measure = new.apparent, new.measure
-    before, after = _relative(old, max_depth), _relative(new, max_depth)
-    changes = []
-    for path in before.keys() | after.keys():
-        a, b = before.get(path), after.get(path)
-        old_size, old_disk, old_files = (a.size, a.disk_usage, a.files) if a else (0, 0, 0)
-        new_size, new_disk, new_files = (b.size, b.disk_usage, b.files) if b else (0, 0, 0)
-        change = measure.pick(new_size, new_disk) - measure.pick(old_size, old_disk)
+    before, after = _directories(old, max_depth), _directories(new, max_depth)
+    changed = []
+    for key in before.keys() | after.keys():
+        a, b = before.get(key), after.get(key)
+        old_sizes = a[:3] if a else (0, 0, 0)
+        new_sizes = b[:3] if b else (0, 0, 0)
+        change = measure.pick(*new_sizes[:2]) - measure.pick(*old_sizes[:2])
         if a is None:
             status = NEW
         elif b is None:
@@ -122,9 +126,11 @@ def diff(old: ScanResult, new: ScanResult, *, top: int | None = None,
             status = GREW if change > 0 else SHRANK
         else:
             continue
-        changes.append(DirChange(path, status, old_size, new_size, old_disk, new_disk,
-                                 old_files, new_files))
-    changes.sort(key=lambda c: (-abs(c.change(apparent)), c.path))
-    if top is not None:
-        del changes[top:]
+        changed.append((abs(change), key, status, old_sizes, new_sizes))
+
+    def path(item):
+        return _relative(old if item[2] == GONE else new, item[1])
+
+    changes = [DirChange(rel, status, o[0], n[0], o[1], n[1], o[2], n[2])
+               for rel, (_, _, status, o, n) in largest(changed, top, path)]
     return ScanDiff(old, new, changes, apparent, max_depth)

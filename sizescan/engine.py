@@ -80,7 +80,8 @@ from .collect import Collector
 from .errors import CannotAccess, CollectorDied, PoolFailed, ResultsLost, WorkerFailed, WorkersKeptDying
 from .fs import default_workers, kernfs_devices, mount_point_ids, mounts
 from .kinds import tally_key
-from .records import OP_ACCESS, DirTask, Link, PathError, Record, TaskResult, TopFile, join
+from .records import (OP_ACCESS, DirTask, Link, PathError, Record, TaskResult, TopFile, join,
+                      root_key)
 from .tally import DirTally
 from .worker import (Scanner, WorkerConfig, exit_with_parent, has_cache_tag, init_worker,
                      scan_tasks)
@@ -723,14 +724,14 @@ def _file_record(path, idx, st, options, now) -> Record:
     key = tally_key(path, st.st_mode)
     if (options.dereference or st.st_nlink > 1) and not options.count_links:
         kind, age = tally.link_view(key, st.st_mtime) if tally is not None else (None, None)
-        return Record(path, 0, idx, 0, 0, 0, 0,
+        return Record(root_key(idx), None, path, 0, idx, 0, 0, 0, 0,
                       links=[Link(st.st_dev, st.st_ino, apparent, disk, None, kind, age)])
     detail = None
     if tally is not None:
         tally.add(key, apparent, disk, st.st_mtime, None)
         detail = tally.detail()
-    return Record(path, 0, idx, 0, 1, apparent, disk, tops=[TopFile(apparent, disk, None)],
-                  detail=detail)
+    return Record(root_key(idx), None, path, 0, idx, 0, 1, apparent, disk,
+                  tops=[TopFile(apparent, disk, None)], detail=detail)
 
 
 def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=frozenset()):
@@ -770,7 +771,8 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
         if _stat.S_ISDIR(st.st_mode):
             ident = (st.st_dev, st.st_ino)
             frontier.add_root(DirTask(path, 0, idx, st.st_size, st.st_blocks * 512, st.st_dev,
-                                      st.st_ino, (ident,) if mount_ids else ()))
+                                      st.st_ino, root_key(idx), None,
+                                      (ident,) if mount_ids else ()))
         else:
             collector.add([_file_record(path, idx, st, options, now)])
 

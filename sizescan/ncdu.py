@@ -27,7 +27,8 @@ from .format import display_path
 from .kinds import tally_key
 from .options import ScanOptions
 from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
-                      SKIP_PATTERN, Link, PathError, Record, dir_prefix, parent_of)
+                      SKIP_PATTERN, Link, PathError, Record, dir_key, dir_prefix, join,
+                      root_key)
 from .tally import DirTally
 
 MAJOR, MINOR = 1, 2
@@ -130,10 +131,13 @@ class ExportSpool:
     def __init__(self, path: str):
         self.path = path
         self._fd = None
-        self.nested = []  # directories that get an array: their own record came, or excluded
-        self.infos = {}  # directory -> its {info (from its parent's record)
-        self.fragments = {}  # directory -> [(offset, length)] in the file
-        self.flags = {}  # directory -> READ_ERROR | EXCLUDED
+        # Directories are known by key (records.dir_key), never by path.
+        # (key, parent key, name) of those that get an array: their own
+        # record came, or they are excluded.
+        self.nested = []
+        self.infos = {}  # directory key -> its {info (from its parent's record)
+        self.fragments = {}  # directory key -> [(offset, length)] in the file
+        self.flags = {}  # directory key -> READ_ERROR | EXCLUDED
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -148,11 +152,11 @@ class ExportSpool:
 
     def add(self, record) -> None:
         """Keep what ``record`` says for the export (see records.Detail)."""
-        path, detail = record.path, record.detail
+        key, detail = record.key, record.detail
         if record.dirs or detail.flags & EXCLUDED:
-            self.nested.append(path)
+            self.nested.append((key, record.parent, record.name))
         if detail.flags:
-            self.flags[path] = self.flags.get(path, 0) | detail.flags
+            self.flags[key] = self.flags.get(key, 0) | detail.flags
         if detail.fragment:
             data = detail.fragment.encode("utf-8", "surrogateescape")
             if self._fd is None:
@@ -161,13 +165,12 @@ class ExportSpool:
             view = memoryview(data)
             while view:
                 view = view[os.write(self._fd, view):]
-            self.fragments.setdefault(path, []).append((offset, len(data)))
+            self.fragments.setdefault(key, []).append((offset, len(data)))
         if detail.subdirs:
-            prefix = dir_prefix(path)
             for name, info in detail.subdirs:
-                self.infos[prefix + name] = info
+                self.infos[dir_key(key, name)] = info
 
-    def write(self, out, root: str, root_info: str, *, progver: str, timestamp: int) -> None:
+    def write(self, out, root_info: str, *, progver: str, timestamp: int) -> None:
         """Stream the export to the binary file ``out``.
 
         The nesting is rebuilt directory by directory with an explicit
@@ -177,30 +180,29 @@ class ExportSpool:
         self.close()
         flags, infos, fragments = self.flags, self.infos, self.fragments
         children = {}
-        for path in self.nested:
-            if path != root:
-                children.setdefault(parent_of(path), []).append(path)
+        for key, parent, name in self.nested:
+            if parent is not None:
+                children.setdefault(parent, []).append((key, name))
         write = out.write
         header = {"progname": "sizescan", "progver": progver, "timestamp": timestamp}
         write(f"[{MAJOR},{MINOR},{json.dumps(header, separators=(',', ':'))},\n".encode())
         spool = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            def open_dir(path, info):
-                flag = flags.get(path, 0)
+            def open_dir(key, info):
+                flag = flags.get(key, 0)
                 write(b"[" + info.encode("utf-8", "surrogateescape")
                       + (b',"read_error":true}' if flag & READ_ERROR else b"}"))
-                for offset, length in fragments.get(path, ()):
+                for offset, length in fragments.get(key, ()):
                     write(os.pread(spool, length, offset))
-                return iter(children.get(path, ()))
+                return iter(children.get(key, ()))
 
-            stack = [open_dir(root, root_info)]
+            stack = [open_dir(root_key(0), root_info)]  # an export holds one PATH
             while stack:
-                child = next(stack[-1], None)
+                child, name = next(stack[-1], (None, None))
                 if child is None:
                     write(b"]")
                     stack.pop()
                     continue
-                name = child[child.rindex("/") + 1:]
                 write(b",\n")
                 if flags.get(child, 0) & EXCLUDED:
                     write(excluded_entry(name, "pattern").encode("utf-8", "surrogateescape"))
@@ -255,26 +257,43 @@ def _name(info, where):
 
 
 class _Directory:
-    """A directory being read: its record, built as its entries come."""
+    """A directory being read: its record, built as its entries come.
 
-    __slots__ = ("path", "depth", "dev", "skip", "files", "apparent", "disk", "tally", "links",
-                 "errors", "flags", "names")
+    It knows its name and the directory it is in (``up``), not its path: a
+    path is built only for an error, so a deep export costs memory linear
+    in its depth (the open directories are those on the way down).
+    """
 
-    def __init__(self, path, depth, dev, skip, tally):
-        self.path, self.depth, self.dev, self.skip, self.tally = path, depth, dev, skip, tally
+    __slots__ = ("up", "name", "key", "depth", "dev", "skip", "files", "apparent", "disk",
+                 "tally", "links", "errors", "flags", "names")
+
+    def __init__(self, up, name, depth, dev, skip, tally):
+        self.up, self.name, self.depth, self.dev, self.skip = up, name, depth, dev, skip
+        self.key = root_key(0) if up is None else dir_key(up.key, name)
+        self.tally = tally
         self.files = self.apparent = self.disk = self.flags = 0
         self.links, self.errors = [], []
         # Names seen so far: two entries of one name, or "." and "..", are
         # not a tree (ncdu would show both; a path can name only one).
         self.names = set()
 
+    @property
+    def path(self) -> str:
+        names = []
+        d = self
+        while d is not None:
+            names.append(d.name)
+            d = d.up
+        top = names.pop()
+        return dir_prefix(top) + "/".join(reversed(names)) if names else top
+
     def claim(self, name, where):
         """Note ``name`` as an entry of this directory; refuse it twice or as . / .."""
         if name in self.names or name in (".", ".."):
             what = "an entry named" if name in (".", "..") else "two entries named"
-            if callable(where):  # a position in the file
-                raise _Bad(where(), f"{what} {name!r} in {self.path!r}")
-            raise _Bad(where, f"{what} {name!r}")
+            if where is None:
+                raise _Bad(self.path, f"{what} {name!r}")
+            raise _Bad(where(), f"{what} {name!r} in {self.path!r}")
         self.names.add(name)
 
 
@@ -425,7 +444,7 @@ class _Reader:
         self.options = ScanOptions(top=self.top, apparent=self.apparent, max_depth=self.max_depth,
                                    views=True)
         self.collector = Collector([root], self.options)
-        self._walk(self._open(root, 0, _number(info, "dev", "root"), info))
+        self._walk(self._open(None, root, _number(info, "dev", "root"), info))
         self._expect("]", "']' closing the export after the root directory")
         self._skip()
         if self.pos < len(self.text):  # as ncdu: nothing may follow
@@ -437,17 +456,18 @@ class _Reader:
             result.model.ages = None
         return result
 
-    def _open(self, path, depth, dev, info, skip=False):
+    def _open(self, up, name, dev, info, skip=False):
         tally = DirTally(self.now, self.top, self.options.measure)
-        d = _Directory(path, depth, dev if isinstance(dev, int) else 0, skip or "excluded" in info,
-                       tally)
+        d = _Directory(up, name, 0 if up is None else up.depth + 1, dev if isinstance(dev, int) else 0,
+                       skip or "excluded" in info, tally)
         if d.skip:
             return d
-        d.apparent, d.disk = _size(info, "asize", path), _size(info, "dsize", path)
+        where = lambda: d.path  # noqa: E731 (built only for an error)
+        d.apparent, d.disk = _size(info, "asize", where), _size(info, "dsize", where)
         tally.own(d.apparent, d.disk)
         if info.get("read_error"):
             d.flags = READ_ERROR
-            d.errors.append(PathError(path, OP_READ, "read error recorded in the export"))
+            d.errors.append(PathError(d.path, OP_READ, "read error recorded in the export"))
         return d
 
     def _walk(self, root):
@@ -490,10 +510,8 @@ class _Reader:
                 if "/" in sub:
                     raise _Bad(self._where(at), f"a name with '/': {sub!r}")
                 d.claim(sub, lambda: self._where(at))
-                prefix = dir_prefix(d.path)
-                stack.append(self._open(prefix + sub, d.depth + 1,
-                                        _number(info, "dev", lambda: self._where(at), d.dev), info,
-                                        d.skip))
+                stack.append(self._open(d, sub, _number(info, "dev", lambda: self._where(at), d.dev),
+                                        info, d.skip))
                 continue
             item = self._value()
             if not isinstance(item, dict):
@@ -508,11 +526,11 @@ class _Reader:
         d.claim(entry, lambda: self._where(at))
         if "excluded" in item:
             return
-        prefix = dir_prefix(d.path)
         if item.get("read_error"):
-            d.errors.append(PathError(prefix + entry, OP_ACCESS, "read error recorded in the export"))
+            d.errors.append(PathError(join(d.path, entry), OP_ACCESS,
+                                      "read error recorded in the export"))
             return
-        where = prefix + entry
+        where = lambda: join(d.path, entry)  # noqa: E731 (built only for an error)
         size, blocks = _size(item, "asize", where), _size(item, "dsize", where)
         mode = _number(item, "mode", where, None)
         if mode is None:
@@ -549,7 +567,7 @@ class _Reader:
                     raise _Bad(d.path, f"a name with a lone surrogate escape, not bytes: {name!r:.60}")
             if not name or "/" in name:
                 raise _Bad(d.path, f"bad name {name!r}")
-            d.claim(name, d.path)
+            d.claim(name, None)
             size = int(size) if size else 0
             blocks = int(blocks) if blocks else 0
             if size > _MAX_SIZE or blocks > _MAX_SIZE:
@@ -569,6 +587,7 @@ class _Reader:
             self.have_mtimes = False
         detail = d.tally.detail(flags=d.flags)
         # The directory's largest files are its candidates for the largest of all.
-        self.collector.add([Record(d.path, d.depth, 0, 1, d.files, d.apparent, d.disk,
+        self.collector.add([Record(d.key, None if d.up is None else d.up.key, d.name, d.depth,
+                                   0, 1, d.files, d.apparent, d.disk,
                                    tops=detail.files or (), links=d.links, errors=d.errors,
                                    detail=detail)])

@@ -19,6 +19,7 @@ of a whole task as one :class:`Message`.
 
 from __future__ import annotations
 
+import hashlib
 from typing import NamedTuple, Optional
 
 # What could not be done to a path (du's two wordings: see format.issue_message).
@@ -43,7 +44,9 @@ class DirTask(NamedTuple):
     ancestors when mount points lie inside the PATHs (a bind mount can make
     a directory its own ancestor: a cycle).  ``root`` is the index of the
     PATH it is under; ``hops`` counts the symlinks followed on the way
-    from it (-L), which the kernel bounds in one path.
+    from it (-L), which the kernel bounds in one path.  ``key`` is the
+    directory's key and ``parent`` its parent's (None for a PATH): see
+    :func:`dir_key`.
     """
 
     path: str
@@ -53,8 +56,15 @@ class DirTask(NamedTuple):
     disk: int
     dev: int
     ino: int
+    key: bytes
+    parent: Optional[bytes]
     guard: tuple = ()
     hops: int = 0
+
+    @property
+    def name(self) -> str:
+        """The name its record goes by: the PATH itself for a PATH."""
+        return name_of(self.path, self.parent)
 
 
 class ChunkTask(NamedTuple):
@@ -66,7 +76,8 @@ class ChunkTask(NamedTuple):
     out of a flag.
 
     ``part`` numbers the chunks of one directory from 1 (its own record is
-    part 0); ``dev``, ``guard`` and ``hops`` are the directory's (see DirTask).
+    part 0); ``dev``, ``key``, ``parent``, ``guard`` and ``hops`` are the
+    directory's (see DirTask).
     """
 
     path: str
@@ -75,8 +86,14 @@ class ChunkTask(NamedTuple):
     names: list
     part: int
     dev: int
+    key: bytes
+    parent: Optional[bytes]
     guard: tuple = ()
     hops: int = 0
+
+    @property
+    def name(self) -> str:
+        return name_of(self.path, self.parent)
 
 
 class TopFile(NamedTuple):
@@ -135,11 +152,18 @@ class Record(NamedTuple):
     (``part`` 0), else 0.  ``files``, ``apparent`` and ``disk`` count the
     entries counted here; ``tops`` are files that may be among the scan's
     largest; ``links`` files the collector counts once; ``errors`` the
-    paths that failed.  ``(path, part)`` is what lets the collector take
+    paths that failed.  ``(key, part)`` is what lets the collector take
     each record exactly once when lost work is done again.
+
+    A record names its directory by ``key``, its parent's key ``parent``
+    (None for a PATH) and its ``name`` (the PATH itself for a PATH), never
+    by its full path: see :func:`dir_key`.  ``tops`` and the names of
+    ``links`` are names in that directory (None for a PATH that is a file).
     """
 
-    path: str
+    key: bytes
+    parent: Optional[bytes]
+    name: str
     depth: int
     root: int
     dirs: int
@@ -188,3 +212,28 @@ def parent_of(path: str) -> str:
     """The directory a scanned path was found in (roots have no trailing '/')."""
     cut = path.rindex("/")
     return path[:cut] or "/"
+
+
+# A directory is known by a 16-byte key chained from its parent's, not by
+# its path: the paths of a deep tree add up to the square of its depth (a
+# 20,000-level chain's to 400 MB), its keys to 16 bytes a level.  Keys are
+# relative to the PATH's index, so the same tree under two PATHs, or in a
+# scan and in its export, has the same keys below its top.  128 bits make a
+# collision among 10^12 directories about 10^-15 likely.
+_ROOT = b"sizescan-root"
+
+
+def root_key(index: int) -> bytes:
+    """The key of the PATH at ``index`` (see :func:`dir_key`)."""
+    return hashlib.blake2b(str(index).encode(), digest_size=16, person=_ROOT).digest()
+
+
+def dir_key(parent: bytes, name: str) -> bytes:
+    """The key of directory ``name`` inside the directory keyed ``parent``."""
+    return hashlib.blake2b(parent + name.encode("utf-8", "surrogateescape"),
+                           digest_size=16).digest()
+
+
+def name_of(path: str, parent: Optional[bytes]) -> str:
+    """The name a record goes by: ``path``'s last component, the whole of it for a PATH."""
+    return path if parent is None else path[path.rindex("/") + 1:]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import base64
+import heapq
 from dataclasses import dataclass, field
 
 from .kinds import AGES
 from .measure import Measure
-from .records import READ_ERROR, dir_prefix, parent_of
+from .records import READ_ERROR, dir_prefix, join, root_key
+
+# Where a directory's slot (see ScanModel) holds its depth, its parent's key and its name.
+DEPTH, PARENT, NAME = 4, 5, 6
 
 #: How deep :meth:`ScanResult.tree` goes at most: its rows are built, shown
 #: and written as JSON recursively, and nobody reads a deeper tree.
@@ -126,16 +130,52 @@ class AgeTotal:
     disk_usage: int
 
 
+def path_of(dirs: dict, key: bytes, name: str | None = None) -> str:
+    """The path of the directory keyed ``key`` in ``dirs`` (slots as in
+    ScanModel), or of entry ``name`` in it: built from the names up to its
+    PATH, in time and memory of the path's length."""
+    names = []
+    while key is not None:
+        slot = dirs[key]
+        names.append(slot[NAME])
+        key = slot[PARENT]
+    top = names.pop()
+    path = dir_prefix(top) + "/".join(reversed(names)) if names else top
+    return join(path, name)
+
+
+def largest(items, n: int | None, path) -> list:
+    """``[(path, item)]`` for the ``n`` items of largest size (``item[0]``),
+    largest first, equal sizes by path (all of them if ``n`` is None).
+
+    ``path(item)`` is asked only of the items that can make the list: those
+    at least as large as the n-th largest, ties included.
+    """
+    items = list(items)
+    if n is not None:
+        best = heapq.nlargest(n, items, key=lambda item: item[0])
+        if len(best) == n and n:
+            floor = best[-1][0]
+            items = [item for item in items if item[0] >= floor]
+        else:
+            items = best
+    ranked = sorted(((path(item), item) for item in items), key=lambda p: (-p[1][0], p[0]))
+    return ranked if n is None else ranked[:n]
+
+
 @dataclass
 class ScanModel:
     """What a scan with ``views=True`` keeps: bounded by directories, not files.
 
-    ``dirs`` maps each directory to ``[apparent, disk, files, dirs, depth]``
-    with everything below it included; ``direct_files`` counts the files
-    directly in each; ``files_of`` lists each directory's largest files as
-    ``(apparent, disk, name)``; ``own`` holds each directory's own
-    ``(apparent, disk)``; ``flags`` marks unreadable and excluded
-    directories.
+    Directories are known by key (see ``records.dir_key``), not by path, so
+    memory grows with their number, not with their depth.  ``dirs`` maps
+    each key to ``[apparent, disk, files, dirs, depth, parent key, name]``
+    with everything below it included (a PATH's parent key is None and its
+    name the PATH); ``direct_files`` counts the files directly in each;
+    ``files_of`` lists each directory's largest files as ``(apparent,
+    disk, name)``; ``own`` holds each directory's own ``(apparent, disk)``;
+    ``flags`` marks unreadable and excluded directories.  :meth:`path`
+    builds a directory's path, :meth:`children` its subdirectories' keys.
     """
 
     dirs: dict
@@ -147,27 +187,30 @@ class ScanModel:
     ages: list
     _children: dict | None = None
 
+    def path(self, key: bytes) -> str:
+        """The path of the directory keyed ``key``."""
+        return path_of(self.dirs, key)
+
     def children(self) -> dict:
-        """directory -> its subdirectories' paths (built once)."""
+        """directory key -> its subdirectories' keys (built once)."""
         if self._children is None:
             children = {}
-            for path, slot in self.dirs.items():
-                if slot[4] > 0 and slot[3]:  # not a PATH, not excluded
-                    children.setdefault(parent_of(path), []).append(path)
+            for key, slot in self.dirs.items():
+                if slot[PARENT] is not None and slot[3]:  # not a PATH, not excluded
+                    children.setdefault(slot[PARENT], []).append(key)
             self._children = children
         return self._children
 
     def unreadable_below(self) -> set:
-        """Directories that are unreadable or have one below them (like gdu's flag)."""
+        """Keys of the directories that are unreadable or have one below them (like gdu's flag)."""
         marked = set()
-        for path, flags in self.flags.items():
+        for key, flags in self.flags.items():
             if not flags & READ_ERROR:
                 continue
-            while path not in marked:
-                marked.add(path)
-                if self.dirs.get(path, (0, 0, 0, 0, 0))[4] == 0:
-                    break
-                path = parent_of(path)
+            while key is not None and key not in marked:
+                marked.add(key)
+                slot = self.dirs.get(key)
+                key = slot[PARENT] if slot is not None else None
         return marked
 
 
@@ -234,43 +277,45 @@ class ScanResult:
         dirs = model.dirs
         key = self.measure.key
 
-        def node(path, name, depth):
-            slot = dirs[path]
-            subdirs = children.get(path, ())
+        def node(here, path, name, depth):
+            slot = dirs[here]
+            subdirs = children.get(here, ())
             shown = []
             if depth < max_depth:
                 base = dir_prefix(path)
                 # Largest first by the size the result sorts on, then by the
                 # other one, then by name.
-                candidates = [(*key(dirs[sub][0], dirs[sub][1]), sub, None) for sub in subdirs]
-                candidates += [(*key(apparent, disk), base + fname, (apparent, disk))
-                               for apparent, disk, fname in model.files_of.get(path, ())]
+                candidates = [(*key(dirs[sub][0], dirs[sub][1]), dirs[sub][NAME], sub)
+                              for sub in subdirs]
+                candidates += [(*key(apparent, disk), fname, (apparent, disk))
+                               for apparent, disk, fname in model.files_of.get(here, ())]
                 candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
-                for _, _, entry, sizes in candidates[:width]:
-                    entry_name = entry[len(base):]
-                    if sizes is None:
-                        shown.append(node(entry, entry_name, depth + 1))
+                for _, _, entry_name, entry in candidates[:width]:
+                    if isinstance(entry, bytes):
+                        shown.append(node(entry, base + entry_name, entry_name, depth + 1))
                     else:
-                        shown.append(TreeNode(entry_name, entry, sizes[0], sizes[1], 1, False))
-                hidden = model.direct_files.get(path, 0) + len(subdirs) - len(shown)
+                        shown.append(TreeNode(entry_name, base + entry_name, entry[0], entry[1],
+                                              1, False))
+                hidden = model.direct_files.get(here, 0) + len(subdirs) - len(shown)
                 if hidden > 0:
                     # Whatever the shown rows and the directory's own size leave.
-                    own_size, own_disk = model.own.get(path, (0, 0))
+                    own_size, own_disk = model.own.get(here, (0, 0))
                     shown.append(TreeNode(
                         f"({hidden} smaller)", path,
                         slot[0] - own_size - sum(n.size for n in shown),
                         slot[1] - own_disk - sum(n.disk_usage for n in shown),
                         slot[2] - sum(n.files for n in shown), False, folded=hidden))
             return TreeNode(name, path, slot[0], slot[1], slot[2], True, tuple(shown),
-                            unreadable=path in unreadable)
+                            unreadable=here in unreadable)
 
         trees = []
-        for root in self.roots:
+        for idx, root in enumerate(self.roots):
             if root.skipped:
                 continue  # drawn where it was counted
-            slot = dirs.get(root.path)
-            if slot is not None and slot[3] and slot[4] == 0:
-                trees.append(node(root.path, root.path, 0))
+            here = root_key(idx)
+            slot = dirs.get(here)
+            if slot is not None and slot[3]:
+                trees.append(node(here, root.path, root.path, 0))
             else:
                 trees.append(TreeNode(root.path, root.path, root.size, root.disk_usage, root.files,
                                       False))
@@ -294,8 +339,12 @@ class ScanResult:
     def directories(self) -> dict[str, DirTotal]:
         """Every directory's totals (everything below it included), by path."""
         model = self._need_model("directories")
-        return {path: DirTotal(path, slot[0], slot[1], slot[2], slot[4])
-                for path, slot in model.dirs.items() if slot[3]}
+        totals = {}
+        for key, slot in model.dirs.items():
+            if slot[3]:
+                path = model.path(key)
+                totals[path] = DirTotal(path, slot[0], slot[1], slot[2], slot[DEPTH])
+        return totals
 
     def to_dict(self, *, tree_depth: int | None = None, tree_width: int = 10,
                 by_type: bool = False, by_age: bool = False) -> dict:

@@ -33,7 +33,7 @@ from .exclude import ExcludeMatcher, GitignoreMatcher
 from .kinds import DIRECTORY_KIND, kind_of
 from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
                       SKIP_PATTERN, ChunkTask, Detail, DirTask, Link, Message, PathError, Record,
-                      TaskResult, TopFile, dir_prefix)
+                      TaskResult, TopFile, dir_key, dir_prefix)
 from .tally import DirTally, Largest
 
 # https://bford.info/cachedir/: the tag file starts with exactly this.
@@ -179,15 +179,19 @@ class Scanner:
             if fd is not None:
                 os.close(fd)
 
-    def _unreadable(self, path, depth, root, dirs, apparent, disk, exc, part=0) -> Record:
+    def _unreadable(self, task, exc) -> Record:
         # du counts an unreadable directory's own size, reports it and goes on.
+        own = isinstance(task, DirTask)
+        apparent, disk = (task.apparent, task.disk) if own else (0, 0)
+        part = 0 if own else task.part
         detail = None
         if self.config.detailed:
-            views = self.config.options.views and dirs
+            views = self.config.options.views and own
             detail = Detail(kinds={DIRECTORY_KIND: [1, apparent, disk]} if views else None,
                             flags=READ_ERROR)
-        return Record(path, depth, root, dirs, 0, apparent, disk,
-                      errors=[PathError(path, OP_READ, exc.strerror)], part=part, detail=detail)
+        return Record(task.key, task.parent, task.name, task.depth, task.root, int(own), 0,
+                      apparent, disk, errors=[PathError(task.path, OP_READ, exc.strerror)],
+                      part=part, detail=detail)
 
     def _scan_directory(self, task: DirTask, records, subdirs, chunks):
         path = task.path
@@ -196,22 +200,20 @@ class Scanner:
         try:
             fd = self._open_dir(path, follow)
         except OSError as exc:
-            records.append(self._unreadable(path, task.depth, task.root, 1, task.apparent,
-                                            task.disk, exc))
+            records.append(self._unreadable(task, exc))
             return
         try:
             # Names only (no DirEntry objects): every entry is stat'ed anyway.
             names = os.listdir(fd)
         except OSError as exc:
-            records.append(self._unreadable(path, task.depth, task.root, 1, task.apparent,
-                                            task.disk, exc))
+            records.append(self._unreadable(task, exc))
             os.close(fd)
             return
         try:
             if self.config.options.exclude_caches and task.depth and _is_cache_directory(fd, names):
                 # Left out whole, like ncdu --exclude-caches: not even its own size.
-                records.append(Record(path, task.depth, task.root, 0, 0, 0, 0,
-                                      detail=Detail(flags=EXCLUDED)))
+                records.append(Record(task.key, task.parent, task.name, task.depth, task.root,
+                                      0, 0, 0, 0, detail=Detail(flags=EXCLUDED)))
                 return
             split_at = self.config.options.split_at
             rest = names[split_at:]
@@ -219,7 +221,8 @@ class Scanner:
                 del names[split_at:]
                 for part, i in enumerate(range(0, len(rest), split_at), 1):
                     chunks.append(ChunkTask(path, task.depth, task.root, rest[i:i + split_at],
-                                            part, task.dev, task.guard, task.hops))
+                                            part, task.dev, task.key, task.parent, task.guard,
+                                            task.hops))
             records.append(self._size_entries(fd, task, names, subdirs))
         finally:
             self._keep_open(path, fd)
@@ -228,8 +231,7 @@ class Scanner:
         try:
             fd = self._open_dir(task.path, True)
         except OSError as exc:
-            records.append(self._unreadable(task.path, task.depth, task.root, 0, 0, 0, exc,
-                                            task.part))
+            records.append(self._unreadable(task, exc))
             return
         try:
             records.append(self._size_entries(fd, task, task.names, subdirs))
@@ -245,7 +247,7 @@ class Scanner:
         """
         cfg = self.config
         options = cfg.options
-        path, depth, root = task.path, task.depth, task.root
+        path, depth, root, here = task.path, task.depth, task.root, task.key
         own = isinstance(task, DirTask)
         part = 0 if own else task.part
         apparent = task.apparent if own else 0
@@ -330,8 +332,8 @@ class Scanner:
                 if follow and _stat.S_ISLNK(os.lstat(name, dir_fd=fd).st_mode):
                     child_hops += 1  # one lstat per directory, under -L only
                 subdirs.append(DirTask(prefix + name, depth + 1, root, st.st_size,
-                                       st.st_blocks * 512, st.st_dev, st.st_ino, child_guard,
-                                       child_hops))
+                                       st.st_blocks * 512, st.st_dev, st.st_ino,
+                                       dir_key(here, name), here, child_guard, child_hops))
                 if encoder is not None:
                     subinfo.append((name, encoder.directory(name, st, task.dev)))
                 continue
@@ -359,7 +361,7 @@ class Scanner:
                 add_to_tally(key, size, blocks, st.st_mtime, name)
             if threshold is not None:
                 key_size = size if by_apparent else blocks
-                if key_size >= threshold and offer_top((key_size, prefix + name)):
+                if key_size >= threshold and offer_top((key_size, here, name)):
                     tops.append(TopFile(size, blocks, name))
                     if top.full:
                         threshold = top.floor[0]
@@ -372,8 +374,8 @@ class Scanner:
                 text, subdirs_text = "".join(fragment) or None, subinfo or None
             detail = (tally.detail(text, subdirs_text) if tally is not None
                       else Detail(fragment=text, subdirs=subdirs_text))
-        return Record(path, depth, root, 1 if own else 0, files, apparent, disk, tops, links,
-                      errors, part, detail)
+        return Record(here, task.parent, task.name, depth, root, 1 if own else 0, files,
+                      apparent, disk, tops, links, errors, part, detail)
 
 
 def _is_cache_directory(fd, names):

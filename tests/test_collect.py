@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from sizescan.collect import Collector
 from sizescan.options import ScanOptions
-from sizescan.records import Link, Message, Record, TopFile
+from sizescan.records import Link, Message, Record, TopFile, dir_key, root_key
+
+
+def rec(path, depth, *rest, **fields):
+    """The record of ``path`` under the PATH "/r" (keys as a worker makes them)."""
+    names = path.split("/")[2:]
+    assert len(names) == depth
+    key, parent, name = root_key(0), None, "/r"
+    for name in names:
+        parent, key = key, dir_key(key, name)
+    return Record(key, parent, name, depth, *rest, **fields)
 
 
 def test_records_delivered_twice_are_counted_once():
     # A worker killed after sending its message: the task is done again,
     # and its records (a directory's own, a chunk, a hard link) come twice.
-    own = Record("/r", 0, 0, 1, 2, 4096 + 10, 4096 + 8192, tops=[TopFile(10, 8192, "a")])
-    sub = Record("/r/d", 1, 0, 1, 1, 4096 + 5, 4096 + 4096)
-    chunk = Record("/r/d", 1, 0, 0, 3, 30, 12288, part=1)
-    linked = Record("/r/d", 1, 0, 0, 0, 0, 0, part=2,
+    own = rec("/r", 0, 0, 1, 2, 4096 + 10, 4096 + 8192, tops=[TopFile(10, 8192, "a")])
+    sub = rec("/r/d", 1, 0, 1, 1, 4096 + 5, 4096 + 4096)
+    chunk = rec("/r/d", 1, 0, 0, 3, 30, 12288, part=1)
+    linked = rec("/r/d", 1, 0, 0, 0, 0, 0, part=2,
                     links=[Link(1, 99, 7, 4096, "h", None, None)])
     collector = Collector(["/r"], ScanOptions())
     collector.take(Message(1, [own, sub]))
@@ -28,24 +38,29 @@ def test_records_delivered_twice_are_counted_once():
     assert collector.received == {1, 2, 3}
 
 
-def test_a_link_seen_from_two_places_is_charged_where_it_sorts_first():
+def test_a_link_seen_from_two_places_is_charged_at_the_one_nearest_its_path():
+    # Fewest directories below the PATH first, then the name: never the
+    # order the records came in.
     link = Link(1, 7, 100, 4096, "x", None, None)
-    later = Record("/r/b", 1, 0, 1, 0, 0, 0, links=[link])
-    earlier = Record("/r/a", 1, 0, 1, 0, 0, 0, links=[link._replace(name="y")])
-    for order in ([later, earlier], [earlier, later]):
+    deep = rec("/r/a/b", 2, 0, 1, 0, 0, 0, links=[link._replace(name="a")])
+    named_y = rec("/r/c", 1, 0, 1, 0, 0, 0, links=[link._replace(name="y")])
+    named_x = rec("/r/d", 1, 0, 1, 0, 0, 0, links=[link])
+    for order in ([deep, named_y, named_x], [named_x, named_y, deep], [named_y, deep, named_x]):
         collector = Collector(["/r"], ScanOptions())
-        collector.add([Record("/r", 0, 0, 1, 0, 0, 0), *order])
-        dirs = {d.path: d.size for d in collector.result().top_dirs}
-        assert dirs == {"/r/a": 100, "/r/b": 0}
+        collector.add([rec("/r", 0, 0, 1, 0, 0, 0), rec("/r/a", 1, 0, 1, 0, 0, 0), *order])
+        result = collector.result()
+        dirs = {d.path: d.size for d in result.top_dirs}
+        assert dirs == {"/r/a": 0, "/r/a/b": 0, "/r/c": 0, "/r/d": 100}
+        assert [f.path for f in result.top_files] == ["/r/d/x"]
 
 
 def test_two_names_of_one_inode_with_different_sizes_stay_consistent():
     # A file that grew between the stats of its two names (or a crafted
     # export): counted once, with one size, in the totals and in the kinds.
-    first = Record("/r/b", 1, 0, 1, 0, 0, 0, links=[Link(1, 7, 0, 0, "x", ".txt", 0)])
-    later = Record("/r/a", 1, 0, 1, 0, 0, 0, links=[Link(1, 7, 300, 4096, "y", ".txt", 0)])
+    first = rec("/r/b", 1, 0, 1, 0, 0, 0, links=[Link(1, 7, 0, 0, "x", ".txt", 0)])
+    later = rec("/r/a", 1, 0, 1, 0, 0, 0, links=[Link(1, 7, 300, 4096, "y", ".txt", 0)])
     collector = Collector(["/r"], ScanOptions(views=True))
-    collector.add([Record("/r", 0, 0, 1, 0, 0, 0), first, later])
+    collector.add([rec("/r", 0, 0, 1, 0, 0, 0), first, later])
     result = collector.result()
     assert sum(k.size for k in result.by_type()) == result.total_size
     assert sum(k.disk_usage for k in result.by_type()) == result.disk_usage

@@ -58,8 +58,9 @@ def test_hard_links_counted_once_in_far_apart_dirs(tmp_path, force_pool):
         result = scan(str(tmp_path / "t"), workers=workers)
         assert_matches_du(result, [tmp_path / "t"])
         assert result.files == 1
-        # The file is listed once, under the path that sorts first.
-        assert [f.path for f in result.top_files] == [str(a / "big")]
+        # The file is listed once, at its link nearest the PATH (by name
+        # among equals).
+        assert [f.path for f in result.top_files] == [str(b / "link0")]
 
 
 def test_count_links_counts_every_link(tmp_path, force_pool):
@@ -190,7 +191,7 @@ def test_large_directory_split_across_workers(tmp_path, monkeypatch, force_pool)
 
 def _without_cross_dir_links(root):
     # Which directory du charges a multiply-linked file to depends on its
-    # readdir order; sizescan charges the path that sorts first.  Totals
+    # readdir order; sizescan charges the link nearest the PATH.  Totals
     # agree either way; per-directory lines agree only without such links.
     os.unlink(os.path.join(root, "z", "far", "away", "linked-again.dat"))
     os.unlink(os.path.join(root, "d3", "third-link.dat"))

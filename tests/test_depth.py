@@ -1,0 +1,107 @@
+"""Memory and paths linear in depth: a deep chain costs what a flat tree of
+as many directories costs, on disk, in views, in exports and when read back."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from conftest import du_sum, make_chain
+from sizescan import diff, scan
+from sizescan.ncdu import read_export
+
+LEVELS = 20_000
+
+
+def _run_measured(*args: str):
+    """Run ``python -m sizescan ARGS``: its peak memory in MB, pool and
+    collector included (wait4's rusage counts the children it waited for),
+    and its exit status."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.execv(sys.executable, [sys.executable, "-m", "sizescan", "--no-progress", *args])
+    _, status, usage = os.wait4(pid, 0)
+    return usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def _flat(base, count):
+    root = os.path.join(str(base), "flat")
+    for i in range(count):
+        os.makedirs(os.path.join(root, str(i // 100), str(i)))
+    # As many directories as the chain: its top, groups of 100, the leaves.
+    with open(os.path.join(root, "0", "0", "bottom"), "wb") as f:
+        f.write(b"b" * 1234)
+    return root
+
+
+@pytest.mark.slow
+def test_a_deep_chain_takes_the_memory_of_a_flat_tree(tmp_path, rm_rf):
+    # 0.1 kept every directory's full path: 420 MB for this chain, 1.6 GB
+    # with -o.  Keys and names keep it to a flat tree's.
+    chain = make_chain(tmp_path, LEVELS, "d")
+    rm_rf(chain)
+    flat = _flat(tmp_path, LEVELS)
+    for option in ("plain", "views", "export"):
+        peaks = []
+        for name, root in (("chain", chain), ("flat", flat)):
+            extra = {"plain": [], "views": ["--tree", "--by-type"],
+                     "export": ["-o", str(tmp_path / f"{name}.json")]}[option]
+            peak_mb, status = _run_measured(*extra, root)
+            assert status == 0
+            peaks.append(peak_mb)
+        assert peaks[0] <= 3 * peaks[1], (option, peaks)
+    # The export of the chain reads back whole.
+    again = read_export(str(tmp_path / "chain.json"))
+    assert again.dirs == LEVELS + 1 and (again.total_size, again.disk_usage) == du_sum([chain])
+
+
+@pytest.mark.slow
+def test_an_export_200000_levels_deep_is_read_in_bounded_memory(tmp_path):
+    # A few MB of text; 0.1 grew to 24 GB on it.  The bound (docs/exports.md):
+    # about 2 KB for each directory open on the way down, 1.2 KB for each kept.
+    levels = 200_000
+    export = tmp_path / "deep.json"
+    with open(export, "w") as f:
+        f.write('[1,2,{"progname":"x","progver":"1","timestamp":1700000000},\n'
+                '[{"name":"/deep","asize":4096,"dsize":4096}')
+        for _ in range(levels):
+            f.write(',\n[{"name":"d","asize":4096,"dsize":4096},{"name":"f","asize":10}')
+        f.write("]" * (levels + 1) + "]\n")
+    peak_mb, status = _run_measured("-f", str(export), "--tree", "--by-type")
+    assert status == 0
+    assert peak_mb < levels * 5 / 1024, peak_mb  # under 5 KB a level, everything included
+    result = read_export(str(export))
+    assert (result.files, result.dirs, result.total_size) == (
+        levels, levels + 1, 4096 * (levels + 1) + 10 * levels)
+
+
+def test_paths_past_path_max_are_shown_whole(tmp_path, rm_rf):
+    # Paths are built from names only for what is shown: each must still be
+    # the whole path, in the largest lists, the tree, directories() and diff.
+    chain = make_chain(tmp_path, 3000, "d", file_size=5000)
+    rm_rf(chain)
+    bottom_dir = chain + "/d" * 3000
+    before = scan(chain, views=True, top=3)
+    assert [f.path for f in before.top_files] == [bottom_dir + "/bottom"]
+    assert [d.path for d in before.top_dirs] == [chain + "/d" * n for n in (1, 2, 3)]
+    assert len(before.directories()) == 3001 and bottom_dir in before.directories()
+    fd = os.open(chain, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(3000):
+            new = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = new
+        with open(os.open("more", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "wb") as f:
+            f.write(b"m" * 100_000)
+    finally:
+        os.close(fd)
+    after = scan(chain, views=True, top=3)
+    # Every directory grew alike: equal changes are listed by path.
+    assert [c.path for c in diff(before, after, top=2).changes] == [".", "d"]
+    changes = diff(before, after).changes
+    assert len(changes) == 3001 and changes[-1].path == "/".join(["d"] * 3000)
