@@ -104,6 +104,8 @@ def args_tree(tmp_path, monkeypatch):
     write("dir_a/f", size=50_000)
     os.makedirs("b")
     os.link("dir_a/f", "b/f")
+    write("outer/inner/f", size=7000)
+    write("outer/g", size=300)
     return tmp_path
 
 
@@ -113,6 +115,10 @@ def args_tree(tmp_path, monkeypatch):
     ((), ["a/lnk", "a"]),
     (("-l",), ["h", "h"]),  # -l hashes nothing: twice
     (("-l",), ["h/f1", "h/f2"]),
+    (("-l",), ["outer/inner", "outer"]),  # -l: a PATH inside a later one counts in both
+    (("-l",), ["outer", "outer/inner"]),
+    ((), ["outer/inner", "outer"]),  # without: the later one leaves it out
+    ((), ["outer", "outer/inner"]),
     ((), ["h/f1", "h/f2"]),
     (("-L",), ["la", "lb"]),  # la reaches lb first: lb is counted in la only
     (("-L",), ["lb", "la"]),
