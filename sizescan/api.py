@@ -52,6 +52,7 @@ def scan(
     paths,
     *,
     workers: int | None = None,
+    io_depth: int | None = None,
     top: int = 10,
     max_depth: int | None = None,
     apparent: bool = False,
@@ -90,8 +91,10 @@ def scan(
     export format, streamed, with owner, mode and mtime if ``extended``;
     it takes a single directory PATH.
 
-    ``workers`` defaults to one per CPU on local disks and more on network
-    and FUSE filesystems (see :func:`sizescan.fs.default_workers`).
+    ``workers`` defaults to one per CPU (see :func:`sizescan.fs.default_workers`);
+    ``io_depth`` is the requests each worker keeps in flight with its threads,
+    by default 1 on local disks and 64 on network and FUSE filesystems
+    (:func:`sizescan.fs.default_io_depth`).
     ``progress`` is called with a :class:`ScanProgress` a few times a
     second.  ``start_method`` picks the multiprocessing context ("fork",
     "forkserver", "spawn"; default: the platform's).  Under spawn and
@@ -106,7 +109,7 @@ def scan(
     """
     paths, slashed = _paths(paths)
     options = ScanOptions.from_environment(
-        workers=workers, top=top, max_depth=max_depth, apparent=apparent,
+        workers=workers, io_depth=io_depth, top=top, max_depth=max_depth, apparent=apparent,
         one_file_system=one_file_system, dereference=dereference, exclude=exclude,
         exclude_kernfs=exclude_kernfs, count_links=count_links, start_method=start_method,
         views=views, extended=extended, gitignore=gitignore, exclude_caches=exclude_caches)

@@ -19,7 +19,7 @@ from .errors import BadExport, CannotAccess, ExportFailed, InvalidOption, ScanEr
 from .format import (Palette, SizeFormat, age_report, diff_report, display_path, issue_message,
                      quote, report, tree_report, type_report)
 from .ncdu import read_export
-from .options import MAX_WORKERS
+from .options import MAX_IO_DEPTH, MAX_WORKERS
 from .result import ScanIssue
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILURE = 0, 1, 2
@@ -126,10 +126,15 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
 # Not readable=True: an unreadable PATH is counted and reported as du does, not refused.
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False))
 @click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
-              help="Worker processes (at most 512). Default: one per CPU (at most 16) on local "
-                   "disks; 4 per CPU (8 to 32) on network and FUSE filesystems, where a scan "
-                   "waits on round trips rather than on the CPU. Fewer when the descriptor "
-                   "limit is low; none (in-process) in a daemonic process.")
+              help="Worker processes (at most 512). Default: one per CPU (at most 16); on "
+                   "network and FUSE filesystems one per 4 CPUs (1 to 16: threads do the "
+                   "waiting, see --io-depth), at most 2 on a "
+                   "spinning disk. Fewer when the descriptor limit is low; none (in-process) "
+                   "in a daemonic process.")
+@click.option("--io-depth", type=click.IntRange(min=1, max=MAX_IO_DEPTH), default=None,
+              help="Requests each worker keeps in flight, with its threads (at most 256). "
+                   "Default: 64 on network and FUSE filesystems, where every stat waits for "
+                   "a round trip; 1 on local disks.")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
               help="How many of the largest files and directories to list (0: none); "
                    "also the entries shown per directory by --tree, and the types by "
@@ -172,7 +177,7 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
 @click.option("--start-method", type=click.Choice(["fork", "forkserver", "spawn"]), default=None,
               help="multiprocessing start method (default: the platform's).")
 @click.version_option(__version__, prog_name="sizescan")
-def scan_command(paths, workers, top, max_depth, tree, by_type, by_age, one_file_system,
+def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age, one_file_system,
                  dereference, exclude, exclude_from, exclude_caches, exclude_kernfs, count_links,
                  apparent, si, exact, color, export, extended, import_from, as_json, no_progress,
                  quiet, start_method):
@@ -199,7 +204,7 @@ def scan_command(paths, workers, top, max_depth, tree, by_type, by_age, one_file
             raise click.UsageError("--extended only adds fields to an --export")
         gitignore = [line for f in exclude_from for line in f.read().splitlines()]
         result = _scan(list(paths) or ["."], dict(
-            workers=workers, top=top, max_depth=max_depth, apparent=apparent,
+            workers=workers, io_depth=io_depth, top=top, max_depth=max_depth, apparent=apparent,
             one_file_system=one_file_system, dereference=dereference, exclude=exclude,
             exclude_kernfs=exclude_kernfs, count_links=count_links, start_method=start_method,
             views=views, gitignore=gitignore, exclude_caches=exclude_caches,

@@ -78,7 +78,7 @@ from typing import NamedTuple
 from ._version import __version__
 from .collect import Collector
 from .errors import CannotAccess, CollectorDied, PoolFailed, ResultsLost, WorkerFailed, WorkersKeptDying
-from .fs import default_workers, kernfs_devices, mount_point_ids, mounts
+from .fs import default_io_depth, default_workers, kernfs_devices, mount_point_ids, mounts
 from .kinds import tally_key
 from .records import (OP_ACCESS, DirTask, Link, PathError, Record, TaskResult, TopFile, join,
                       root_key)
@@ -185,8 +185,9 @@ class Backend:
 class InlineBackend(Backend):
     """Runs worker code in the calling process, one task at a time."""
 
-    def __init__(self, scanner: Scanner):
+    def __init__(self, scanner: Scanner, stop_at=None):
         self._scanner = scanner
+        self._stop_at = stop_at  # when the pool takes over (see run)
         self._result = None
 
     def fill(self, frontier):
@@ -195,7 +196,10 @@ class InlineBackend(Backend):
         if frontier.chunks:
             self._result = self._scanner.run((), (frontier.chunks.popleft(),))
         elif frontier.pending:
-            self._result = self._scanner.run((frontier.pending.popleft(),))
+            # A scanner with threads gets enough directories to keep them busy.
+            pending = frontier.pending
+            batch = [pending.popleft() for _ in range(min(len(pending), self._scanner.io_depth))]
+            self._result = self._scanner.run(batch, stop_at=self._stop_at)
 
     def next_result(self, timeout):
         result, self._result = self._result, None
@@ -407,7 +411,13 @@ class PoolBackend(Backend):
                 # A very large directory: its chunks go to every worker.
                 self._submit(((), (frontier.chunks.popleft(),)), 1)
                 continue
-            size = max(1, min(MAX_BATCH, len(pending) // self.capacity))
+            if self._config.io_depth > 1:
+                # A worker's threads each take a directory of the batch: the
+                # frontier is shared among the workers at once, not drip-fed
+                # a directory or two per task while threads wait.
+                size = min(max(MAX_BATCH, self._config.io_depth), -(-len(pending) // self.workers))
+            else:
+                size = max(1, min(MAX_BATCH, len(pending) // self.capacity))
             self._submit(([pending.popleft() for _ in range(min(size, len(pending)))], ()), 1)
 
     def _submit(self, arguments, attempt):
@@ -751,6 +761,8 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
     stats = _stat_roots(paths, spelled, options, collector)
     table = mounts()
     mount_ids = mount_point_ids([p for p, st in zip(paths, stats) if st is not None], table)
+    workers = affordable_workers(options.workers or default_workers(paths[0], table))
+    io_depth = affordable_io_depth(options.io_depth or default_io_depth(paths[0], table), workers)
     config = WorkerConfig(
         options,
         roots=paths,
@@ -760,6 +772,7 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
         now=now,
         encoder=encoder,
         follow_roots=slashed,
+        io_depth=io_depth,
     )
     skipped, config.skip_ids = _roots_counted_earlier(spelled, stats, config)
     collector.skipped_roots = skipped
@@ -776,27 +789,28 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
         else:
             collector.add([_file_record(path, idx, st, options, now)])
 
-    workers = affordable_workers(options.workers or default_workers(paths[0], table))
     # The walker starts alone: the worker code runs here, its records go
     # straight to the local collector.  A tree that fits in the budget is
-    # done faster than a pool could start.
+    # done faster than a pool could start.  (Its threads, if any, end with
+    # each task: none is running when the pool is forked.)
     scanner = Scanner(config, collector.take)
     deadline = None if workers == 1 else started + options.inline_budget_s
     tick = _ProgressSampler(progress, collector, started)
     try:
-        finished = _walk(InlineBackend(scanner), frontier, tick, deadline)
+        finished = _walk(InlineBackend(scanner, deadline), frontier, tick, deadline)
     finally:
         scanner.release()  # the caller's process keeps no directory open
     if finished:
         result = collector.result(__version__)
         result.workers = 1  # the tree was done before a pool was worth starting
+        result.io_depth = io_depth
     else:
         if spool is not None:
             spool.close()  # the collector process writes from here on
         try:
             result, spool = _scan_with_pool(frontier, collector, config, workers,
                                             options.start_method, tick)
-            result.workers = workers
+            result.workers, result.io_depth = workers, io_depth
         except _PoolNotStarted:
             # Out of descriptors, memory, processes or threads before anything
             # was handed over: the walk goes on here, slower but whole.
@@ -816,6 +830,23 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
 # processes start.  Counted generously: a limit too low for a pool of two
 # means the scan runs in the caller's process, as du would, not that it fails.
 _FDS_FIXED, _FDS_PER_WORKER = 24, 4
+
+
+def affordable_io_depth(io_depth: int, workers: int) -> int:
+    """``io_depth``, or less when the descriptor limit would not hold it: each
+    of a worker's threads keeps up to two directories open, and a forked
+    worker also holds what the caller held."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        if soft == resource.RLIM_INFINITY:
+            return io_depth
+        in_use = len(os.listdir("/proc/self/fd"))
+    except (ImportError, OSError, ValueError):
+        return io_depth
+    spare = (soft - in_use - _FDS_FIXED - _FDS_PER_WORKER * workers) // 3
+    return max(1, min(io_depth, spare))
 
 
 def affordable_workers(workers: int) -> int:

@@ -103,6 +103,7 @@ def report(result: ScanResult, size: SizeFormat) -> str:
             f"{errors}, {result.elapsed_s:.{3 if result.elapsed_s < 1 else 2}f} s, "
             f"{humanize.intcomma(int(result.files / elapsed))} files/s, "
             f"{result.workers} worker{'' if result.workers == 1 else 's'}"
+            + (f" x {result.io_depth} requests in flight" if result.io_depth > 1 else "")
         )
     if result.top_files:
         lines += ["", f"Largest files (by {by})"]

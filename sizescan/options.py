@@ -34,6 +34,10 @@ def _patterns(name: str, value) -> Tuple[str, ...]:
 # slow filesystem the requests in flight are what counts, not processes.
 MAX_WORKERS = 512
 
+# Requests in flight per worker process (its threads).  Beyond this a
+# client only queues at the server; and each costs a thread and a descriptor.
+MAX_IO_DEPTH = 256
+
 
 def _integer(name: str, value, low: int, optional: bool, high=None) -> None:
     if value is None and optional:
@@ -49,6 +53,7 @@ class ScanOptions:
     """Every setting of one scan (see :func:`sizescan.scan` for their meaning)."""
 
     workers: Optional[int] = None
+    io_depth: Optional[int] = None
     top: int = 10
     max_depth: Optional[int] = None
     apparent: bool = False
@@ -69,6 +74,7 @@ class ScanOptions:
 
     def __post_init__(self):
         _integer("workers", self.workers, 1, optional=True, high=MAX_WORKERS)
+        _integer("io_depth", self.io_depth, 1, optional=True, high=MAX_IO_DEPTH)
         _integer("top", self.top, 0, optional=False)
         _integer("max_depth", self.max_depth, 0, optional=True)
         _integer("split_at", self.split_at, 1, optional=False)

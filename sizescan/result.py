@@ -227,7 +227,8 @@ class ScanResult:
     ``max_depth``, only directories at most that deep.  ``errors`` holds
     every per-path problem; the totals leave out what they name.
     ``imported`` is true for a result read from an export (``workers`` is
-    then 0).
+    then 0).  ``workers`` worker processes took part, each keeping up to
+    ``io_depth`` requests in flight (its threads).
     """
 
     paths: list[str]
@@ -242,6 +243,7 @@ class ScanResult:
     apparent: bool = False
     max_depth: int | None = None
     workers: int = 1
+    io_depth: int = 1
     elapsed_s: float = 0.0
     version: str = field(default="")
     imported: bool = False
@@ -379,6 +381,7 @@ class ScanResult:
             errors=[dict(_path_fields(e.path), operation=e.operation, error=e.message)
                     for e in self.errors],
             workers=self.workers,
+            io_depth=self.io_depth,
             elapsed_s=round(self.elapsed_s, 3),
         )
         if tree_depth is not None:

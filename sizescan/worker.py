@@ -23,11 +23,13 @@ Encoding runs here because here it runs in parallel.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import signal
 import stat as _stat
 import threading
 import time
+from collections import deque
 
 from .exclude import ExcludeMatcher, GitignoreMatcher
 from .kinds import DIRECTORY_KIND, kind_of
@@ -56,11 +58,20 @@ class WorkerConfig:
     """
 
     __slots__ = ("options", "roots", "root_devs", "skip_ids", "track_ancestors", "kernfs_devs",
-                 "now", "encoder", "exclude", "gitignore", "detailed", "follow_roots")
+                 "now", "encoder", "exclude", "gitignore", "detailed", "follow_roots", "io_depth",
+                 "piece")
 
     def __init__(self, options, *, roots, root_devs=None, skip_ids=None, track_ancestors=False,
-                 kernfs_devs=None, now=0.0, encoder=None, follow_roots=frozenset()):
+                 kernfs_devs=None, now=0.0, encoder=None, follow_roots=frozenset(), io_depth=1):
         self.options = options
+        # Requests each pool process keeps in flight: its threads (see _Lanes).
+        self.io_depth = io_depth
+        # Chunk records are numbered by the position of their first name, in
+        # pieces of this many names: the same numbering whether a chunk is
+        # read whole or by lanes piece by piece, so the collector's
+        # once-only rule holds across both (see _Lanes).
+        self.piece = (math.gcd(options.split_at, _Lanes.LANE_SPLIT) if io_depth > 1
+                      else options.split_at)
         # Indexes of the PATHs given as "link/": opened through a symlink.
         self.follow_roots = follow_roots
         # The PATHs, for matching gitignore patterns relative to them.
@@ -101,10 +112,11 @@ class Scanner:
         self.config = config
         self.sink = sink
         self.task_slots = task_slots
-        # This process's largest files so far, as (size, path): only a file
-        # that enters it can be among the largest of the whole scan, so only
-        # such a file is sent.  Ties on size go to the larger path, in every
-        # worker and in the collector alike, so the lists never depend on timing.
+        # This process's largest files so far, as (size, directory key,
+        # name): only a file that enters it can be among the largest of the
+        # whole scan, so only such a file is sent.  Ties on size are broken
+        # the same way in every worker and in the collector, so the lists
+        # never depend on timing.
         self.top = Largest(config.options.top)
         # The last directory read stays open: the next one is most often its
         # child (a task descends depth first), and opening a child relative
@@ -112,36 +124,59 @@ class Scanner:
         # component.  It also keeps a chain thousands of levels deep linear
         # instead of quadratic.  (path + "/", fd) or None.
         self._kept = None
+        # Names read in one record; the rest of a directory goes in chunks.
+        self.split_at = config.options.split_at
+        # Every scanner of a scan reads with threads or every one without:
+        # a directory is then cut into the same records whichever reads it
+        # again (see WorkerConfig.piece).  A lane itself has no sink.
+        self.io_depth = config.io_depth
+        self._lanes = _Lanes(self, config.io_depth) if config.io_depth > 1 and sink else None
 
-    def run(self, dir_tasks, chunk_tasks=(), task_id=None, slot=None) -> TaskResult:
+    def run(self, dir_tasks, chunk_tasks=(), task_id=None, slot=None, stop_at=None) -> TaskResult:
         """Scan directory tasks and chunk tasks; send their records to the sink.
 
         After its own tasks, a worker goes on into the subdirectories it
-        found for up to ``descend_s`` seconds, then hands what is left back.
+        found for up to ``descend_s`` seconds (longer with threads: see
+        _LaneQueue), and not past ``stop_at`` (a time.monotonic()), then
+        hands what is left back.
         """
         if slot is not None:
             self.task_slots[slot] = os.getpid()
-        records, subdirs, chunks = [], [], []
-        for task in dir_tasks:
-            self._scan_directory(task, records, subdirs, chunks)
-        for task in chunk_tasks:
-            self._scan_chunk(task, records, subdirs)
         options = self.config.options
         # Under -L the walker must see every directory, to enter each one once.
-        if options.descend_s and not options.dereference:
-            deadline = time.monotonic() + options.descend_s
-            while subdirs and time.monotonic() < deadline:
-                self._scan_directory(subdirs.pop(), records, subdirs, chunks)
+        descend = options.descend_s if not options.dereference else 0
+        if self._lanes is not None:
+            records, subdirs, chunks = self._lanes.run(dir_tasks, chunk_tasks, descend, stop_at)
+        else:
+            records, subdirs, chunks = [], [], []
+            for task in dir_tasks:
+                self._scan_directory(task, records, subdirs, chunks)
+            for task in chunk_tasks:
+                self._scan_chunk(task, records, subdirs)
+            if descend:
+                deadline = time.monotonic() + descend
+                while subdirs and time.monotonic() < deadline:
+                    self._scan_directory(subdirs.pop(), records, subdirs, chunks)
         if records:
             self.sink(Message(task_id, records))
             return TaskResult(task_id, 1, subdirs, chunks)
         return TaskResult(task_id, 0, subdirs, chunks)
 
+    def read(self, task, records, subdirs, chunks) -> None:
+        """Read one DirTask or ChunkTask: its records, the subdirectories and
+        chunks it leaves, appended to the lists given."""
+        if isinstance(task, ChunkTask):
+            self._scan_chunk(task, records, subdirs)
+        else:
+            self._scan_directory(task, records, subdirs, chunks)
+
     def release(self) -> None:
-        """Close the directory kept open for the next task."""
+        """Close the directory kept open for the next task (each lane's too)."""
         if self._kept is not None:
             os.close(self._kept[1])
             self._kept = None
+        if self._lanes is not None:
+            self._lanes.release()
 
     def _keep_open(self, path, fd):
         self.release()
@@ -215,14 +250,15 @@ class Scanner:
                 records.append(Record(task.key, task.parent, task.name, task.depth, task.root,
                                       0, 0, 0, 0, detail=Detail(flags=EXCLUDED)))
                 return
-            split_at = self.config.options.split_at
+            split_at = self.split_at
             rest = names[split_at:]
             if rest:
                 del names[split_at:]
-                for part, i in enumerate(range(0, len(rest), split_at), 1):
+                piece = self.config.piece
+                for i in range(0, len(rest), split_at):
                     chunks.append(ChunkTask(path, task.depth, task.root, rest[i:i + split_at],
-                                            part, task.dev, task.key, task.parent, task.guard,
-                                            task.hops))
+                                            (split_at + i) // piece, task.dev, task.key,
+                                            task.parent, task.guard, task.hops))
             records.append(self._size_entries(fd, task, names, subdirs))
         finally:
             self._keep_open(path, fd)
@@ -395,6 +431,175 @@ def has_cache_tag(dir_fd) -> bool:
         return False
     finally:
         os.close(tag)
+
+
+# How long a task with lanes goes on into what it finds (see _LaneQueue).
+LANE_DESCEND_S = 1.0
+
+
+class _Lanes:
+    """A pool process's threads: many requests in flight from one process.
+
+    On a network or FUSE filesystem every open, readdir and stat waits for a
+    round trip, and Python releases the GIL while it waits: so ``n``
+    threads keep ``n`` requests in flight where one process keeps one.
+    Each thread is a lane with its own Scanner (its own kept directory and
+    candidates for the largest files) running the same per-entry pipeline;
+    the lanes of one task share a queue of directories and of chunks, and
+    their records leave in the task's one message.  The names of a large
+    directory are stat'ed by several lanes at once: a directory of more
+    than LANE_SPLIT names is split into chunks, as the walker splits one of
+    more than ``split_at`` (the collector takes each chunk once either way).
+    """
+
+    # 32 names a piece: a directory of 1,000 files is then 32 pieces that
+    # lanes stat at once, where read whole it is 1,000 round trips in a row;
+    # each piece pays one more open, which shows below about 32.
+    LANE_SPLIT = 8
+
+    def __init__(self, owner: "Scanner", n: int):
+        self.owner = owner
+        self.n = n
+        self.lanes = []
+        self.threads_failed = False
+
+    def release(self):
+        for lane in self.lanes:
+            lane.release()
+
+    def run(self, dir_tasks, chunk_tasks, descend_s, stop_at=None):
+        """(records, subdirs, chunks) of the tasks, as Scanner.run makes them."""
+        cfg = self.owner.config
+        if not self.lanes:
+            for _ in range(self.n):
+                lane = Scanner(cfg, None)
+                lane.split_at = cfg.piece
+                self.lanes.append(lane)
+        state = _LaneQueue(dir_tasks, chunk_tasks, descend_s, cfg.options.split_at, cfg.piece,
+                           stop_at)
+        threads = []
+        if not self.threads_failed:
+            for lane in self.lanes[1:]:
+                thread = threading.Thread(target=state.serve, args=(lane,), daemon=True,
+                                          name="sizescan-lane")
+                try:
+                    thread.start()
+                except RuntimeError:  # no thread to spare (ulimit -v): fewer lanes
+                    self.threads_failed = True
+                    break
+                threads.append(thread)
+        try:
+            state.serve(self.lanes[0])  # this thread is a lane too
+        except BaseException:
+            # Ctrl-C (raised here, in the main thread): not a moment's wait
+            # for threads that may sit in a stat of a dead server.  They see
+            # the task stopped and end after their current request.
+            state.stop()
+            raise
+        for thread in threads:
+            thread.join()
+        if state.failure is not None:
+            raise state.failure
+        return state.records, state.leftover(), state.leftover_chunks()
+
+
+class _LaneQueue:
+    """The work of one task, shared by its lanes (see _Lanes)."""
+
+    def __init__(self, dir_tasks, chunk_tasks, descend_s, split_at, piece, stop_at=None):
+        self.ready = threading.Condition()
+        # The task's own directories and chunks are done whatever the time,
+        # a chunk in pieces (numbered as the config says); what the lanes
+        # find (subdirectories, pieces of large directories) until the
+        # deadline, then it goes back to the walker.
+        self.given = deque(dir_tasks)
+        self.given_chunks = deque(
+            chunk._replace(names=chunk.names[i:i + piece], part=chunk.part + i // piece)
+            for chunk in chunk_tasks for i in range(0, len(chunk.names), piece))
+        self.found = deque()
+        self.made = deque()
+        self.split_at, self.piece = split_at, piece
+        self.descend = bool(descend_s)
+        # A lane's round trip is slow (that is why there are lanes): a task
+        # goes on long enough for them to overlap many, and short enough for
+        # the walker to balance the work and the progress bar to move.
+        self.deadline = time.monotonic() + max(descend_s, LANE_DESCEND_S)
+        if stop_at is not None:
+            self.deadline = min(self.deadline, stop_at)
+        self.busy = 0
+        self.records, self.subdirs = [], []
+        self.failure = None
+
+    def _next(self):
+        if self.given:
+            return self.given.popleft()
+        if self.given_chunks:
+            return self.given_chunks.popleft()
+        if time.monotonic() >= self.deadline:
+            return None
+        if self.made:  # before subdirectories: they finish directories begun
+            return self.made.popleft()
+        if self.found:
+            return self.found.pop()
+        return None
+
+    def serve(self, lane):
+        ready = self.ready
+        while True:
+            with ready:
+                while True:
+                    task = self._next() if self.failure is None else None
+                    if task is not None or self.busy == 0:
+                        break
+                    ready.wait(0.05)  # re-checks the deadline while others work
+                if task is None:
+                    ready.notify_all()
+                    return
+                self.busy += 1
+            records, subdirs, chunks = [], [], []
+            try:
+                lane.read(task, records, subdirs, chunks)
+            except Exception as exc:  # re-raised by the task's thread
+                with ready:
+                    self.failure = exc
+                    self.busy -= 1
+                    ready.notify_all()
+                return
+            with ready:
+                self.busy -= 1
+                self.records += records
+                self.made.extend(chunks)
+                if self.descend:
+                    self.found.extend(subdirs)
+                else:
+                    self.subdirs += subdirs
+                ready.notify_all()
+
+    def stop(self):
+        """Make every lane stop taking work (the task is abandoned)."""
+        with self.ready:
+            self.given.clear()
+            self.given_chunks.clear()
+            self.failure = self.failure or RuntimeError("stopped")
+            self.ready.notify_all()
+
+    def leftover(self):
+        return self.subdirs + list(self.found)
+
+    def leftover_chunks(self):
+        """Chunks not done, whole again: a lane's small chunks of one directory
+        are merged into chunks of up to the walker's size (parts stay unique)."""
+        out = []
+        piece = self.piece
+        for chunk in self.made:
+            last = out[-1] if out else None
+            if (last is not None and last.key == chunk.key and len(last.names) % piece == 0
+                    and last.part + len(last.names) // piece == chunk.part
+                    and len(last.names) < self.split_at):
+                out[-1] = last._replace(names=last.names + chunk.names)
+            else:
+                out.append(chunk)
+        return out
 
 
 # A pool process serves one pool, and a pool one scan: its Scanner is made

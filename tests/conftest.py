@@ -150,9 +150,10 @@ def slowfs_mount(src, mnt, delay_ms=2.0):
 def slow_tree(tmp_path):
     """A real tree behind a FUSE mount that answers every request after 2 ms.
 
-    Yields (mount point, source): scans of the mount take seconds, long
-    enough to kill or interrupt them for real, and their totals must equal
-    du's of the source (slowfs passes every size through).
+    Yields (mount point, source): scans of the mount with one request in
+    flight per worker (``io_depth=1``) take seconds, long enough to kill or
+    interrupt them for real, and their totals must equal du's of the source
+    (slowfs passes every size through).
     """
     src = tmp_path / "src"
     for d in range(200):

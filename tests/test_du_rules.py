@@ -81,7 +81,7 @@ def test_interrupted_export_leaves_the_old_file(slow_tree, tmp_path, monkeypatch
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     with pytest.raises(KeyboardInterrupt):
-        scan(mnt, workers=4, export=str(keep))
+        scan(mnt, workers=4, io_depth=1, export=str(keep))
     assert keep.read_text() == "last week"
     assert sorted(os.listdir(tmp_path)) == ["keep.json", "mnt", "src"]
     assert multiprocessing.active_children() == []
@@ -240,7 +240,7 @@ def test_a_stalled_collector_is_waited_for(slow_tree, monkeypatch):
 
     thread = threading.Thread(target=stall)
     thread.start()
-    result = scan(mnt, workers=4)
+    result = scan(mnt, workers=4, io_depth=1)
     thread.join()
     assert (result.total_size, result.disk_usage) == du_sum([src])
 

@@ -50,7 +50,7 @@ def test_killed_workers_work_is_redone_exactly_once(slow_tree, monkeypatch, meth
     mnt, src = slow_tree
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
     hit, thread = _kill_later([0.4, 0.3], _pool_workers)
-    result = scan(mnt, workers=4, start_method=method)
+    result = scan(mnt, workers=4, io_depth=1, start_method=method)
     thread.join()
     assert len(hit) == 2
     assert (result.total_size, result.disk_usage) == du_sum([src])
@@ -65,7 +65,7 @@ def test_killed_collector_fails_the_scan_quickly(slow_tree, monkeypatch):
     hit, thread = _kill_later([0.5], collector)
     started = time.monotonic()
     with pytest.raises(EngineFailure, match="collector"):
-        scan(mnt, workers=4)
+        scan(mnt, workers=4, io_depth=1)
     assert time.monotonic() - started < 5.5
     thread.join()
     assert hit
@@ -87,7 +87,8 @@ def test_engine_failure_is_exit_2_without_traceback(tmp_path, monkeypatch):
 
 def _start_cli(mnt, *extra, **kw):
     env = dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0")
-    return subprocess.Popen([sys.executable, "-m", "sizescan", mnt, "--workers", "4", *extra],
+    return subprocess.Popen([sys.executable, "-m", "sizescan", mnt, "--workers", "4", "--io-depth", "1",
+                             *extra],
                             stdout=subprocess.PIPE, env=env, **kw)
 
 
@@ -125,7 +126,7 @@ def test_library_keyboard_interrupt_after_processes_are_gone(slow_tree, monkeypa
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     with pytest.raises(KeyboardInterrupt):
-        scan(mnt, workers=4)
+        scan(mnt, workers=4, io_depth=1)
     assert multiprocessing.active_children() == []
 
 
