@@ -127,11 +127,13 @@ def run(cmd, measure_memory=False):
     return elapsed, peak, proc.returncode
 
 
-def bench(label_cmds, repeat):
+def bench(label_cmds, repeat, pause=0.0):
     """Median wall time of each command, and the peak memory of sizescan's.
 
     Memory is sampled in one extra run of its own: the sampler polls /proc
-    and would otherwise take CPU from the command it measures.
+    and would otherwise take CPU from the command it measures.  ``pause``
+    seconds pass before each timed run: on a FUSE mount, 2 s lets the
+    kernel's name and attribute caches (1 s) expire, so every run starts cold.
     """
     rows = []
     for label, cmd in label_cmds:
@@ -140,7 +142,10 @@ def bench(label_cmds, repeat):
         _, _, status = run(cmd)  # warm-up: the page and dentry caches are hot for everyone
         if status != 0:
             sys.exit(f"{label}: {' '.join(cmd)} exited with status {status}")
-        times = [run(cmd)[0] for _ in range(repeat)]
+        times = []
+        for _ in range(repeat):
+            time.sleep(pause)
+            times.append(run(cmd)[0])
         peak = run(cmd, measure_memory=True)[1] if label.startswith("sizescan") else 0
         rows.append((label, statistics.median(times), peak))
     return rows
@@ -169,22 +174,8 @@ def report(title, rows, reference="du -sb"):
         print(f"{label:<36} {t:>9.2f} {ratio:>6} {rss:>10}")
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--files", type=int, default=1_000_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--fuse", action="store_true", help="also time a bindfs mount of 100k files")
-    ap.add_argument("--fuse-files", type=int, default=100_000)
-    ap.add_argument("--fuse-workers", type=int, default=8)
-    ap.add_argument("--wide", type=int, default=0, metavar="N",
-                    help="also time one directory of N entries on a bindfs mount")
-    ap.add_argument("--slowfs", action="store_true",
-                    help="also time slowfs.py: FUSE with a fixed delay per request (needs mfusepy)")
-    ap.add_argument("--slowfs-files", type=int, default=10_000)
-    ap.add_argument("--slowfs-delay-ms", type=float, default=1.0)
-    args = ap.parse_args()
-
-    py = sys.executable
+def _local(args, py):
+    """The local tree: plain scans, views and exports, reading an export."""
     tree = os.path.join(DATA, f"tree-{args.files}")
     t0 = time.perf_counter()
     build_tree(tree, args.files)
@@ -229,6 +220,32 @@ def main():
         ("sizescan (default workers)", [py, "-m", "sizescan", small, "--no-progress"]),
     ], args.repeat))
 
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--files", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--fuse", action="store_true", help="also time a bindfs mount of 100k files")
+    ap.add_argument("--fuse-files", type=int, default=100_000)
+    ap.add_argument("--fuse-workers", type=int, default=8)
+    ap.add_argument("--wide", type=int, default=0, metavar="N",
+                    help="also time one directory of N entries on a bindfs mount")
+    ap.add_argument("--slowfs", action="store_true",
+                    help="also time slowfs.py: FUSE with a fixed delay per request (needs mfusepy)")
+    ap.add_argument("--slowfs-files", type=int, default=5_000)
+    ap.add_argument("--slowfs-delay-ms", type=float, action="append",
+                    help="delay per request (repeatable; default: 5 and 1)")
+    ap.add_argument("--sshfs", action="store_true",
+                    help="also time sshfs over loopback to a local sshd (default and no cache)")
+    ap.add_argument("--sshfs-files", type=int, default=100_000)
+    ap.add_argument("--skip-local", action="store_true",
+                    help="only the mounts asked for, not the local tree")
+    args = ap.parse_args()
+
+    py = sys.executable
+    if not args.skip_local:
+        _local(args, py)
+
     if args.fuse:
         fuse_tree = os.path.join(DATA, f"tree-{args.fuse_files}")
         build_tree(fuse_tree, args.fuse_files, seed=2)
@@ -256,26 +273,48 @@ def main():
     if args.slowfs:
         slow_tree = os.path.join(DATA, f"tree-{args.slowfs_files}")
         build_tree(slow_tree, args.slowfs_files, seed=3)
-        mnt = tempfile.mkdtemp(prefix="sizescan-slowfs-")
-        daemon = subprocess.Popen([py, os.path.join(HERE, "slowfs.py"), slow_tree, mnt,
-                                   "--delay-ms", str(args.slowfs_delay_ms)],
-                                  stderr=subprocess.DEVNULL)
-        try:
-            while not os.path.ismount(mnt):
-                if daemon.poll() is not None:
-                    sys.exit("slowfs.py did not mount (is mfusepy installed?)")
-                time.sleep(0.1)
-            report(f"slowfs (FUSE, {args.slowfs_delay_ms:g} ms per request), {args.slowfs_files:,} files",
-                   bench([
-                       ("du -sb", ["du", "-sb", mnt]),
-                       ("sizescan (default workers)", [py, "-m", "sizescan", mnt, "--json"]),
-                       ("sizescan --workers 1", [py, "-m", "sizescan", mnt, "--json", "--workers", "1"]),
-                       ("gdu -n -p -s", ["gdu", "-n", "-p", "-s", mnt]),
-                   ], args.repeat))
-        finally:
-            subprocess.run(["fusermount", "-u", mnt], check=False)
-            daemon.wait()
-            os.rmdir(mnt)
+        for delay in args.slowfs_delay_ms or [5.0, 1.0]:
+            mnt = tempfile.mkdtemp(prefix="sizescan-slowfs-")
+            daemon = subprocess.Popen([py, os.path.join(HERE, "slowfs.py"), slow_tree, mnt,
+                                       "--delay-ms", str(delay)], stderr=subprocess.DEVNULL)
+            try:
+                while not os.path.ismount(mnt):
+                    if daemon.poll() is not None:
+                        sys.exit("slowfs.py did not mount (is mfusepy installed?)")
+                    time.sleep(0.1)
+                report(f"slowfs (FUSE, {delay:g} ms per request), {args.slowfs_files:,} files, "
+                       f"caches expired between runs", bench(_mount_rows(py, mnt), args.repeat,
+                                                             pause=2.0))
+            finally:
+                subprocess.run(["fusermount", "-u", mnt], check=False)
+                daemon.wait()
+                os.rmdir(mnt)
+
+    if args.sshfs:
+        from sshd import NO_CACHE, loopback_sshd, sshfs_mount
+
+        ssh_tree = os.path.join(DATA, f"tree-{args.sshfs_files}")
+        build_tree(ssh_tree, args.sshfs_files, seed=5)
+        with tempfile.TemporaryDirectory(prefix="sizescan-sshd-") as home, \
+                loopback_sshd(home) as server:
+            for name, options in (("default caches", ()), ("no cache", NO_CACHE)):
+                mnt = tempfile.mkdtemp(prefix="sizescan-sshfs-")
+                try:
+                    with sshfs_mount(server, ssh_tree, mnt, options):
+                        report(f"sshfs over loopback ({name}), {args.sshfs_files:,} files",
+                               bench(_mount_rows(py, mnt), args.repeat, pause=2.0))
+                finally:
+                    os.rmdir(mnt)
+
+
+def _mount_rows(py, mnt):
+    return [
+        ("du -sb", ["du", "-sb", mnt]),
+        ("gdu -n -p -s", ["gdu", "-n", "-p", "-s", mnt]),
+        ("sizescan (default)", [py, "-m", "sizescan", mnt, "--json"]),
+        ("sizescan --io-depth 1 --workers 8", [py, "-m", "sizescan", mnt, "--json",
+                                               "--io-depth", "1", "--workers", "8"]),
+    ]
 
 
 if __name__ == "__main__":

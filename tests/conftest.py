@@ -123,7 +123,9 @@ def public_tmp():
     subprocess.run(["rm", "-rf", path], check=False)
 
 
-SLOWFS = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "slowfs.py")
+BENCHMARKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks")
+SLOWFS = os.path.join(BENCHMARKS, "slowfs.py")
+sys.path.insert(0, BENCHMARKS)  # its sshd module starts the tests' sshd too
 
 
 @contextlib.contextmanager
@@ -255,3 +257,25 @@ def rm_rf():
         # GNU rm walks by descriptors; shutil.rmtree (pytest's clean-up)
         # recurses once per level and fails on these trees.
         subprocess.run(["rm", "-rf", path], check=True)
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory):
+    """An OpenSSH server on 127.0.0.1 (a free port), with its own host key and
+    a key pair for root (benchmarks/sshd.py): a real network filesystem's
+    server, over loopback.  Yields (port, private key file)."""
+    require("sshfs", "the network filesystem tests mount sshfs")
+    require("ssh-keygen", "the sshfs tests make their own keys")
+    if not os.path.exists("/usr/sbin/sshd"):
+        require("sshd", "the sshfs tests need openssh-server")
+    from sshd import loopback_sshd
+
+    with loopback_sshd(tmp_path_factory.mktemp("sshd")) as server:
+        yield server
+
+
+def sshfs_mount(server, src, mnt, *options):
+    """``src`` mounted at ``mnt`` with sshfs through the ``sshd`` fixture's server."""
+    from sshd import sshfs_mount as mount
+
+    return mount(server, src, mnt, options)
