@@ -93,8 +93,8 @@ def scan(
 
     ``workers`` defaults to one per CPU (see :func:`sizescan.fs.default_workers`);
     ``io_depth`` is the requests each worker keeps in flight with its threads,
-    by default 1 on local disks and 64 on network and FUSE filesystems
-    (:func:`sizescan.fs.default_io_depth`).
+    by default 1 on local disks and up to 64 on network and FUSE mounts whose
+    requests are slow (:func:`sizescan.fs.default_io_depth`).
     ``progress`` is called with a :class:`ScanProgress` a few times a
     second.  ``start_method`` picks the multiprocessing context ("fork",
     "forkserver", "spawn"; default: the platform's).  Under spawn and

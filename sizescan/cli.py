@@ -126,15 +126,16 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
 # Not readable=True: an unreadable PATH is counted and reported as du does, not refused.
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False))
 @click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
-              help="Worker processes (at most 512). Default: one per CPU (at most 16); on "
-                   "network and FUSE filesystems one per 4 CPUs (1 to 16: threads do the "
-                   "waiting, see --io-depth), at most 2 on a "
-                   "spinning disk. Fewer when the descriptor limit is low; none (in-process) "
-                   "in a daemonic process.")
+              help="Worker processes (at most 512). Default: one per CPU (at most 16); one "
+                   "per 4 CPUs on a network or FUSE mount whose requests take 0.5 ms or more "
+                   "(threads do the waiting, see --io-depth); at most 2 on a spinning disk. "
+                   "Fewer when the descriptor limit is low; none (in-process) in a daemonic "
+                   "process.")
 @click.option("--io-depth", type=click.IntRange(min=1, max=MAX_IO_DEPTH), default=None,
               help="Requests each worker keeps in flight, with its threads (at most 256). "
-                   "Default: 64 on network and FUSE filesystems, where every stat waits for "
-                   "a round trip; 1 on local disks.")
+                   "Default: 1 on local disks and on mounts that answer in under 0.25 ms; on "
+                   "slower network and FUSE mounts, where every stat waits for a round trip, "
+                   "one per 20 us of a request's time (measured at the start), at most 64.")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
               help="How many of the largest files and directories to list (0: none); "
                    "also the entries shown per directory by --tree, and the types by "

@@ -78,7 +78,8 @@ from typing import NamedTuple
 from ._version import __version__
 from .collect import Collector
 from .errors import CannotAccess, CollectorDied, PoolFailed, ResultsLost, WorkerFailed, WorkersKeptDying
-from .fs import default_io_depth, default_workers, kernfs_devices, mount_point_ids, mounts
+from .fs import (default_io_depth, default_workers, filesystem_type, is_slow_filesystem,
+                 kernfs_devices, mount_point_ids, mounts, request_latency)
 from .kinds import tally_key
 from .records import (OP_ACCESS, DirTask, Link, PathError, Record, TaskResult, TopFile, join,
                       root_key)
@@ -761,8 +762,15 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
     stats = _stat_roots(paths, spelled, options, collector)
     table = mounts()
     mount_ids = mount_point_ids([p for p, st in zip(paths, stats) if st is not None], table)
-    workers = affordable_workers(options.workers or default_workers(paths[0], table))
-    io_depth = affordable_io_depth(options.io_depth or default_io_depth(paths[0], table), workers)
+    latency = None
+    if (options.workers is None or options.io_depth is None) and is_slow_filesystem(
+            filesystem_type(paths[0], table)):
+        # A network mount: do its requests wait on a round trip, or on a CPU?
+        latency = request_latency(spelled[0])
+    workers = affordable_workers(options.workers or default_workers(paths[0], table,
+                                                                    latency=latency))
+    io_depth = affordable_io_depth(options.io_depth or default_io_depth(paths[0], table, latency),
+                                   workers)
     config = WorkerConfig(
         options,
         roots=paths,

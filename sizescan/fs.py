@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from typing import NamedTuple
 
 # Filesystems where every stat is a round trip to another process or host.
@@ -136,41 +137,99 @@ def is_rotational(path: str, sys_root: str = "/sys") -> bool:
     return False
 
 
-# Requests in flight per worker on a network or FUSE filesystem (threads of
-# one process: Python releases the GIL while each waits).  Measured on
-# slowfs, 5,000 entries, 2 cores, one process (seconds; du 27.7 and 6.0):
-#   threads         8     16    32    48    64    128
-#   5 ms a request  -     -     1.14  1.01  0.83  1.00
-#   1 ms a request  0.92  0.61  0.67  -     0.75  -
-# At 5 ms, a cloud mount's latency, 64 is best; at 1 ms the FUSE daemon's
-# own CPU is the limit from about 16 on, and 64 costs a little.
+# How many requests a worker keeps in flight on a network or FUSE mount,
+# and how many workers, follow how long one request takes there (measured
+# at the start of the scan: request_latency).  Measured on 2 cores (seconds;
+# slowfs 5,000 entries, sshfs over loopback 100,000):
+#
+#   mount, one lstat              workers x threads: time
+#   sshfs, cached, 0.09 ms        2 x 1: 1.72   8 x 1: 1.80   2 x 4: 2.81   (gdu 2.95)
+#   sshfs, no cache, 0.37 ms      2 x 1: 20.0   8 x 1: 10.2   2 x 16: 10.8  1 x 64: 14.3 (gdu 32.0)
+#   slowfs, 1 ms                  1 x 16: 0.61  1 x 64: 0.75  8 x 1: 1.22   (gdu 1.13)
+#   slowfs, 5 ms                  1 x 64: 0.83  1 x 32: 1.14  8 x 1: 4.34   (gdu 5.16)
+#
+# Below FAST_REQUEST_S a request is CPU work (a daemon answering from its
+# cache): Python threads only contend for the GIL, so such a mount is
+# scanned like a local disk.  Above it, enough threads to cover a request's
+# wait with about THREAD_COST_S of Python work each, up to SLOW_IO_DEPTH;
+# from SLOW_REQUEST_S on, a worker per 4 CPUs (one process's threads keep
+# the requests in flight; more processes only added start-up and imbalance).
+FAST_REQUEST_S = 0.25e-3
+SLOW_REQUEST_S = 0.5e-3
+THREAD_COST_S = 20e-6
 SLOW_IO_DEPTH = 64
 
 
-def default_workers(path: str, table=None, sys_root: str = "/sys") -> int:
+def request_latency(path: str, samples: int = 4) -> float | None:
+    """How long one request to the filesystem of directory ``path`` takes, or
+    None when it cannot tell (unreadable, empty).
+
+    The median of up to ``samples`` lstats, one at a time, or half the time
+    of listing the directory (a listing is at least two requests) if that
+    is longer: names and attributes the kernel cached a moment ago (an
+    ``ls -l`` just before) answer at once, a listing goes to the server.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        start = time.perf_counter()
+        names = os.listdir(fd)
+        listing = time.perf_counter() - start
+        times = []
+        for name in names[:samples]:
+            start = time.perf_counter()
+            try:
+                os.lstat(name, dir_fd=fd)
+            except OSError:
+                continue
+            times.append(time.perf_counter() - start)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if not times:
+        return None
+    return max(sorted(times)[len(times) // 2], listing / 2)
+
+
+def _wait_bound(path, table, latency):
+    """None on a local disk; else the latency to plan for (inf: unknown, slow)."""
+    if not is_slow_filesystem(filesystem_type(path, table)):
+        return None
+    return float("inf") if latency is None else latency
+
+
+def default_workers(path: str, table=None, sys_root: str = "/sys",
+                    latency: float | None = None) -> int:
     """How many workers to use for a scan of ``path`` when the caller does not say.
 
     A local disk with a warm cache is CPU-bound: one worker per CPU, capped
     at 16 because beyond that the single walker and collector become the
-    bottleneck.  A network or FUSE filesystem is latency-bound: its
-    requests in flight come from each worker's threads (see
-    :func:`default_io_depth`), and a process is needed only for the CPU
-    they use: one worker per 4 CPUs, at most 16 (on 2 CPUs, one process
-    with 64 threads beat 2 and 4 processes with the same 64 in all: 0.83 s
-    against 1.3 s on slowfs at 5 ms).  A spinning disk does one seek at a
-    time: at most 2 workers, so a cold scan reads in near order instead of
-    hammering it with random reads.
+    bottleneck.  So is a network or FUSE mount that answers in under
+    FAST_REQUEST_S.  One whose requests take SLOW_REQUEST_S or more (or an
+    unknown ``latency``, see request_latency) is waited on: its requests in
+    flight come from each worker's threads (default_io_depth), and a
+    process is needed only for the CPU they use: one worker per 4 CPUs, at
+    most 16.  A spinning disk does one seek at a time: at most 2 workers, so
+    a cold scan reads in near order instead of hammering it with random reads.
     """
     cpus = cpu_count()
-    if is_slow_filesystem(filesystem_type(path, table)):
+    wait = _wait_bound(path, table, latency)
+    if wait is not None and wait >= SLOW_REQUEST_S:
         return max(1, min(16, cpus // 4))
-    if is_rotational(path, sys_root):
+    if wait is None and is_rotational(path, sys_root):
         return max(1, min(2, cpus))
     return max(1, min(16, cpus))
 
 
-def default_io_depth(path: str, table=None) -> int:
-    """Requests each worker keeps in flight when the caller does not say:
-    SLOW_IO_DEPTH on a network or FUSE filesystem, else 1 (a local disk
-    answers from its cache, or seeks: threads would only contend)."""
-    return SLOW_IO_DEPTH if is_slow_filesystem(filesystem_type(path, table)) else 1
+def default_io_depth(path: str, table=None, latency: float | None = None) -> int:
+    """Requests each worker keeps in flight when the caller does not say: 1 on
+    a local disk (it answers from its cache, or seeks: threads would only
+    contend) and on a mount answering in under FAST_REQUEST_S; else enough
+    threads to cover one request's wait, up to SLOW_IO_DEPTH (see above)."""
+    wait = _wait_bound(path, table, latency)
+    if wait is None or wait < FAST_REQUEST_S:
+        return 1
+    return max(2, round(min(SLOW_IO_DEPTH, wait / THREAD_COST_S)))

@@ -21,8 +21,8 @@ from conftest import alive, descendants, du_sum, slowfs_mount, write
 from sizescan import scan
 from sizescan.collect import Collector
 from sizescan.ncdu import read_export
-from sizescan.fs import (SLOW_IO_DEPTH, cpu_count, default_io_depth, default_workers,
-                         is_rotational)
+from sizescan.fs import (FAST_REQUEST_S, SLOW_IO_DEPTH, SLOW_REQUEST_S, THREAD_COST_S, cpu_count,
+                         default_io_depth, default_workers, is_rotational, request_latency)
 from sizescan.options import ScanOptions
 from sizescan.records import DirTask, root_key
 from sizescan.worker import Scanner, WorkerConfig
@@ -178,10 +178,23 @@ def test_defaults_follow_the_filesystem(lane_mount, tmp_path):
     mnt, src = lane_mount
     assert default_io_depth(mnt) == SLOW_IO_DEPTH and default_io_depth(src) == 1
     assert default_workers(mnt) == max(1, min(16, cpu_count() // 4))
+    # A request of 1 ms is a round trip to overlap; one of 10 us (a mount
+    # answering from its cache) is CPU work: processes, no threads.
+    latency = request_latency(mnt)
+    assert SLOW_REQUEST_S < 0.001 <= latency < 0.5
+    assert request_latency(src) < FAST_REQUEST_S
+    assert default_io_depth(mnt, latency=latency) == round(min(64, latency / THREAD_COST_S))
+    assert default_io_depth(mnt, latency=0.005) == SLOW_IO_DEPTH
+    assert default_io_depth(mnt, latency=1e-5) == 1
+    assert default_workers(mnt, latency=1e-5) == max(1, min(16, cpu_count()))
+    # In between (sshfs without caches, 0.37 ms): a process per CPU, and
+    # threads enough to cover a request's wait.
+    assert default_io_depth(mnt, latency=0.37e-3) == round(0.37e-3 / THREAD_COST_S)
+    assert default_workers(mnt, latency=0.37e-3) == max(1, min(16, cpu_count()))
     proc = subprocess.run([sys.executable, "-m", "sizescan", "--json", "--workers", "1", mnt],
                           capture_output=True, check=True)
     doc = json.loads(proc.stdout)
-    assert (doc["workers"], doc["io_depth"]) == (1, SLOW_IO_DEPTH)
+    assert doc["workers"] == 1 and doc["io_depth"] > 8  # about 1 ms a request
     doc = json.loads(subprocess.run([sys.executable, "-m", "sizescan", "--json", src],
                                     capture_output=True, check=True).stdout)
     assert doc["io_depth"] == 1

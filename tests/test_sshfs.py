@@ -43,5 +43,3 @@ def test_totals_through_sshfs_equal_du(sshd, remote_tree, tmp_path, monkeypatch,
         assert (result.total_size, result.disk_usage) == du_sum([mounted])
         assert result.total_size == du_sum([remote_tree])[0]
         assert (result.files, result.dirs, result.errors) == (40 * 5 + 700 + 2, 1 + 4 + 40 + 4, [])
-        if workers is None:  # a network filesystem: threads by default
-            assert result.io_depth > 1
