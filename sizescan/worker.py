@@ -438,7 +438,7 @@ LANE_DESCEND_S = 1.0
 
 
 class _Lanes:
-    """A pool process's threads: many requests in flight from one process.
+    """A worker's threads: many requests in flight from one process.
 
     On a network or FUSE filesystem every open, readdir and stat waits for a
     round trip, and Python releases the GIL while it waits: so ``n``
@@ -448,13 +448,15 @@ class _Lanes:
     the lanes of one task share a queue of directories and of chunks, and
     their records leave in the task's one message.  The names of a large
     directory are stat'ed by several lanes at once: a directory of more
-    than LANE_SPLIT names is split into chunks, as the walker splits one of
-    more than ``split_at`` (the collector takes each chunk once either way).
+    than LANE_SPLIT names is read in pieces, as the walker splits one of
+    more than ``split_at`` into chunks (the collector takes each once either
+    way).
     """
 
-    # 32 names a piece: a directory of 1,000 files is then 32 pieces that
-    # lanes stat at once, where read whole it is 1,000 round trips in a row;
-    # each piece pays one more open, which shows below about 32.
+    # 8 names a piece: a directory of 1,000 files is 125 pieces that lanes
+    # stat at once instead of 1,000 round trips in a row, and the first
+    # subdirectories are found after 8 stats, not after all of them.  Each
+    # piece costs one more open of the directory.
     LANE_SPLIT = 8
 
     def __init__(self, owner: "Scanner", n: int):
@@ -462,10 +464,15 @@ class _Lanes:
         self.n = n
         self.lanes = []
         self.threads_failed = False
+        # A task left at Ctrl-C: its threads may still be in a request,
+        # holding their kept directory; each closes its own as it ends
+        # (closing it from here could close a number already reused).
+        self.abandoned = False
 
     def release(self):
-        for lane in self.lanes:
-            lane.release()
+        if not self.abandoned:
+            for lane in self.lanes:
+                lane.release()
 
     def run(self, dir_tasks, chunk_tasks, descend_s, stop_at=None):
         """(records, subdirs, chunks) of the tasks, as Scanner.run makes them."""
@@ -493,7 +500,8 @@ class _Lanes:
         except BaseException:
             # Ctrl-C (raised here, in the main thread): not a moment's wait
             # for threads that may sit in a stat of a dead server.  They see
-            # the task stopped and end after their current request.
+            # the task stopped and end after the piece they are reading.
+            self.abandoned = True
             state.stop()
             raise
         for thread in threads:
@@ -549,11 +557,13 @@ class _LaneQueue:
             with ready:
                 while True:
                     task = self._next() if self.failure is None else None
-                    if task is not None or self.busy == 0:
+                    if task is not None or self.busy == 0 or self.failure is not None:
                         break
                     ready.wait(0.05)  # re-checks the deadline while others work
                 if task is None:
                     ready.notify_all()
+                    if self.failure is not None:
+                        lane.release()  # see _Lanes.abandoned
                     return
                 self.busy += 1
             records, subdirs, chunks = [], [], []
@@ -564,7 +574,14 @@ class _LaneQueue:
                     self.failure = exc
                     self.busy -= 1
                     ready.notify_all()
+                lane.release()
                 return
+            except BaseException:  # Ctrl-C in the main thread's lane: see _Lanes.run
+                with ready:
+                    self.busy -= 1
+                    ready.notify_all()
+                lane.release()
+                raise
             with ready:
                 self.busy -= 1
                 self.records += records

@@ -225,3 +225,28 @@ def test_a_spinning_disk_gets_few_workers(tmp_path, partition):
     assert default_workers(str(tree), sys_root=spinning) == max(1, min(2, cpu_count()))
     assert default_workers(str(tree), sys_root=solid) == max(1, min(16, cpu_count()))
     assert default_io_depth(str(tree)) == 1
+
+
+def test_library_ctrl_c_leaves_no_thread_behind(tmp_path, monkeypatch):
+    # From the library the caller's process goes on: the threads that sat
+    # in a stat end once the piece they read is done (at most 8 requests),
+    # instead of waiting forever for the task's end.
+    src = tmp_path / "src"
+    for d in range(40):
+        write(str(src / f"d{d}" / "f"), size=d)
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
+    with slowfs_mount(src, mnt, delay_ms=300) as mounted:
+        timer = threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            scan(mounted, workers=1, io_depth=8)
+        self_check = time.monotonic() + 8 * 0.3 * 2 + 2
+        while any(t.name == "sizescan-lane" for t in threading.enumerate()):
+            assert time.monotonic() < self_check, "a thread was left behind"
+            time.sleep(0.1)
+    deadline = time.monotonic() + 6
+    while any(t.name == "sizescan-lane" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "a thread was left behind"
+        time.sleep(0.1)
