@@ -840,21 +840,31 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
 _FDS_FIXED, _FDS_PER_WORKER = 24, 4
 
 
-def affordable_io_depth(io_depth: int, workers: int) -> int:
-    """``io_depth``, or less when the descriptor limit would not hold it: each
-    of a worker's threads keeps up to two directories open, and a forked
-    worker also holds what the caller held."""
+def _spare_descriptors():
+    """Descriptors this process may still open; None when unbounded or unknown."""
     try:
         import resource
 
         soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        if soft == resource.RLIM_INFINITY:
-            return io_depth
-        in_use = len(os.listdir("/proc/self/fd"))
     except (ImportError, OSError, ValueError):
+        return None
+    if soft == resource.RLIM_INFINITY:
+        return None
+    try:
+        in_use = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        in_use = 16
+    return soft - in_use
+
+
+def affordable_io_depth(io_depth: int, workers: int) -> int:
+    """``io_depth``, or less when the descriptor limit would not hold it: each
+    of a worker's threads keeps up to two directories open, and a forked
+    worker also holds what the caller held."""
+    spare = _spare_descriptors()
+    if spare is None:
         return io_depth
-    spare = (soft - in_use - _FDS_FIXED - _FDS_PER_WORKER * workers) // 3
-    return max(1, min(io_depth, spare))
+    return max(1, min(io_depth, (spare - _FDS_FIXED - _FDS_PER_WORKER * workers) // 3))
 
 
 def affordable_workers(workers: int) -> int:
@@ -862,19 +872,10 @@ def affordable_workers(workers: int) -> int:
     (1: scan in the caller's process)."""
     if multiprocessing.current_process().daemon:
         return 1  # a Pool worker, a Celery task: daemonic processes have no children
-    try:
-        import resource
-
-        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    except (ImportError, OSError, ValueError):
+    spare = _spare_descriptors()
+    if spare is None:
         return workers
-    if soft == resource.RLIM_INFINITY:
-        return workers
-    try:
-        in_use = len(os.listdir("/proc/self/fd"))
-    except OSError:
-        in_use = 16
-    spare = (soft - in_use - _FDS_FIXED) // _FDS_PER_WORKER
+    spare = (spare - _FDS_FIXED) // _FDS_PER_WORKER
     return workers if spare >= workers else (spare if spare >= 2 else 1)
 
 
