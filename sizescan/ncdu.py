@@ -28,7 +28,7 @@ from .kinds import tally_key
 from .options import ScanOptions
 from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
                       SKIP_PATTERN, Link, PathError, Record, dir_key, dir_prefix, join,
-                      root_key)
+                      path_up, root_key)
 from .tally import DirTally
 
 MAJOR, MINOR = 1, 2
@@ -284,8 +284,7 @@ class _Directory:
         while d is not None:
             names.append(d.name)
             d = d.up
-        top = names.pop()
-        return dir_prefix(top) + "/".join(reversed(names)) if names else top
+        return path_up(names)
 
     def claim(self, name, where):
         """Note ``name`` as an entry of this directory; refuse it twice or as . / .."""

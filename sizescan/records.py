@@ -75,9 +75,10 @@ class ChunkTask(NamedTuple):
     and a separate type keeps "this task counts the directory's own size"
     out of a flag.
 
-    ``part`` numbers the chunks of one directory from 1 (its own record is
-    part 0); ``dev``, ``key``, ``parent``, ``guard`` and ``hops`` are the
-    directory's (see DirTask).
+    ``part`` is the position of its first name in the directory, counted in
+    pieces of WorkerConfig.piece names (its own record is part 0), so a
+    directory is cut into the same records whoever reads it; ``dev``,
+    ``key``, ``parent``, ``guard`` and ``hops`` are the directory's (see DirTask).
     """
 
     path: str
@@ -206,6 +207,13 @@ def join(directory: str, name: Optional[str]) -> str:
     if name is None:
         return directory
     return dir_prefix(directory) + name
+
+
+def path_up(names: list) -> str:
+    """The path of a directory from its name and its ancestors', nearest
+    first, its PATH last: one join, in time of the path's length."""
+    top = names[-1]
+    return dir_prefix(top) + "/".join(reversed(names[:-1])) if len(names) > 1 else top
 
 
 def parent_of(path: str) -> str:

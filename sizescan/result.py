@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from .kinds import AGES
 from .measure import Measure
-from .records import READ_ERROR, dir_prefix, join, root_key
+from .records import READ_ERROR, dir_prefix, join, path_up, root_key
 
 # Where a directory's slot (see ScanModel) holds its depth, its parent's key and its name.
 DEPTH, PARENT, NAME = 4, 5, 6
@@ -139,9 +139,7 @@ def path_of(dirs: dict, key: bytes, name: str | None = None) -> str:
         slot = dirs[key]
         names.append(slot[NAME])
         key = slot[PARENT]
-    top = names.pop()
-    path = dir_prefix(top) + "/".join(reversed(names)) if names else top
-    return join(path, name)
+    return join(path_up(names), name)
 
 
 def largest(items, n: int | None, path) -> list:
