@@ -85,21 +85,26 @@ def kernfs_devices(table=None) -> frozenset:
     return frozenset(m.dev for m in (table if table is not None else mounts()) if m.fstype in KERNFS_TYPES)
 
 
-def mount_point_ids(paths, table=None) -> frozenset:
-    """(dev, ino) of every mount point strictly inside one of ``paths``.
+def mount_points_inside(paths, table=None) -> list[str]:
+    """Every mount point strictly inside one of ``paths``.
 
     Only those can be met by a scan of ``paths``; the others are never
     stat'ed (a dead network mount elsewhere must not hang the scan).
     """
     reals = [r for r in map(_real, paths) if r is not None]
+    return [mount.mount_point for mount in (table if table is not None else mounts())
+            if any(_inside(mount.mount_point, r) and mount.mount_point != r for r in reals)]
+
+
+def mount_point_ids(paths, table=None) -> frozenset:
+    """(dev, ino) of every mount point strictly inside one of ``paths``."""
     ids = set()
-    for mount in (table if table is not None else mounts()):
-        if any(_inside(mount.mount_point, r) and mount.mount_point != r for r in reals):
-            try:
-                st = os.stat(mount.mount_point)
-            except OSError:
-                continue
-            ids.add((st.st_dev, st.st_ino))
+    for mount_point in mount_points_inside(paths, table):
+        try:
+            st = os.stat(mount_point)
+        except OSError:
+            continue
+        ids.add((st.st_dev, st.st_ino))
     return frozenset(ids)
 
 

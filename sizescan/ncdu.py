@@ -94,10 +94,11 @@ class NcduEncoder:
         """A non-directory that was stat'ed."""
         return ",\n" + entry_info(name, st, extended=self.extended) + "}"
 
-    def directory(self, name: str, st, parent_dev: int) -> str:
-        """A subdirectory's ``{info`` (unclosed), ``dev`` where the device changes."""
+    def directory(self, name: str, st, dev: int, parent_dev: int) -> str:
+        """A subdirectory's ``{info`` (unclosed), ``dev`` where the device changes
+        (``dev`` is the scan's number for ``st.st_dev``: see WorkerConfig.devices)."""
         return entry_info(name, st, extended=self.extended,
-                          dev=st.st_dev if st.st_dev != parent_dev else None)
+                          dev=dev if dev != parent_dev else None)
 
     def root(self, path: str, st) -> str:
         """The top directory's ``{info``: named by its full path (as given, where

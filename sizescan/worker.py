@@ -59,7 +59,7 @@ class WorkerConfig:
 
     __slots__ = ("options", "roots", "root_devs", "skip_ids", "track_ancestors", "kernfs_devs",
                  "now", "encoder", "exclude", "gitignore", "detailed", "follow_roots", "io_depth",
-                 "piece")
+                 "piece", "devices", "base")
 
     def __init__(self, options, *, roots, root_devs=None, skip_ids=None, track_ancestors=False,
                  kernfs_devs=None, now=0.0, encoder=None, follow_roots=frozenset(), io_depth=1):
@@ -97,6 +97,16 @@ class WorkerConfig:
         self.gitignore = GitignoreMatcher(options.gitignore) if options.gitignore else None
         # Whether records carry a Detail.
         self.detailed = options.detailed or encoder is not None
+        # On another host (a cluster worker), the scan's device number for
+        # each device this host sees, where they differ: st_dev names a
+        # device on one host only (see cluster.py).  Devices leave a worker
+        # (in tasks, hard links, the export) in the scan's numbers; the
+        # checks made here (root_devs, skip_ids, kernfs_devs) are in this
+        # host's.  None on the scan's own host.
+        self.devices = None
+        # On another host, the directory relative PATHs are in (the caller's
+        # current directory); None on the scan's own host.
+        self.base = None
 
 
 class Scanner:
@@ -132,19 +142,21 @@ class Scanner:
         self.io_depth = config.io_depth
         self._lanes = _Lanes(self, config.io_depth) if config.io_depth > 1 and sink else None
 
-    def run(self, dir_tasks, chunk_tasks=(), task_id=None, slot=None, stop_at=None) -> TaskResult:
+    def run(self, dir_tasks, chunk_tasks=(), task_id=None, slot=None, stop_at=None,
+            descend_s=None) -> TaskResult:
         """Scan directory tasks and chunk tasks; send their records to the sink.
 
         After its own tasks, a worker goes on into the subdirectories it
-        found for up to ``descend_s`` seconds (longer with threads: see
-        _LaneQueue), and not past ``stop_at`` (a time.monotonic()), then
-        hands what is left back.
+        found for up to ``descend_s`` seconds (by default the options'; longer
+        with threads: see _LaneQueue), and not past ``stop_at`` (a
+        time.monotonic()), then hands what is left back.
         """
         if slot is not None:
             self.task_slots[slot] = os.getpid()
         options = self.config.options
         # Under -L the walker must see every directory, to enter each one once.
-        descend = options.descend_s if not options.dereference else 0
+        descend = 0 if options.dereference else (
+            options.descend_s if descend_s is None else descend_s)
         if self._lanes is not None:
             records, subdirs, chunks = self._lanes.run(dir_tasks, chunk_tasks, descend, stop_at)
         else:
@@ -190,6 +202,8 @@ class Scanner:
             prefix, parent_fd = self._kept
             if path.startswith(prefix) and "/" not in path[len(prefix):]:
                 return os.open(path[len(prefix):], flags, dir_fd=parent_fd)
+        if self.config.base is not None:
+            path = os.path.join(self.config.base, path)  # unchanged if absolute
         if len(path) < PATH_MAX // 4:  # even four bytes a character fits
             return os.open(path, flags)
         raw = os.fsencode(path)
@@ -306,6 +320,7 @@ class Scanner:
         # are measurably cheaper than follow_symlinks=... in this loop.
         stat_ = os.stat if follow else os.lstat
         kernfs_devs = cfg.kernfs_devs
+        devices = cfg.devices
         track_ancestors = cfg.track_ancestors
         check_ids = root_dev is not None or bool(skip_ids) or bool(kernfs_devs)
         S_IFMT, S_IFDIR, S_IFREG = _stat.S_IFMT(0o177777), _stat.S_IFDIR, _stat.S_IFREG
@@ -356,11 +371,12 @@ class Scanner:
                 skipped.append((name, SKIP_PATTERN))
                 continue
             if is_dir:
+                dev = st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev)
                 child_guard = guard
                 if track_ancestors:
                     # A bind mount can make a directory its own ancestor: a
                     # cycle.  du skips it, uncounted.
-                    ident = (st.st_dev, st.st_ino)
+                    ident = (dev, st.st_ino)
                     if ident in guard:
                         continue
                     child_guard = guard + (ident,)
@@ -368,10 +384,10 @@ class Scanner:
                 if follow and _stat.S_ISLNK(os.lstat(name, dir_fd=fd).st_mode):
                     child_hops += 1  # one lstat per directory, under -L only
                 subdirs.append(DirTask(prefix + name, depth + 1, root, st.st_size,
-                                       st.st_blocks * 512, st.st_dev, st.st_ino,
+                                       st.st_blocks * 512, dev, st.st_ino,
                                        dir_key(here, name), here, child_guard, child_hops))
                 if encoder is not None:
-                    subinfo.append((name, encoder.directory(name, st, task.dev)))
+                    subinfo.append((name, encoder.directory(name, st, dev, task.dev)))
                 continue
             size = st.st_size
             blocks = st.st_blocks * 512
@@ -388,7 +404,8 @@ class Scanner:
             if dedup_all or (st.st_nlink > 1 and not count_links):
                 # Counted (once) by the collector, which sees every link.
                 kind, age = tally.link_view(key, st.st_mtime) if tally is not None else (None, None)
-                links.append(Link(st.st_dev, st.st_ino, size, blocks, name, kind, age))
+                dev = st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev)
+                links.append(Link(dev, st.st_ino, size, blocks, name, kind, age))
                 continue
             files += 1
             apparent += size
