@@ -19,7 +19,8 @@ _HOMES = {
     "InvalidOption": "errors", "CannotAccess": "errors", "EngineFailure": "errors",
     "WorkerFailed": "errors", "WorkersKeptDying": "errors", "CollectorDied": "errors",
     "ResultsLost": "errors", "PoolFailed": "errors", "ExportFailed": "errors",
-    "BadExport": "errors",
+    "BadExport": "errors", "ClusterUnavailable": "errors", "ClusterUnreachable": "errors",
+    "ClusterLost": "errors", "PathNotOnWorker": "errors", "ClusterUse": "result",
 }
 
 
@@ -66,5 +67,10 @@ __all__ = [
     "PoolFailed",
     "ExportFailed",
     "BadExport",
+    "ClusterUnavailable",
+    "ClusterUnreachable",
+    "ClusterLost",
+    "PathNotOnWorker",
+    "ClusterUse",
     "__version__",
 ]

@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 
 from . import engine
 from ._version import __version__
+from .cluster import Cluster
 from .engine import ScanProgress
 from .errors import ExportFailed, InvalidOption
 from .ncdu import ExportSpool, NcduEncoder
@@ -68,6 +69,7 @@ def scan(
     extended: bool = False,
     gitignore: Iterable[str] = (),
     exclude_caches: bool = False,
+    scheduler=None,
 ) -> ScanResult:
     """Measure the disk usage of ``paths`` (one path, or a list of them).
 
@@ -95,6 +97,9 @@ def scan(
     ``io_depth`` is the requests each worker keeps in flight with its threads,
     by default 1 on local disks and up to 64 on network and FUSE mounts whose
     requests are slow (:func:`sizescan.fs.default_io_depth`).
+    ``scheduler`` runs the scan on a Dask cluster (``pip install
+    'sizescan[dask]'``): a scheduler's address ("tcp://host:8786") or a
+    ``distributed.Client`` (left open); see ``sizescan.cluster``.
     ``progress`` is called with a :class:`ScanProgress` a few times a
     second.  ``start_method`` picks the multiprocessing context ("fork",
     "forkserver", "spawn"; default: the platform's).  Under spawn and
@@ -113,9 +118,20 @@ def scan(
         one_file_system=one_file_system, dereference=dereference, exclude=exclude,
         exclude_kernfs=exclude_kernfs, count_links=count_links, start_method=start_method,
         views=views, extended=extended, gitignore=gitignore, exclude_caches=exclude_caches)
+    if scheduler is None:
+        return _scan(paths, slashed, options, progress, export, None)
+    on = Cluster(scheduler)
+    try:
+        return _scan(paths, slashed, options, progress, export, on)
+    finally:
+        on.close()
+
+
+def _scan(paths, slashed, options, progress, export, cluster):
     if export is None:
-        return engine.run(paths, options, progress=progress, slashed=slashed)[0]
-    return _scan_and_export(paths, slashed, options, progress, export)
+        return engine.run(paths, options, progress=progress, slashed=slashed,
+                          cluster=cluster)[0]
+    return _scan_and_export(paths, slashed, options, progress, export, cluster)
 
 
 def _umask() -> int:
@@ -210,7 +226,7 @@ class _ExportTarget:
             self._temp = None
 
 
-def _scan_and_export(paths, slashed, options, progress, export) -> ScanResult:
+def _scan_and_export(paths, slashed, options, progress, export, cluster) -> ScanResult:
     if len(paths) != 1:
         raise InvalidOption("an export holds one tree: give a single PATH")
     root = paths[0]
@@ -231,7 +247,8 @@ def _scan_and_export(paths, slashed, options, progress, export) -> ScanResult:
         except OSError as exc:
             raise ExportFailed(target.name, exc) from None
         result, spool = engine.run(paths, options, progress=progress, encoder=encoder,
-                                   spool=ExportSpool(spool_path), slashed=slashed)
+                                   spool=ExportSpool(spool_path), slashed=slashed,
+                                   cluster=cluster)
         root_info = encoder.root(root, st)
         try:
             spool.write(target.out, root_info, progver=__version__,

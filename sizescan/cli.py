@@ -175,13 +175,17 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("-q", "--quiet", is_flag=True,
               help="No progress bar and no per-path error lines (the exit status still tells).")
+@click.option("--scheduler", envvar="SIZESCAN_SCHEDULER", metavar="ADDRESS", default=None,
+              help="Scan on a Dask cluster: its scheduler's address (tcp://HOST:8786; also "
+                   "SIZESCAN_SCHEDULER). Every worker must see PATH at the same path and "
+                   "have sizescan installed ('sizescan[dask]').")
 @click.option("--start-method", type=click.Choice(["fork", "forkserver", "spawn"]), default=None,
               help="multiprocessing start method (default: the platform's).")
 @click.version_option(__version__, prog_name="sizescan")
 def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age, one_file_system,
                  dereference, exclude, exclude_from, exclude_caches, exclude_kernfs, count_links,
                  apparent, si, exact, color, export, extended, import_from, as_json, no_progress,
-                 quiet, start_method):
+                 quiet, scheduler, start_method):
     """Show where the space under each PATH (default: .) went.
 
     Totals equal GNU du's: apparent size as `du -sb`, disk usage as `du -sB1`.
@@ -210,6 +214,7 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
             exclude_kernfs=exclude_kernfs, count_links=count_links, start_method=start_method,
             views=views, gitignore=gitignore, exclude_caches=exclude_caches,
             export=sys.stdout.buffer if export == "-" else export, extended=extended,
+            scheduler=scheduler or None,
         ), size, progress=not (as_json or quiet or no_progress or export == "-"), export_name=export)
 
     if not quiet:
@@ -250,8 +255,24 @@ def _import(source, **options):
         _fail(str(exc))
 
 
+def _quiet_dask():
+    """Dask logs a lost connection to stderr as it happens (its config sets
+    the levels when it is imported); the scan's failure says it in one line."""
+    import logging
+
+    try:
+        import distributed  # noqa: F401 - imported for its logging set-up, then quietened
+    except ImportError:
+        return  # the scan says what to install
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("distributed")]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+
 def _scan(paths, options, size, progress, export_name=None):
     """Run a scan; every way it can fail becomes one line and its exit status."""
+    if options.get("scheduler"):
+        _quiet_dask()
     bar = _ProgressBar(size) if progress and sys.stderr is not None and sys.stderr.isatty() else None
     try:
         return scan(paths, progress=bar, **options)
@@ -288,10 +309,12 @@ def _scan(paths, options, size, progress, export_name=None):
 @_size_options
 @click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
               help="Worker processes for a side that is a live PATH.")
+@click.option("--scheduler", envvar="SIZESCAN_SCHEDULER", metavar="ADDRESS", default=None,
+              help="Scan a live PATH on a Dask cluster (see sizescan --help).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def diff_command(old, new, top, max_depth, apparent, si, exact, color, workers, as_json,
-                 no_progress):
+def diff_command(old, new, top, max_depth, apparent, si, exact, color, workers, scheduler,
+                 as_json, no_progress):
     """Show which directories grew, shrank, appeared or disappeared from OLD to NEW.
 
     OLD and NEW are each a directory (scanned now) or an export file
@@ -304,7 +327,8 @@ def diff_command(old, new, top, max_depth, apparent, si, exact, color, workers, 
     sides = []
     for side in (old, new):
         if os.path.isdir(side):
-            sides.append(_scan([side], dict(workers=workers, apparent=apparent, views=True, top=0),
+            sides.append(_scan([side], dict(workers=workers, apparent=apparent, views=True, top=0,
+                                            scheduler=scheduler or None),
                                size, progress=not (as_json or no_progress)))
         else:
             sides.append(_import(side, top=0, apparent=apparent))

@@ -745,7 +745,8 @@ def _file_record(path, idx, st, options, now) -> Record:
                   tops=[TopFile(apparent, disk, None)], detail=detail)
 
 
-def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=frozenset()):
+def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=frozenset(),
+        cluster=None):
     """Scan the normalized ``paths`` with ``options``: the walker's side of the picture.
 
     ``encoder`` and ``spool`` are the export's (see ``ncdu``), or None: the
@@ -754,6 +755,8 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
     it (it may have travelled to the collector process and back).
     ``slashed`` holds the indexes of the PATHs given with a trailing slash:
     such a PATH is the directory a symlink points to, not the link.
+    ``cluster`` (a ``cluster.Cluster``) runs the worker code on a Dask
+    cluster instead of local processes; the walker and the collector stay here.
     """
     started = time.monotonic()
     now = time.time()
@@ -796,6 +799,16 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
                                       (ident,) if mount_ids else ()))
         else:
             collector.add([_file_record(path, idx, st, options, now)])
+
+    if cluster is not None:
+        roots = [(spelled[i], options.dereference or i in slashed, stats[i])
+                 for i in range(len(paths)) if stats[i] is not None and i not in skipped
+                 and _stat.S_ISDIR(stats[i].st_mode)]
+        result = _scan_on_cluster(cluster, frontier, collector, config, roots, table,
+                                  _ProgressSampler(progress, collector, started))
+        result.io_depth = io_depth
+        result.elapsed_s = time.monotonic() - started
+        return result, spool
 
     # The walker starts alone: the worker code runs here, its records go
     # straight to the local collector.  A tree that fits in the budget is
@@ -899,6 +912,21 @@ def collector_lost(proc, conn) -> bool:
 def _collector_died(proc) -> CollectorDied:
     proc.join(1.0)  # bounded: its exit status names the cause
     return CollectorDied(proc.exitcode)
+
+
+def _scan_on_cluster(cluster, frontier, collector, config, roots, table, tick):
+    """The whole walk on a Dask cluster (see ``cluster``): no local phase, as
+    the cluster was asked for; the records come back to this process's
+    collector."""
+    backend = cluster.backend(config, roots, table, collector.take)
+    try:
+        _walk(backend, frontier, tick, check=backend.check)
+    finally:
+        backend.close()  # after a failure or Ctrl-C: nothing left queued for this scan
+    result = collector.result(__version__)
+    result.cluster = backend.usage()
+    result.workers = result.cluster.workers
+    return result
 
 
 def _scan_with_pool(frontier, collector, config, workers, start_method, tick):

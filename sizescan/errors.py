@@ -88,3 +88,37 @@ class ExportFailed(ScanError):
 
 class BadExport(ScanError):
     """An export file that cannot be read: the message says what and where."""
+
+
+class ClusterUnavailable(ScanError):
+    """A Dask cluster was asked for, and dask or distributed is not installed."""
+
+
+class ClusterUnreachable(EngineFailure):
+    """No Dask scheduler answers at the address given."""
+
+    def __init__(self, address: str, reason):
+        super().__init__(f"cannot reach the Dask scheduler at {address}: {reason}")
+        self.address = address
+
+
+class ClusterLost(EngineFailure):
+    """The Dask scheduler stopped answering during the scan, or no worker was left."""
+
+    def __init__(self, address: str, reason: str):
+        super().__init__(f"lost the Dask cluster at {address}: {reason}")
+        self.address, self.reason = address, reason
+
+    def __reduce__(self):
+        return type(self), (self.address, self.reason)
+
+
+class PathNotOnWorker(EngineFailure):
+    """A Dask worker cannot see a PATH (not mounted there, or another directory)."""
+
+    def __init__(self, worker: str, path: str, reason: str):
+        super().__init__(f"Dask worker {worker} cannot scan {path!r}: {reason}")
+        self.worker, self.path, self.reason = worker, path, reason
+
+    def __reduce__(self):  # raised on a worker, pickled back to the driver
+        return type(self), (self.worker, self.path, self.reason)

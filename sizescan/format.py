@@ -102,8 +102,7 @@ def report(result: ScanResult, size: SizeFormat) -> str:
         lines.append(
             f"{errors}, {result.elapsed_s:.{3 if result.elapsed_s < 1 else 2}f} s, "
             f"{humanize.intcomma(int(result.files / elapsed))} files/s, "
-            f"{result.workers} worker{'' if result.workers == 1 else 's'}"
-            + (f" x {result.io_depth} requests in flight" if result.io_depth > 1 else "")
+            + _who(result)
         )
     if result.top_files:
         lines += ["", f"Largest files (by {by})"]
@@ -120,6 +119,18 @@ def report(result: ScanResult, size: SizeFormat) -> str:
             ("SIZE", "FILES", "PATH"),
         )
     return "\n".join(lines)
+
+
+def _who(result) -> str:
+    """Who did the reading: "8 workers x 64 requests in flight", or the cluster's share."""
+    depth = f" x {result.io_depth} requests in flight" if result.io_depth > 1 else ""
+    use = result.cluster
+    if use is None:
+        return f"{result.workers} worker{'' if result.workers == 1 else 's'}{depth}"
+    return (f"{use.workers} Dask worker{'' if use.workers == 1 else 's'} "
+            f"({use.threads} thread{'' if use.threads == 1 else 's'}){depth}, "
+            f"{humanize.intcomma(use.tasks)} task{'' if use.tasks == 1 else 's'} "
+            f"via {use.scheduler}")
 
 
 def _summary(name, apparent, disk, files, dirs, size):

@@ -71,6 +71,9 @@ class ScanOptions:
     split_at: int = field(default=4096, repr=False)
     descend_s: float = field(default=0.005, repr=False)
     inline_budget_s: float = field(default=0.05, repr=False)
+    # A Dask task's time budget (see cluster.py: about 1 ms of scheduler
+    # time a task, so 0.2 s keeps that under 1%).
+    task_budget_s: float = field(default=0.2, repr=False)
 
     def __post_init__(self):
         _integer("workers", self.workers, 1, optional=True, high=MAX_WORKERS)
@@ -90,8 +93,9 @@ class ScanOptions:
         SIZESCAN_INLINE_BUDGET_S: how long the caller scans alone before
         starting processes (0 always starts them); SIZESCAN_DESCEND_S: how
         long a task goes on into what it found; SIZESCAN_SPLIT_AT: names per
-        chunk of a very large directory.  The tests use them to force the
-        pool and the chunked path on small trees.
+        chunk of a very large directory; SIZESCAN_TASK_BUDGET_S: a Dask
+        task's time budget.  The tests use them to force the pool, the
+        chunked path and many tasks on small trees.
         """
         env = os.environ
         try:
@@ -99,7 +103,9 @@ class ScanOptions:
                        split_at=int(env.get("SIZESCAN_SPLIT_AT", cls.split_at)),
                        descend_s=float(env.get("SIZESCAN_DESCEND_S", cls.descend_s)),
                        inline_budget_s=float(env.get("SIZESCAN_INLINE_BUDGET_S",
-                                                     cls.inline_budget_s)))
+                                                     cls.inline_budget_s)),
+                       task_budget_s=float(env.get("SIZESCAN_TASK_BUDGET_S",
+                                                   cls.task_budget_s)))
         except ValueError as exc:
             if isinstance(exc, InvalidOption):
                 raise

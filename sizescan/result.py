@@ -212,6 +212,17 @@ class ScanModel:
         return marked
 
 
+@dataclass(frozen=True)
+class ClusterUse:
+    """The part of a Dask cluster a scan used: its scheduler's address, the Dask
+    workers that ran its tasks and their threads, and how many tasks it took."""
+
+    scheduler: str
+    workers: int
+    threads: int
+    tasks: int
+
+
 @dataclass
 class ScanResult:
     """The outcome of :func:`sizescan.scan`.
@@ -226,7 +237,8 @@ class ScanResult:
     every per-path problem; the totals leave out what they name.
     ``imported`` is true for a result read from an export (``workers`` is
     then 0).  ``workers`` worker processes took part, each keeping up to
-    ``io_depth`` requests in flight (its threads).
+    ``io_depth`` requests in flight (its threads); on a Dask cluster they
+    are Dask workers, and ``cluster`` says more.
     """
 
     paths: list[str]
@@ -242,6 +254,7 @@ class ScanResult:
     max_depth: int | None = None
     workers: int = 1
     io_depth: int = 1
+    cluster: ClusterUse | None = None
     elapsed_s: float = 0.0
     version: str = field(default="")
     imported: bool = False
@@ -380,6 +393,9 @@ class ScanResult:
                     for e in self.errors],
             workers=self.workers,
             io_depth=self.io_depth,
+            cluster=None if self.cluster is None else dict(
+                scheduler=self.cluster.scheduler, workers=self.cluster.workers,
+                threads=self.cluster.threads, tasks=self.cluster.tasks),
             elapsed_s=round(self.elapsed_s, 3),
         )
         if tree_depth is not None:

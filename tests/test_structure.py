@@ -21,7 +21,7 @@ LAYERS = [
     {"_version", "records", "measure", "kinds", "errors"},
     {"tally", "options", "exclude", "fs"},
     {"result"},
-    {"collect", "worker", "engine"},
+    {"collect", "worker", "engine", "cluster"},
     {"ncdu", "compare", "format", "api"},
     {"cli", "__init__", "__main__", "_launch"},
 ]

@@ -1,0 +1,337 @@
+"""Scans on a Dask cluster: the same walker, with Dask workers reading.
+
+::
+
+    caller's process                          Dask cluster
+    +---------------------------+  submit   +-----------+     +---------------+
+    | walker (engine._walk):    | --------> | scheduler | --> | Dask workers  |
+    |   the frontier            |           +-----------+     | (one Scanner  |
+    | DaskBackend               | <-------------------------- |  per task)    |
+    | collector (in-process):   |  as_completed: a task's     +---------------+
+    |   totals, links, spool    |  records, and the frontier
+    +---------------------------+  it did not finish
+
+The engine's walker stays the driver: it keeps the frontier and hands out
+work through the same :class:`~sizescan.engine.Backend` seam as the local
+pool.  A Dask task costs about a millisecond of scheduler time, so a task is
+a time budget of work (ScanOptions.task_budget_s, 0.2 s: Dask's docs say
+tasks under ~100 ms see little speed-up), never one directory: a few
+directories, descended into until the budget is spent; what is left comes
+back with the records, and the walker splits it among the next tasks.  No
+task submits tasks.  The records reach the driver with each task's result
+and go to the same Collector as on one machine, which takes each once: a
+task that Dask reruns after its worker died is counted once.
+
+**Identity across hosts.**  ``st_dev`` names a device on one host only: the
+same NFS or Lustre file has a different one on every client.  Each worker
+maps the devices it sees to the scan's (the driver's) by the paths where
+they show: the device of each PATH to the PATH's device on the driver, and
+a filesystem mounted inside a PATH to the device the driver sees at the
+same mount point.  Devices leave a worker in the scan's numbers, so hard
+links, -x and the PATH-inside-PATH rules work as on one machine.  Inode
+numbers are taken as they are: network and cluster filesystems give a file
+the same one on every client.  A device a worker sees at no such path
+keeps its own number.  A worker that sees no PATH, or another directory
+there (another inode), fails the scan with PathNotOnWorker.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+import time
+import uuid
+from collections import deque
+from typing import NamedTuple
+
+from ._version import __version__
+from .engine import Backend
+from .errors import (ClusterLost, ClusterUnavailable, ClusterUnreachable, InvalidOption,
+                     PathNotOnWorker, WorkerFailed, WorkersKeptDying)
+from .fs import kernfs_devices, mount_points_inside
+from .records import Message, TaskResult
+from .result import ClusterUse
+from .worker import Scanner
+
+# Directories given to one task: it goes on into what it finds anyway, and a
+# task's own directories are read whatever the budget says.
+MAX_DIRS_PER_TASK = 16
+# Tasks out per Dask worker thread: one running, one waiting, so a thread
+# never idles while its next task crosses the network.
+TASKS_PER_THREAD = 2
+# How long to wait for the scheduler when connecting, and how long a scan
+# waits with the scheduler unreachable, or with no worker, before failing.
+CONNECT_TIMEOUT_S = 5.0
+LOST_AFTER_S = 5.0
+
+
+class Site(NamedTuple):
+    """What the driver sees of the PATHs, for each worker to match its own view."""
+
+    token: str  # this scan's, unique: names its tasks and its view on each worker
+    version: str
+    cwd: str  # where relative PATHs are
+    roots: tuple  # (path, follow symlinks, dev, ino) of each PATH read by workers
+    mounts: tuple  # (mount point, dev) of each filesystem mounted inside a PATH
+
+
+class Job(NamedTuple):
+    """What every task of one scan carries: small (a few hundred bytes)."""
+
+    site: Site
+    config: object  # worker.WorkerConfig
+
+
+def survey(roots, table) -> Site:
+    """The driver's view: ``roots`` is (path as given, follow, stat) of each
+    directory PATH, ``table`` the mount table."""
+    mounts = []
+    for mount_point in mount_points_inside([path for path, _, _ in roots], table):
+        try:
+            mounts.append((mount_point, os.stat(mount_point).st_dev))
+        except OSError:
+            continue
+    try:
+        cwd = os.getcwd()
+    except OSError:  # deleted under us: only absolute PATHs can be found then
+        cwd = "/"
+    return Site(uuid.uuid4().hex, __version__, cwd,
+                tuple((path, follow, st.st_dev, st.st_ino) for path, follow, st in roots),
+                tuple(mounts))
+
+
+# This process's view of each scan it has read for, by token: a Dask worker
+# runs many tasks of a scan, and looks at the PATHs once.
+_views: dict = {}
+_views_lock = threading.Lock()
+_VIEWS_KEPT = 8
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return f"process {os.getpid()}"
+
+
+def local_view(job: Job):
+    """``job.config`` for this host: its devices mapped (see the module docstring)."""
+    site, config = job
+    with _views_lock:
+        view = _views.get(site.token)
+    if view is not None:
+        return view
+    if site.version != __version__:
+        raise WorkerFailed(f"Dask worker {_worker_name()} runs sizescan {__version__}, "
+                           f"this scan {site.version}: install the same version everywhere")
+    devices = {}  # this host's device -> the scan's
+    for path, follow, dev, ino in site.roots:
+        path = os.path.join(site.cwd, path)
+        try:
+            st = os.stat(path, follow_symlinks=follow)
+        except OSError as exc:
+            raise PathNotOnWorker(_worker_name(), path, exc.strerror) from None
+        if st.st_ino != ino:
+            raise PathNotOnWorker(_worker_name(), path,
+                                  f"another directory is there (inode {st.st_ino}, not {ino})")
+        devices.setdefault(st.st_dev, dev)
+    for mount_point, dev in site.mounts:
+        try:
+            devices.setdefault(os.stat(mount_point).st_dev, dev)
+        except OSError:
+            continue
+    view = copy.copy(config)
+    here = {scan_dev: local for local, scan_dev in devices.items()}
+    if config.root_devs is not None:
+        view.root_devs = [None if d is None else here.get(d, d) for d in config.root_devs]
+    if config.skip_ids:
+        view.skip_ids = {(here.get(d, d), ino): i for (d, ino), i in config.skip_ids.items()}
+    if config.kernfs_devs is not None:
+        view.kernfs_devs = kernfs_devices()  # this host's pseudo filesystems
+    view.devices = {local: d for local, d in devices.items() if local != d} or None
+    view.base = site.cwd
+    with _views_lock:
+        while len(_views) >= _VIEWS_KEPT:
+            _views.pop(next(iter(_views)))
+        _views[site.token] = view
+    return view
+
+
+def read_batch(job: Job, dir_tasks, chunk_tasks, budget_s):
+    """A Dask task: read the directories and chunks given, then go on into what
+    they hold until ``budget_s`` is spent.  Returns (records, subdirectories
+    and chunks left, this worker's address)."""
+    messages = []
+    scanner = Scanner(local_view(job), messages.append)
+    try:
+        result = scanner.run(dir_tasks, chunk_tasks, stop_at=time.monotonic() + budget_s,
+                             descend_s=budget_s)
+    finally:
+        scanner.release()  # a Dask worker keeps no directory open between tasks
+    return (messages[0].records if messages else []), result.subdirs, result.chunks, _worker_name()
+
+
+class Cluster:
+    """A Dask cluster to scan with: a scheduler's address, or a ``distributed.Client``
+    (used as it is, and left open)."""
+
+    def __init__(self, scheduler):
+        try:
+            import distributed
+        except ImportError:
+            raise ClusterUnavailable("scanning on a Dask cluster needs dask and distributed: "
+                                     "pip install 'sizescan[dask]'") from None
+        self._distributed = distributed
+        if isinstance(scheduler, distributed.Client):
+            self.client, self._owned = scheduler, False
+        elif isinstance(scheduler, str):
+            from distributed.comm import get_address_host_port
+
+            try:
+                # Checked first: a Client that fails on a malformed address
+                # stalls for 10 s in its finalizer.
+                get_address_host_port(scheduler)
+            except ValueError as exc:
+                raise InvalidOption(f"bad scheduler address {scheduler!r}: {exc}") from None
+            try:
+                self.client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S,
+                                                 set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ClusterUnreachable(scheduler, exc) from None
+            self._owned = True
+        else:
+            raise InvalidOption(f"scheduler must be an address or a distributed.Client, "
+                                f"not {scheduler!r}")
+        self.address = self.client.scheduler.address
+
+    def backend(self, config, roots, table, sink) -> "DaskBackend":
+        return DaskBackend(self, Job(survey(roots, table), config), sink)
+
+    def close(self):
+        if self._owned:
+            try:
+                self.client.close(timeout=1)
+            except Exception:  # noqa: BLE001 - closing a client whose scheduler is gone
+                pass
+
+
+class DaskBackend(Backend):
+    """Tasks on a Dask cluster, fed from the walker's frontier (see the module docstring)."""
+
+    def __init__(self, cluster: Cluster, job: Job, sink):
+        from distributed import as_completed
+
+        self.cluster = cluster
+        self._client = cluster.client
+        self._job = job
+        self._sink = sink
+        self._done = as_completed([], loop=self._client.loop, with_results=True,
+                                  raise_errors=False)
+        self._ready = deque()
+        self._out = {}  # key -> future
+        self._next = 0
+        self.tasks = 0
+        self.workers_seen = set()
+        self._nthreads = {}  # every Dask worker seen connected: its threads
+        self._trouble_since = None
+        self._size()
+
+    def _size(self):
+        try:
+            nthreads = self._client.nthreads()
+        except Exception:  # noqa: BLE001 - the scheduler is gone: check() says so
+            nthreads = {}
+        self._nthreads.update(nthreads)
+        self.capacity = TASKS_PER_THREAD * max(1, sum(nthreads.values()))
+        return nthreads
+
+    def usage(self) -> ClusterUse:
+        """Which part of the cluster took part."""
+        return ClusterUse(self.cluster.address, len(self.workers_seen),
+                          sum(self._nthreads.get(w, 1) for w in self.workers_seen), self.tasks)
+
+    @property
+    def inflight(self):
+        return len(self._out)
+
+    def fill(self, frontier):
+        pending = frontier.pending
+        while len(self._out) < self.capacity and (pending or frontier.chunks):
+            if frontier.chunks:
+                self._submit((), (frontier.chunks.popleft(),))
+                continue
+            size = max(1, min(MAX_DIRS_PER_TASK, len(pending) // self.capacity))
+            self._submit([pending.popleft() for _ in range(size)], ())
+
+    def _submit(self, dir_tasks, chunk_tasks):
+        key = f"sizescan-{self._job.site.token}-{self._next}"
+        self._next += 1
+        future = self._client.submit(read_batch, self._job, dir_tasks, chunk_tasks,
+                                     self._job.config.options.task_budget_s, key=key, pure=False)
+        self._out[key] = future
+        self._done.add(future)
+        self.tasks += 1
+
+    def next_result(self, timeout):
+        if not self._ready:
+            deadline = time.monotonic() + timeout
+            waiting = self._done.thread_condition
+            while not self._done.has_ready():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                with waiting:  # woken by each completion; short, so none is missed for long
+                    waiting.wait(min(left, 0.01))
+            self._ready.extend(self._done.next_batch(block=False))
+        future, value = self._ready.popleft()
+        self._out.pop(future.key, None)
+        if future.status == "error":
+            raise self._failure(value[1])
+        if future.cancelled():  # by the scheduler, or with the connection to it
+            raise ClusterLost(self.cluster.address,
+                              "the scheduler does not answer" if self._client.status != "running"
+                              else "the scheduler cancelled this scan's tasks")
+        records, subdirs, chunks, worker = value
+        self.workers_seen.add(worker)
+        if records:
+            self._sink(Message(None, records))
+        return TaskResult(None, 0, subdirs, chunks)
+
+    def _failure(self, exc):
+        from distributed import KilledWorker
+
+        if isinstance(exc, (PathNotOnWorker, WorkerFailed)):
+            return exc
+        if isinstance(exc, KilledWorker):
+            return WorkersKeptDying(f"Dask workers died every time they ran the same task "
+                                    f"({exc}); giving up")
+        return WorkerFailed(f"a Dask worker failed: {exc!r}")
+
+    def check(self):
+        """Fail within LOST_AFTER_S when the scheduler is unreachable or no
+        worker is left; otherwise note workers that came or went."""
+        status = self._client.status
+        nthreads = self._size() if status == "running" else {}
+        if status == "running" and nthreads:
+            self._trouble_since = None
+            return
+        now = time.monotonic()
+        if self._trouble_since is None:
+            self._trouble_since = now
+        elif now - self._trouble_since > LOST_AFTER_S:
+            raise ClusterLost(self.cluster.address,
+                              "no Dask worker is connected" if status == "running"
+                              else "the scheduler does not answer")
+
+    def close(self):
+        """Take this scan's tasks off the cluster: nothing stays queued for it."""
+        out, self._out = list(self._out.values()), {}
+        self._done.clear()
+        if out:
+            try:
+                self._client.cancel(out, force=True)
+            except Exception:  # noqa: BLE001 - the scheduler is gone: nothing is queued there
+                pass

@@ -1,0 +1,295 @@
+"""Scans on a real Dask cluster: ``dask scheduler`` and ``dask worker``
+processes on 127.0.0.1 (benchmarks/dask_cluster.py), as a user runs them.
+
+Totals equal du's and the local pool's; faults (a worker killed, the
+scheduler killed or unreachable, a worker that cannot see PATH, Ctrl-C)
+end as on one machine: exact totals, or one line and exit 2 / 130.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import assert_matches_du, du_sum, make_mixed_tree, require, run_cli, write
+from sizescan import read_export, scan
+from sizescan.errors import PathNotOnWorker
+
+try:
+    from dask_cluster import local_cluster
+    from distributed import Client
+except ImportError:  # the base install: the cluster tests need 'sizescan[dask]'
+    Client = None
+
+
+def _need_dask():
+    if Client is None:
+        message = "dask and distributed are not installed (pip install '.[test]' brings them)"
+        if os.environ.get("SIZESCAN_CI") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """The shared cluster: a scheduler and 2 workers of 1 thread each."""
+    _need_dask()
+    with local_cluster(workers=2, log_dir=str(tmp_path_factory.mktemp("dask"))) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def client(cluster):
+    with Client(cluster.address, timeout=10, set_as_default=False) as c:
+        yield c
+
+
+@pytest.fixture
+def many_tasks(monkeypatch):
+    """No descent inside a task: every directory goes through the walker."""
+    monkeypatch.setenv("SIZESCAN_TASK_BUDGET_S", "0")
+
+
+def _same(a, b):
+    assert (a.total_size, a.disk_usage, a.files, a.dirs) == (b.total_size, b.disk_usage,
+                                                             b.files, b.dirs)
+    assert [(r.path, r.size, r.disk_usage, r.files, r.dirs) for r in a.roots] == \
+        [(r.path, r.size, r.disk_usage, r.files, r.dirs) for r in b.roots]
+    assert a.top_files == b.top_files and a.top_dirs == b.top_dirs
+    assert sorted(map(str, a.errors)) == sorted(map(str, b.errors))
+
+
+def test_mixed_tree_equals_du_and_the_local_pool(tmp_path, client, many_tasks):
+    root = make_mixed_tree(tmp_path)
+    on_cluster = scan(root, scheduler=client, views=True)
+    assert_matches_du(on_cluster, [root])
+    local = scan(root, views=True)
+    _same(on_cluster, local)
+    assert on_cluster.tree(3, 10) == local.tree(3, 10)
+    assert on_cluster.by_type() == local.by_type()
+    use = on_cluster.cluster
+    assert use.workers == on_cluster.workers and 1 <= use.workers <= 2
+    assert use.tasks > 10 and use.threads == use.workers and use.scheduler == client.scheduler.address
+    assert local.cluster is None
+
+
+def test_du_rules_on_a_cluster(tmp_path, client, many_tasks):
+    root = make_mixed_tree(tmp_path)
+    inner = os.path.join(root, "a")
+    # Nested PATHs, both orders; hard links across PATHs; -L; -l; --exclude.
+    for paths in ([root, inner], [inner, root]):
+        assert_matches_du(scan(paths, scheduler=client), paths)
+    assert_matches_du(scan(root, scheduler=client, dereference=True), [root], "-L")
+    assert_matches_du(scan(root, scheduler=client, count_links=True), [root], "-l")
+    assert_matches_du(scan(root, scheduler=client, exclude=["*.bin"]), [root], "--exclude=*.bin")
+    assert_matches_du(scan(root, scheduler=client, one_file_system=True), [root], "-x")
+
+
+def test_large_directories_in_chunks(tmp_path, client, many_tasks, monkeypatch):
+    monkeypatch.setenv("SIZESCAN_SPLIT_AT", "7")
+    root = tmp_path / "wide"
+    for i in range(300):
+        write(str(root / "big" / f"f{i}"), size=i * 13)
+    os.link(root / "big" / "f5", root / "f5-again")
+    for io_depth in (1, 4):
+        result = scan(str(root), scheduler=client, io_depth=io_depth)
+        assert_matches_du(result, [root])
+        assert result.files == 301 - 1 and result.io_depth == io_depth
+
+
+def test_export_equals_the_local_export(tmp_path, client, many_tasks):
+    root = make_mixed_tree(tmp_path)
+    scan(root, scheduler=client, export=str(tmp_path / "cluster.json"), extended=True)
+    scan(root, export=str(tmp_path / "local.json"), extended=True)
+    on_cluster = read_export(str(tmp_path / "cluster.json"))
+    local = read_export(str(tmp_path / "local.json"))
+    _same(on_cluster, local)
+    assert on_cluster.tree(5, 100) == local.tree(5, 100)
+    require("ncdu", "ncdu reads the export back")
+    proc = subprocess.run(["ncdu", "-f", str(tmp_path / "cluster.json"), "-o", "-"],
+                          capture_output=True, check=True)
+    assert proc.stdout.startswith(b"[1,")
+
+
+def test_cli_json_summary_and_diff(tmp_path, cluster):
+    root = make_mixed_tree(tmp_path)
+    proc = run_cli(root, "--json", env={"SIZESCAN_SCHEDULER": cluster.address})
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert (doc["total_size"], doc["disk_usage"]) == du_sum([root])
+    assert doc["cluster"]["scheduler"] == cluster.address and doc["cluster"]["tasks"] >= 1
+    assert doc["workers"] == doc["cluster"]["workers"] >= 1
+    proc = run_cli(root, "--scheduler", cluster.address, "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert b"Dask worker" in proc.stdout and cluster.address.encode() in proc.stdout
+    other = tmp_path / "other"
+    write(str(other / "new" / "file"), 5000)
+    proc = run_cli("diff", root, str(other), "--scheduler", cluster.address, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["changes"]
+
+
+names = st.text(st.characters(min_codepoint=48, max_codepoint=122), min_size=1, max_size=4)
+trees = st.recursive(st.integers(0, 70000),
+                     lambda sub: st.dictionaries(names, sub, max_size=5), max_leaves=25)
+
+
+def _build(path, node):
+    if isinstance(node, int):
+        write(path, node)
+        return
+    os.makedirs(path, exist_ok=True)
+    for name, child in node.items():
+        _build(os.path.join(path, name), child)
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(tree=st.dictionaries(names, trees, max_size=6), link=st.booleans())
+def test_property_local_equals_cluster(tmp_path_factory, client, tree, link):
+    root = str(tmp_path_factory.mktemp("prop") / "t")
+    _build(root, tree)
+    files = [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs]
+    if link and files:
+        os.link(files[0], os.path.join(root, "hard-link"))
+    on_cluster = scan(root, scheduler=client)
+    assert_matches_du(on_cluster, [root])
+    _same(on_cluster, scan(root))
+
+
+def test_no_dask_installed_is_one_line(tmp_path):
+    code = ("import sys; sys.modules['distributed'] = None; sys.argv[0] = 'sizescan';"
+            "from sizescan._launch import main; main()")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path), "--scheduler",
+                           "tcp://127.0.0.1:1"], capture_output=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.count(b"\n") == 1 and b"pip install 'sizescan[dask]'" in proc.stderr
+
+
+def test_unreachable_scheduler_fails_within_10s(tmp_path):
+    _need_dask()
+    from dask_cluster import free_port
+
+    started = time.monotonic()
+    proc = run_cli(str(tmp_path), "--scheduler", f"tcp://127.0.0.1:{free_port()}")
+    assert time.monotonic() - started < 10
+    assert proc.returncode == 2 and proc.stderr.count(b"\n") == 1, proc.stderr
+    assert b"cannot reach the Dask scheduler" in proc.stderr
+    proc = run_cli(str(tmp_path), "--scheduler", "no-port-here")
+    assert proc.returncode == 2 and b"bad scheduler address" in proc.stderr
+
+
+def _wrapped(script):
+    """Each worker in a mount namespace of its own, set up by ``script``
+    (sh; "$@" is the worker's command)."""
+    return ["unshare", "-m", "--propagation", "private", "--", "sh", "-c", script, "sh"]
+
+
+def test_worker_that_cannot_see_the_path(tmp_path):
+    _need_dask()
+    require("unshare", "workers get a mount namespace of their own")
+    hidden = tmp_path / "hidden"
+    write(str(hidden / "tree" / "f"), 100)
+    # The worker sees an empty tmpfs where the tree is.
+    script = f"mount -t tmpfs none {hidden} && exec \"$@\""
+    with local_cluster(workers=1, log_dir=str(tmp_path), wrap=_wrapped(script)) as c:
+        with pytest.raises(PathNotOnWorker) as caught:
+            scan(str(hidden / "tree"), scheduler=c.address)
+        assert str(hidden / "tree") in str(caught.value)
+        assert "tcp://127.0.0.1:" in str(caught.value)
+        proc = run_cli(str(hidden / "tree"), "--scheduler", c.address)
+        assert proc.returncode == 2 and proc.stderr.count(b"\n") == 1, proc.stderr
+        assert b"cannot scan" in proc.stderr and b"No such file or directory" in proc.stderr
+
+
+def test_devices_mapped_across_hosts(tmp_path, monkeypatch):
+    """Each worker sees the tree through a FUSE mount of its own (bindfs in its
+    own mount namespace): another st_dev on every worker, the same inodes,
+    as NFS clients see one export.  Hard links, -x and nested PATHs still
+    come out as du says on the original tree."""
+    _need_dask()
+    require("unshare", "workers get a mount namespace of their own")
+    require("bindfs", "each worker's view of the tree is a bindfs mount")
+    monkeypatch.setenv("SIZESCAN_TASK_BUDGET_S", "0")
+    root = make_mixed_tree(tmp_path)
+    for i in range(40):  # more links, far apart: read by different workers
+        write(os.path.join(root, f"l{i % 4}", f"x{i}", "orig"), 1000 + i)
+    for i in range(40):
+        os.link(os.path.join(root, f"l{i % 4}", f"x{i}", "orig"),
+                os.path.join(root, f"l{(i + 1) % 4}", f"x{i}-link"))
+    script = (f"bindfs -f {root} {root} & "
+              f"i=0; while ! mountpoint -q {root}; do i=$((i+1)); [ $i -gt 200 ] && exit 1; "
+              "sleep 0.05; done; exec \"$@\"")
+    with local_cluster(workers=2, log_dir=str(tmp_path), wrap=_wrapped(script)) as c:
+        with Client(c.address, timeout=10, set_as_default=False) as client:
+            devs = set(client.run(lambda: os.stat(root).st_dev).values())
+            assert len(devs) == 2 and os.stat(root).st_dev not in devs
+            for options, flags in (({}, ()), ({"one_file_system": True}, ("-x",)),
+                                   ({"dereference": True}, ("-L",))):
+                result = scan(root, scheduler=client, **options)
+                assert_matches_du(result, [root], *flags)
+                assert result.cluster.workers == 2
+            paths = [os.path.join(root, "l1"), root]
+            assert_matches_du(scan(paths, scheduler=client), paths)
+
+
+def _scan_in_background(path, address, *extra):
+    return subprocess.Popen([sys.executable, "-m", "sizescan", path, "--scheduler", address,
+                             "--json", "--io-depth", "1", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, SIZESCAN_TASK_BUDGET_S="0.05"))
+
+
+def test_worker_killed_mid_scan(tmp_path, slow_tree):
+    _need_dask()
+    mnt, src = slow_tree
+    with local_cluster(workers=2, log_dir=str(tmp_path)) as c:
+        proc = _scan_in_background(mnt, c.address)
+        time.sleep(2.0)
+        assert proc.poll() is None, "the scan ended before a worker could be killed"
+        victim = sorted(c.worker_pids().values())[0]
+        os.kill(victim, signal.SIGKILL)  # the nanny starts another; Dask reruns its task
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        doc = json.loads(out)
+        assert (doc["total_size"], doc["disk_usage"]) == du_sum([src])
+        assert doc["files"] == 1600
+
+
+def test_scheduler_killed_mid_scan_fails_within_10s(tmp_path, slow_tree):
+    _need_dask()
+    mnt, _ = slow_tree
+    with local_cluster(workers=1, log_dir=str(tmp_path)) as c:
+        proc = _scan_in_background(mnt, c.address)
+        time.sleep(2.0)
+        assert proc.poll() is None, "the scan ended before the scheduler could be killed"
+        os.killpg(c.scheduler.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+        assert time.monotonic() - killed < 10
+        assert proc.returncode == 2 and err.count(b"\n") == 1, err
+        assert b"Dask" in err and b"Traceback" not in err
+
+
+def test_ctrl_c_leaves_the_cluster_clean(cluster, slow_tree):
+    mnt, _ = slow_tree
+    proc = _scan_in_background(mnt, cluster.address)
+    time.sleep(2.5)
+    assert proc.poll() is None, "the scan ended before Ctrl-C"
+    os.kill(proc.pid, signal.SIGINT)
+    sent = time.monotonic()
+    out, err = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 1.0
+    assert proc.returncode == 130 and b"Traceback" not in err, err
+    deadline = time.monotonic() + 5
+    while cluster.tasks_on_scheduler() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert cluster.tasks_on_scheduler() == 0
