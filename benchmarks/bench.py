@@ -5,6 +5,8 @@
     python benchmarks/bench.py --slowfs        # plus a FUSE mount with 1 ms round trips
     python benchmarks/bench.py --wide 1000000  # plus one directory of 1M entries on bindfs
     python benchmarks/bench.py --files 100000  # a quicker look
+    python benchmarks/bench.py --skip-local --dask --dask-files 1000000
+                                               # Dask: 1, 2, 4 workers on slowfs; overhead
 
 The tree is built once (seeded: the same tree every time) under
 benchmarks/.data/ and reused.  Every tool runs ``--repeat`` times after one
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import random
 import shutil
@@ -238,6 +241,12 @@ def main():
     ap.add_argument("--sshfs", action="store_true",
                     help="also time sshfs over loopback to a local sshd (default and no cache)")
     ap.add_argument("--sshfs-files", type=int, default=100_000)
+    ap.add_argument("--dask", action="store_true",
+                    help="also time scans on a local Dask cluster of 1, 2 and 4 workers "
+                         "(slowfs, 5 ms) and, with --dask-files, a warm local tree")
+    ap.add_argument("--dask-slowfs-files", type=int, default=10_000)
+    ap.add_argument("--dask-io-depth", type=int, default=4)
+    ap.add_argument("--dask-files", type=int, default=0, metavar="N")
     ap.add_argument("--skip-local", action="store_true",
                     help="only the mounts asked for, not the local tree")
     args = ap.parse_args()
@@ -274,21 +283,13 @@ def main():
         slow_tree = os.path.join(DATA, f"tree-{args.slowfs_files}")
         build_tree(slow_tree, args.slowfs_files, seed=3)
         for delay in args.slowfs_delay_ms or [5.0, 1.0]:
-            mnt = tempfile.mkdtemp(prefix="sizescan-slowfs-")
-            daemon = subprocess.Popen([py, os.path.join(HERE, "slowfs.py"), slow_tree, mnt,
-                                       "--delay-ms", str(delay)], stderr=subprocess.DEVNULL)
-            try:
-                while not os.path.ismount(mnt):
-                    if daemon.poll() is not None:
-                        sys.exit("slowfs.py did not mount (is mfusepy installed?)")
-                    time.sleep(0.1)
+            with slowfs_mount(py, slow_tree, delay) as mnt:
                 report(f"slowfs (FUSE, {delay:g} ms per request), {args.slowfs_files:,} files, "
                        f"caches expired between runs", bench(_mount_rows(py, mnt), args.repeat,
                                                              pause=2.0))
-            finally:
-                subprocess.run(["fusermount", "-u", mnt], check=False)
-                daemon.wait()
-                os.rmdir(mnt)
+
+    if args.dask:
+        _dask(args, py)
 
     if args.sshfs:
         from sshd import NO_CACHE, loopback_sshd, sshfs_mount
@@ -305,6 +306,101 @@ def main():
                                bench(_mount_rows(py, mnt), args.repeat, pause=2.0))
                 finally:
                     os.rmdir(mnt)
+
+
+@contextlib.contextmanager
+def slowfs_mount(py, tree, delay):
+    """``tree`` behind slowfs.py with ``delay`` ms a request, for the duration."""
+    mnt = tempfile.mkdtemp(prefix="sizescan-slowfs-")
+    daemon = subprocess.Popen([py, os.path.join(HERE, "slowfs.py"), tree, mnt,
+                               "--delay-ms", str(delay)], stderr=subprocess.DEVNULL)
+    try:
+        while not os.path.ismount(mnt):
+            if daemon.poll() is not None:
+                sys.exit("slowfs.py did not mount (is mfusepy installed?)")
+            time.sleep(0.1)
+        yield mnt
+    finally:
+        subprocess.run(["fusermount", "-u", mnt], check=False)
+        daemon.wait()
+        os.rmdir(mnt)
+
+
+def _timed_json(cmd):
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, check=True)
+    return time.perf_counter() - start, json.loads(proc.stdout)
+
+
+def _task_cost(address, n=500):
+    """Seconds of scheduler and client time per task on this cluster: ``n``
+    empty tasks submitted at once, taken with as_completed."""
+    from distributed import Client, as_completed
+
+    with Client(address, set_as_default=False) as client:
+        for _ in range(2):  # the first round warms the connections up
+            start = time.perf_counter()
+            futures = [client.submit(int, i, pure=False) for i in range(n)]
+            for _ in as_completed(futures, loop=client.loop):
+                pass
+            cost = (time.perf_counter() - start) / n
+    return cost
+
+
+def _dask(args, py):
+    """Dask workers as client hosts: each worker one thread and a fixed request
+    depth, all reading one slow mount; then a warm local tree, for overhead."""
+    from dask_cluster import local_cluster
+
+    depth = str(args.dask_io_depth)
+    tree = os.path.join(DATA, f"tree-{args.dask_slowfs_files}")
+    build_tree(tree, args.dask_slowfs_files, seed=4)
+    logs = tempfile.mkdtemp(prefix="sizescan-dask-")
+    rows, notes = [], []
+    with slowfs_mount(py, tree, 5.0) as mnt:
+        local = [py, "-m", "sizescan", mnt, "--json"]
+        expected = None
+        for label, cmd in (("local pool (default)", local),
+                           (f"local pool --workers 4 --io-depth {depth}",
+                            [*local, "--workers", "4", "--io-depth", depth])):
+            times = []
+            for _ in range(args.repeat):
+                time.sleep(2.0)
+                elapsed, doc = _timed_json(cmd)
+                times.append(elapsed)
+                expected = expected or doc["disk_usage"]
+                assert doc["disk_usage"] == expected, label
+            rows.append((label, statistics.median(times), 0))
+        for n in (1, 2, 4):
+            with local_cluster(workers=n, nthreads=1, log_dir=logs) as cluster:
+                cost = _task_cost(cluster.address)
+                cmd = [*local, "--scheduler", cluster.address, "--io-depth", depth]
+                _timed_json(cmd)  # warm-up: imports on the workers
+                runs = []
+                for _ in range(args.repeat):
+                    time.sleep(2.0)
+                    elapsed, doc = _timed_json(cmd)
+                    assert doc["disk_usage"] == expected, "Dask totals differ from the local pool"
+                    runs.append((elapsed, doc["cluster"]["tasks"]))
+                elapsed, tasks = sorted(runs)[len(runs) // 2]
+                rows.append((f"Dask, {n} worker{'s' * (n > 1)} x 1 thread x {depth}", elapsed, 0))
+                notes.append(f"{n} worker(s): {tasks} tasks x {cost * 1e3:.2f} ms a task = "
+                             f"{tasks * cost / elapsed:.1%} of the wall time")
+    one = dict((label, t) for label, t, _ in rows)[f"Dask, 1 worker x 1 thread x {depth}"]
+    report(f"Dask on slowfs (5 ms per request), {args.dask_slowfs_files:,} files, "
+           f"caches expired between runs", rows, reference=f"Dask, 1 worker x 1 thread x {depth}")
+    print(f"4 workers against 1: {one / rows[-1][1]:.2f}x faster")
+    print("scheduler overhead: " + "; ".join(notes))
+
+    if args.dask_files:
+        tree = os.path.join(DATA, f"tree-{args.dask_files}")
+        build_tree(tree, args.dask_files)
+        with local_cluster(workers=2, nthreads=1, log_dir=logs) as cluster:
+            report(f"Dask, warm local tree of {args.dask_files:,} files", bench([
+                ("sizescan (local pool)", [py, "-m", "sizescan", tree, "--json"]),
+                ("sizescan --scheduler (2 workers x 1 thread)",
+                 [py, "-m", "sizescan", tree, "--json", "--scheduler", cluster.address]),
+            ], args.repeat), reference="sizescan (local pool)")
 
 
 def _mount_rows(py, mnt):

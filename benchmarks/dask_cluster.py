@@ -54,7 +54,8 @@ class LocalCluster:
         from distributed import Client
 
         with Client(self.address, timeout=timeout, set_as_default=False) as client:
-            client.wait_for_workers(n, timeout=timeout)
+            if n:  # with none, the connection above says the scheduler is up
+                client.wait_for_workers(n, timeout=timeout)
 
 
 def _stop(proc, sig=signal.SIGTERM):

@@ -37,12 +37,15 @@ there (another inode), fails the scan with PathNotOnWorker.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import threading
 import time
 import uuid
+from asyncio import CancelledError as _LoopCancelled
 from collections import deque
+from concurrent.futures import CancelledError
 from typing import NamedTuple
 
 from ._version import __version__
@@ -64,6 +67,9 @@ TASKS_PER_THREAD = 2
 # waits with the scheduler unreachable, or with no worker, before failing.
 CONNECT_TIMEOUT_S = 5.0
 LOST_AFTER_S = 5.0
+# How long Ctrl-C or a failure waits for the scheduler to take this scan's
+# tasks back before the scan ends anyway.
+CANCEL_WAIT_S = 0.5
 
 
 class Site(NamedTuple):
@@ -212,10 +218,8 @@ class Cluster:
 
     def close(self):
         if self._owned:
-            try:
-                self.client.close(timeout=1)
-            except Exception:  # noqa: BLE001 - closing a client whose scheduler is gone
-                pass
+            with contextlib.suppress(Exception):  # closing a client whose scheduler is gone
+                self.client.close(timeout=CANCEL_WAIT_S)
 
 
 class DaskBackend(Backend):
@@ -237,13 +241,16 @@ class DaskBackend(Backend):
         self.workers_seen = set()
         self._nthreads = {}  # every Dask worker seen connected: its threads
         self._trouble_since = None
-        self._size()
+        self._asked = 0.0
+        try:
+            self._size()
+        except (OSError, TimeoutError, CancelledError, _LoopCancelled):
+            raise ClusterLost(cluster.address, "the scheduler does not answer") from None
 
     def _size(self):
-        try:
-            nthreads = self._client.nthreads()
-        except Exception:  # noqa: BLE001 - the scheduler is gone: check() says so
-            nthreads = {}
+        """Ask the scheduler for its workers (bounded: a scheduler stopped with its
+        connection open would otherwise be waited for forever)."""
+        nthreads = self._client.nthreads(callback_timeout=LOST_AFTER_S)
         self._nthreads.update(nthreads)
         self.capacity = TASKS_PER_THREAD * max(1, sum(nthreads.values()))
         return nthreads
@@ -311,27 +318,42 @@ class DaskBackend(Backend):
         return WorkerFailed(f"a Dask worker failed: {exc!r}")
 
     def check(self):
-        """Fail within LOST_AFTER_S when the scheduler is unreachable or no
-        worker is left; otherwise note workers that came or went."""
-        status = self._client.status
-        nthreads = self._size() if status == "running" else {}
-        if status == "running" and nthreads:
-            self._trouble_since = None
-            return
+        """Fail within LOST_AFTER_S (and a second) when the scheduler does not
+        answer or no worker is left; otherwise note workers that came or went.
+        Asks the scheduler at most once a second."""
         now = time.monotonic()
-        if self._trouble_since is None:
+        if now - self._asked < 1.0:
+            return
+        self._asked = now
+        try:
+            nthreads = self._size() if self._client.status == "running" else {}
+            problem = None if nthreads or self._client.status != "running" else (
+                "no Dask worker is connected")
+        except (OSError, TimeoutError, CancelledError, _LoopCancelled):
+            raise ClusterLost(self.cluster.address, "the scheduler does not answer") from None
+        if self._client.status != "running":
+            problem = "the scheduler does not answer"
+        if problem is None:
+            self._trouble_since = None
+        elif self._trouble_since is None:
             self._trouble_since = now
         elif now - self._trouble_since > LOST_AFTER_S:
-            raise ClusterLost(self.cluster.address,
-                              "no Dask worker is connected" if status == "running"
-                              else "the scheduler does not answer")
+            raise ClusterLost(self.cluster.address, problem)
 
     def close(self):
-        """Take this scan's tasks off the cluster: nothing stays queued for it."""
+        """Take this scan's tasks off the cluster: nothing stays queued for it.
+        Bounded (CANCEL_WAIT_S), so Ctrl-C ends the scan at once even with a
+        scheduler that does not answer: the cancel then goes on in a thread."""
         out, self._out = list(self._out.values()), {}
         self._done.clear()
-        if out:
-            try:
-                self._client.cancel(out, force=True)
-            except Exception:  # noqa: BLE001 - the scheduler is gone: nothing is queued there
-                pass
+        if not out:
+            return
+        client = self._client
+
+        def cancel():
+            with contextlib.suppress(Exception):  # the scheduler is gone: nothing is queued
+                client.cancel(out, force=True)
+
+        thread = threading.Thread(target=cancel, name="sizescan-cancel", daemon=True)
+        thread.start()
+        thread.join(CANCEL_WAIT_S)

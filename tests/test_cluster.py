@@ -105,6 +105,21 @@ def test_large_directories_in_chunks(tmp_path, client, many_tasks, monkeypatch):
         assert result.files == 301 - 1 and result.io_depth == io_depth
 
 
+def test_hostile_names_cross_the_network_exactly(tmp_path, client, many_tasks):
+    from test_names import HOSTILE
+
+    root = os.fsencode(str(tmp_path / "names"))
+    for i, name in enumerate(HOSTILE):  # each name as a directory and as a file in it
+        os.makedirs(os.path.join(root, name))
+        with open(os.path.join(root, name, name), "wb") as f:
+            f.write(b"n" * (1000 * (i + 1)))
+    on_cluster = scan(os.fsdecode(root), scheduler=client, views=True, top=len(HOSTILE))
+    assert_matches_du(on_cluster, [os.fsdecode(root)])
+    local = scan(os.fsdecode(root), views=True, top=len(HOSTILE))
+    _same(on_cluster, local)
+    assert {os.fsencode(f.path).rsplit(b"/", 1)[1] for f in on_cluster.top_files} == set(HOSTILE)
+
+
 def test_export_equals_the_local_export(tmp_path, client, many_tasks):
     root = make_mixed_tree(tmp_path)
     scan(root, scheduler=client, export=str(tmp_path / "cluster.json"), extended=True)
@@ -277,6 +292,32 @@ def test_scheduler_killed_mid_scan_fails_within_10s(tmp_path, slow_tree):
         assert time.monotonic() - killed < 10
         assert proc.returncode == 2 and err.count(b"\n") == 1, err
         assert b"Dask" in err and b"Traceback" not in err
+
+
+def test_scheduler_stopped_or_without_workers_fails_within_10s(tmp_path, slow_tree):
+    """A scheduler that keeps its connections open and never answers (SIGSTOP),
+    and one with no worker at all: never a hang."""
+    _need_dask()
+    mnt, _ = slow_tree
+    with local_cluster(workers=0, log_dir=str(tmp_path)) as c:
+        started = time.monotonic()
+        proc = run_cli(mnt, "--scheduler", c.address, "--io-depth", "1")
+        assert time.monotonic() - started < 10
+        assert proc.returncode == 2 and proc.stderr.count(b"\n") == 1, proc.stderr
+        assert b"no Dask worker is connected" in proc.stderr
+    with local_cluster(workers=1, log_dir=str(tmp_path)) as c:
+        proc = _scan_in_background(mnt, c.address)
+        time.sleep(2.0)
+        assert proc.poll() is None, "the scan ended before the scheduler could be stopped"
+        os.kill(c.scheduler.pid, signal.SIGSTOP)
+        stopped = time.monotonic()
+        try:
+            out, err = proc.communicate(timeout=60)
+        finally:
+            os.kill(c.scheduler.pid, signal.SIGCONT)
+        assert time.monotonic() - stopped < 10
+        assert proc.returncode == 2 and err.count(b"\n") == 1, err
+        assert b"does not answer" in err
 
 
 def test_ctrl_c_leaves_the_cluster_clean(cluster, slow_tree):
