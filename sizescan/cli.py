@@ -126,9 +126,10 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
 # Not readable=True: an unreadable PATH is counted and reported as du does, not refused.
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False))
 @click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
-              help="Worker processes (at most 512). Default: one per CPU (at most 16); one "
-                   "per 4 CPUs on a network or FUSE mount whose requests take 0.5 ms or more "
-                   "(threads do the waiting, see --io-depth); at most 2 on a spinning disk. "
+              help="Worker processes (at most 512). Default: one per CPU (at most 16); two "
+                   "per CPU on a network or FUSE mount answering in under 0.25 ms, one per 4 "
+                   "CPUs on one whose requests take 0.5 ms or more (threads do the waiting, "
+                   "see --io-depth); at most 2 on a spinning disk. "
                    "Fewer when the descriptor limit is low; none (in-process) in a daemonic "
                    "process.")
 @click.option("--io-depth", type=click.IntRange(min=1, max=MAX_IO_DEPTH), default=None,

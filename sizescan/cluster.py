@@ -43,9 +43,7 @@ import os
 import threading
 import time
 import uuid
-from asyncio import CancelledError as _LoopCancelled
 from collections import deque
-from concurrent.futures import CancelledError
 from typing import NamedTuple
 
 from ._version import __version__
@@ -180,6 +178,15 @@ def read_batch(job: Job, dir_tasks, chunk_tasks, budget_s):
     return (messages[0].records if messages else []), result.subdirs, result.chunks, _worker_name()
 
 
+def _lost_connection():
+    """What a call to a scheduler that is gone raises.  asyncio is imported here,
+    not with the module: a scan without a cluster does not pay for it."""
+    from asyncio import CancelledError as LoopCancelled
+    from concurrent.futures import CancelledError
+
+    return OSError, TimeoutError, CancelledError, LoopCancelled
+
+
 class Cluster:
     """A Dask cluster to scan with: a scheduler's address, or a ``distributed.Client``
     (used as it is, and left open)."""
@@ -244,7 +251,7 @@ class DaskBackend(Backend):
         self._asked = 0.0
         try:
             self._size()
-        except (OSError, TimeoutError, CancelledError, _LoopCancelled):
+        except _lost_connection():
             raise ClusterLost(cluster.address, "the scheduler does not answer") from None
 
     def _size(self):
@@ -329,7 +336,7 @@ class DaskBackend(Backend):
             nthreads = self._size() if self._client.status == "running" else {}
             problem = None if nthreads or self._client.status != "running" else (
                 "no Dask worker is connected")
-        except (OSError, TimeoutError, CancelledError, _LoopCancelled):
+        except _lost_connection():
             raise ClusterLost(self.cluster.address, "the scheduler does not answer") from None
         if self._client.status != "running":
             problem = "the scheduler does not answer"

@@ -149,13 +149,17 @@ def is_rotational(path: str, sys_root: str = "/sys") -> bool:
 #
 #   mount, one lstat              workers x threads: time
 #   sshfs, cached, 0.09 ms        2 x 1: 1.72   8 x 1: 1.80   2 x 4: 2.81   (gdu 2.95)
+#     (again, medians of 8         2 x 1: 2.23   4 x 1: 1.90   6 x 1: 1.89   8 x 1: 2.10
+#      alternating runs)           2 x 2: 2.25                               (gdu 2.16)
 #   sshfs, no cache, 0.37 ms      2 x 1: 20.0   8 x 1: 10.2   2 x 16: 10.8  1 x 64: 14.3 (gdu 32.0)
 #   slowfs, 1 ms                  1 x 16: 0.61  1 x 64: 0.75  8 x 1: 1.22   (gdu 1.13)
 #   slowfs, 5 ms                  1 x 64: 0.83  1 x 32: 1.14  8 x 1: 4.34   (gdu 5.16)
 #
 # Below FAST_REQUEST_S a request is CPU work (a daemon answering from its
 # cache): Python threads only contend for the GIL, so such a mount is
-# scanned like a local disk.  Above it, enough threads to cover a request's
+# scanned like a local disk, but with two processes per CPU: each request
+# still waits for the daemon to be scheduled, and a second process fills
+# that gap (4 x 1 was 13-15% quicker than 2 x 1 in two rounds of 8).  Above it, enough threads to cover a request's
 # wait with about THREAD_COST_S of Python work each, up to SLOW_IO_DEPTH;
 # from SLOW_REQUEST_S on, a worker per 4 CPUs (one process's threads keep
 # the requests in flight; more processes only added start-up and imbalance).
@@ -213,7 +217,8 @@ def default_workers(path: str, table=None, sys_root: str = "/sys",
     A local disk with a warm cache is CPU-bound: one worker per CPU, capped
     at 16 because beyond that the single walker and collector become the
     bottleneck.  So is a network or FUSE mount that answers in under
-    FAST_REQUEST_S.  One whose requests take SLOW_REQUEST_S or more (or an
+    FAST_REQUEST_S, from its daemon's cache: two workers per CPU there, as
+    each request still waits for the daemon to run.  One whose requests take SLOW_REQUEST_S or more (or an
     unknown ``latency``, see request_latency) is waited on: its requests in
     flight come from each worker's threads (default_io_depth), and a
     process is needed only for the CPU they use: one worker per 4 CPUs, at
@@ -224,6 +229,8 @@ def default_workers(path: str, table=None, sys_root: str = "/sys",
     wait = _wait_bound(path, table, latency)
     if wait is not None and wait >= SLOW_REQUEST_S:
         return max(1, min(16, cpus // 4))
+    if wait is not None and wait < FAST_REQUEST_S:
+        return max(1, min(16, 2 * cpus))
     if wait is None and is_rotational(path, sys_root):
         return max(1, min(2, cpus))
     return max(1, min(16, cpus))

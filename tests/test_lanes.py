@@ -188,7 +188,7 @@ def test_defaults_follow_the_filesystem(lane_mount, tmp_path):
     assert default_io_depth(mnt, latency=latency) == round(min(64, latency / THREAD_COST_S))
     assert default_io_depth(mnt, latency=0.005) == SLOW_IO_DEPTH
     assert default_io_depth(mnt, latency=1e-5) == 1
-    assert default_workers(mnt, latency=1e-5) == max(1, min(16, cpu_count()))
+    assert default_workers(mnt, latency=1e-5) == max(1, min(16, 2 * cpu_count()))
     # In between (sshfs without caches, 0.37 ms): a process per CPU, and
     # threads enough to cover a request's wait.
     assert default_io_depth(mnt, latency=0.37e-3) == round(0.37e-3 / THREAD_COST_S)
