@@ -197,7 +197,6 @@ class Cluster:
         except ImportError:
             raise ClusterUnavailable("scanning on a Dask cluster needs dask and distributed: "
                                      "pip install 'sizescan[dask]'") from None
-        self._distributed = distributed
         if isinstance(scheduler, distributed.Client):
             self.client, self._owned = scheduler, False
         elif isinstance(scheduler, str):

@@ -256,20 +256,22 @@ def test_devices_mapped_across_hosts(tmp_path, monkeypatch):
             assert_matches_du(scan(paths, scheduler=client), paths)
 
 
-def _scan_in_background(path, address, *extra):
-    return subprocess.Popen([sys.executable, "-m", "sizescan", path, "--scheduler", address,
-                             "--json", "--io-depth", "1", *extra],
+def _scan_under_way(path, address, seconds=2.0):
+    """A CLI scan of the slow ``path`` on the cluster, ``seconds`` into it."""
+    proc = subprocess.Popen([sys.executable, "-m", "sizescan", path, "--scheduler", address,
+                             "--json", "--io-depth", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=dict(os.environ, SIZESCAN_TASK_BUDGET_S="0.05"))
+    time.sleep(seconds)
+    assert proc.poll() is None, "the scan ended before the fault could be made"
+    return proc
 
 
 def test_worker_killed_mid_scan(tmp_path, slow_tree):
     _need_dask()
     mnt, src = slow_tree
     with local_cluster(workers=2, log_dir=str(tmp_path)) as c:
-        proc = _scan_in_background(mnt, c.address)
-        time.sleep(2.0)
-        assert proc.poll() is None, "the scan ended before a worker could be killed"
+        proc = _scan_under_way(mnt, c.address)
         victim = sorted(c.worker_pids().values())[0]
         os.kill(victim, signal.SIGKILL)  # the nanny starts another; Dask reruns its task
         out, err = proc.communicate(timeout=120)
@@ -283,9 +285,7 @@ def test_scheduler_killed_mid_scan_fails_within_10s(tmp_path, slow_tree):
     _need_dask()
     mnt, _ = slow_tree
     with local_cluster(workers=1, log_dir=str(tmp_path)) as c:
-        proc = _scan_in_background(mnt, c.address)
-        time.sleep(2.0)
-        assert proc.poll() is None, "the scan ended before the scheduler could be killed"
+        proc = _scan_under_way(mnt, c.address)
         os.killpg(c.scheduler.pid, signal.SIGKILL)
         killed = time.monotonic()
         out, err = proc.communicate(timeout=60)
@@ -306,9 +306,7 @@ def test_scheduler_stopped_or_without_workers_fails_within_10s(tmp_path, slow_tr
         assert proc.returncode == 2 and proc.stderr.count(b"\n") == 1, proc.stderr
         assert b"no Dask worker is connected" in proc.stderr
     with local_cluster(workers=1, log_dir=str(tmp_path)) as c:
-        proc = _scan_in_background(mnt, c.address)
-        time.sleep(2.0)
-        assert proc.poll() is None, "the scan ended before the scheduler could be stopped"
+        proc = _scan_under_way(mnt, c.address)
         os.kill(c.scheduler.pid, signal.SIGSTOP)
         stopped = time.monotonic()
         try:
@@ -322,9 +320,7 @@ def test_scheduler_stopped_or_without_workers_fails_within_10s(tmp_path, slow_tr
 
 def test_ctrl_c_leaves_the_cluster_clean(cluster, slow_tree):
     mnt, _ = slow_tree
-    proc = _scan_in_background(mnt, cluster.address)
-    time.sleep(2.5)
-    assert proc.poll() is None, "the scan ended before Ctrl-C"
+    proc = _scan_under_way(mnt, cluster.address, 2.5)
     os.kill(proc.pid, signal.SIGINT)
     sent = time.monotonic()
     out, err = proc.communicate(timeout=30)
