@@ -144,7 +144,12 @@ def slowfs_mount(src, mnt, delay_ms=2.0):
     try:
         yield str(mnt)
     finally:
-        subprocess.run(["fusermount", "-u", str(mnt)], check=False)
+        # Busy while another process finishes a request there (a Dask worker's
+        # task, cancelled but running to its end): tried again for a while.
+        deadline = time.monotonic() + 15
+        while (subprocess.run(["fusermount", "-u", str(mnt)], capture_output=True).returncode
+               and os.path.ismount(mnt) and time.monotonic() < deadline):
+            time.sleep(0.1)
         daemon.wait(timeout=20)
 
 
