@@ -10,8 +10,9 @@
 
 The tree is built once (seeded: the same tree every time) under
 benchmarks/.data/ and reused.  Every tool runs ``--repeat`` times after one
-warm-up; the report gives medians and ratios to ``du -sb``, and the peak
-memory (PSS) of all sizescan processes together (sampled from /proc).
+warm-up, the tools taking turns (round-robin); the report gives medians
+and ratios to ``du -sb``, and the peak memory (PSS) of all sizescan
+processes together (sampled from /proc).
 Machines are noisy: read ratios from one run, not times across runs.
 """
 
@@ -138,19 +139,23 @@ def bench(label_cmds, repeat, pause=0.0):
     seconds pass before each timed run: on a FUSE mount, 2 s lets the
     kernel's name and attribute caches (1 s) expire, so every run starts cold.
     """
-    rows = []
+    label_cmds = [(label, cmd) for label, cmd in label_cmds if shutil.which(cmd[0]) is not None]
     for label, cmd in label_cmds:
-        if shutil.which(cmd[0]) is None:
-            continue
         _, _, status = run(cmd)  # warm-up: the page and dentry caches are hot for everyone
         if status != 0:
             sys.exit(f"{label}: {' '.join(cmd)} exited with status {status}")
-        times = []
-        for _ in range(repeat):
+    # Round-robin, one run of each tool after the other: a noisy neighbour
+    # (or a daemon's cache expiring) then hits every tool alike, where runs
+    # in blocks gave one tool the quiet minute and another the busy one.
+    times = {label: [] for label, _ in label_cmds}
+    for _ in range(repeat):
+        for label, cmd in label_cmds:
             time.sleep(pause)
-            times.append(run(cmd)[0])
+            times[label].append(run(cmd)[0])
+    rows = []
+    for label, cmd in label_cmds:
         peak = run(cmd, measure_memory=True)[1] if label.startswith("sizescan") else 0
-        rows.append((label, statistics.median(times), peak))
+        rows.append((label, statistics.median(times[label]), peak))
     return rows
 
 

@@ -150,7 +150,13 @@ def slowfs_mount(src, mnt, delay_ms=2.0):
         while (subprocess.run(["fusermount", "-u", str(mnt)], capture_output=True).returncode
                and os.path.ismount(mnt) and time.monotonic() < deadline):
             time.sleep(0.1)
+        busy = os.path.ismount(mnt)
+        if busy:  # detached, and its daemon stopped, not left behind; then said
+            subprocess.run(["fusermount", "-u", "-z", str(mnt)], check=False)
+            daemon.kill()
         daemon.wait(timeout=20)
+        if busy:
+            pytest.fail(f"{mnt} was still in use 15 s after the test")
 
 
 @pytest.fixture

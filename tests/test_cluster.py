@@ -256,6 +256,52 @@ def test_devices_mapped_across_hosts(tmp_path, monkeypatch):
             assert_matches_du(scan(paths, scheduler=client), paths)
 
 
+def _find_dir(node, name):
+    """The ncdu export's directory entry ``[info, ...]`` called ``name``."""
+    if isinstance(node, list) and node and isinstance(node[0], dict):
+        if node[0].get("name") == name:
+            return node
+        for child in node[1:]:
+            found = _find_dir(child, name)
+            if found is not None:
+                return found
+    return None
+
+
+def test_a_filesystem_mounted_inside_path_keeps_the_callers_device(tmp_path):
+    """A filesystem mounted inside PATH has another st_dev on every host: each
+    worker (in its own mount namespace, with its own tmpfs there holding the
+    same files) reports it under the device the caller sees at that mount
+    point, and -x leaves it out as du -x does."""
+    _need_dask()
+    require("unshare", "workers get a mount namespace of their own")
+    root = tmp_path / "t"
+    write(str(root / "a" / "f"), 5000)
+    inner = root / "inner"
+    inner.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "none", str(inner)], check=True)
+    try:
+        write(str(inner / "x" / "y"), 7000)
+        write(str(inner / "z"), 100)
+        fill = (f"mkdir -p {inner}/x && head -c 7000 /dev/zero > {inner}/x/y && "
+                f"head -c 100 /dev/zero > {inner}/z")
+        script = (f"umount {inner} && mount -t tmpfs none {inner} && {fill} && exec \"$@\"")
+        with local_cluster(workers=2, log_dir=str(tmp_path), wrap=_wrapped(script)) as c:
+            with Client(c.address, timeout=10, set_as_default=False) as client:
+                here = os.stat(inner).st_dev
+                seen = set(client.run(lambda: os.stat(inner).st_dev).values())
+                assert here not in seen and len(seen) == 2
+                assert_matches_du(scan(str(root), scheduler=client), [root])
+                assert_matches_du(scan(str(root), scheduler=client, one_file_system=True),
+                                  [root], "-x")
+                scan(str(root), scheduler=client, export=str(tmp_path / "t.json"))
+        with open(tmp_path / "t.json", encoding="utf-8") as f:
+            doc = json.load(f)
+        assert _find_dir(doc[3], "inner")[0]["dev"] == here
+    finally:
+        subprocess.run(["umount", str(inner)], check=False)
+
+
 def _scan_under_way(path, address, seconds=2.0):
     """A CLI scan of the slow ``path`` on the cluster, ``seconds`` into it."""
     proc = subprocess.Popen([sys.executable, "-m", "sizescan", path, "--scheduler", address,
