@@ -209,6 +209,7 @@ def _local(args, py):
         ("sizescan (plain)", [py, "-m", "sizescan", tree, "--no-progress"]),
         ("sizescan --tree --by-type --by-age",
          [py, "-m", "sizescan", tree, "--no-progress", "--tree", "--by-type", "--by-age"]),
+        ("sizescan --by-owner", [py, "-m", "sizescan", tree, "--no-progress", "--by-owner"]),
         ("sizescan -o FILE (export)", [py, "-m", "sizescan", tree, "-q", "-o", export]),
         ("ncdu -0 -o FILE (export)", ["ncdu", "-0", "-o", ncdu_export, tree]),
         ("gdu -n -p -o FILE (export)", ["gdu", "-n", "-p", "-o", gdu_export, tree]),

@@ -21,6 +21,7 @@ _HOMES = {
     "ResultsLost": "errors", "PoolFailed": "errors", "ExportFailed": "errors",
     "BadExport": "errors", "ClusterUnavailable": "errors", "ClusterUnreachable": "errors",
     "ClusterLost": "errors", "PathNotOnWorker": "errors", "ClusterUse": "result",
+    "OwnerTotal": "result",
 }
 
 
@@ -72,5 +73,6 @@ __all__ = [
     "ClusterLost",
     "PathNotOnWorker",
     "ClusterUse",
+    "OwnerTotal",
     "__version__",
 ]

@@ -69,6 +69,7 @@ def scan(
     extended: bool = False,
     gitignore: Iterable[str] = (),
     exclude_caches: bool = False,
+    by_owner: bool = False,
     scheduler=None,
 ) -> ScanResult:
     """Measure the disk usage of ``paths`` (one path, or a list of them).
@@ -97,6 +98,7 @@ def scan(
     ``io_depth`` is the requests each worker keeps in flight with its threads,
     by default 1 on local disks and up to 64 on network and FUSE mounts whose
     requests are slow (:func:`sizescan.fs.default_io_depth`).
+    ``by_owner=True`` keeps totals by user and group (:meth:`ScanResult.by_owner`).
     ``scheduler`` runs the scan on a Dask cluster (``pip install
     'sizescan[dask]'``): a scheduler's address ("tcp://host:8786") or a
     ``distributed.Client`` (left open); see ``sizescan.cluster``.
@@ -117,7 +119,8 @@ def scan(
         workers=workers, io_depth=io_depth, top=top, max_depth=max_depth, apparent=apparent,
         one_file_system=one_file_system, dereference=dereference, exclude=exclude,
         exclude_kernfs=exclude_kernfs, count_links=count_links, start_method=start_method,
-        views=views, extended=extended, gitignore=gitignore, exclude_caches=exclude_caches)
+        views=views, extended=extended, gitignore=gitignore, exclude_caches=exclude_caches,
+        by_owner=by_owner)
     if scheduler is None:
         return _scan(paths, slashed, options, progress, export, None)
     on = Cluster(scheduler)

@@ -17,7 +17,7 @@ from .api import scan
 from .compare import diff
 from .errors import BadExport, CannotAccess, ExportFailed, InvalidOption, ScanError
 from .format import (Palette, SizeFormat, age_report, diff_report, display_path, issue_message,
-                     quote, report, tree_report, type_report)
+                     owner_report, quote, report, tree_report, type_report)
 from .ncdu import read_export
 from .options import MAX_IO_DEPTH, MAX_WORKERS
 from .result import ScanIssue
@@ -150,6 +150,9 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
 @click.option("--by-type", is_flag=True, help="Totals by file extension or kind of entry.")
 @click.option("--by-age", is_flag=True,
               help="Totals of files by time since their last modification.")
+@click.option("--by-owner", is_flag=True,
+              help="Totals by user and by group (names from the password and group "
+                   "databases); also from an --extended export.")
 @click.option("-x", "--one-file-system", is_flag=True, help="Skip directories on other filesystems.")
 @click.option("-L", "--dereference", is_flag=True,
               help="Follow symbolic links; a directory reached twice (or a loop) is counted once.")
@@ -183,7 +186,8 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
 @click.option("--start-method", type=click.Choice(["fork", "forkserver", "spawn"]), default=None,
               help="multiprocessing start method (default: the platform's).")
 @click.version_option(__version__, prog_name="sizescan")
-def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age, one_file_system,
+def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age, by_owner,
+                 one_file_system,
                  dereference, exclude, exclude_from, exclude_caches, exclude_kernfs, count_links,
                  apparent, si, exact, color, export, extended, import_from, as_json, no_progress,
                  quiet, scheduler, start_method):
@@ -196,7 +200,7 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
     """
     size = _size_format(si, exact)
     views = tree or by_type or by_age
-    if export == "-" and (as_json or views):
+    if export == "-" and (as_json or views or by_owner):
         raise click.UsageError("-o - writes the export to stdout: --json and the views "
                                "would have nowhere to go")
     if export == "-" and sys.stdout is None:
@@ -215,7 +219,7 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
             exclude_kernfs=exclude_kernfs, count_links=count_links, start_method=start_method,
             views=views, gitignore=gitignore, exclude_caches=exclude_caches,
             export=sys.stdout.buffer if export == "-" else export, extended=extended,
-            scheduler=scheduler or None,
+            scheduler=scheduler or None, by_owner=by_owner,
         ), size, progress=not (as_json or quiet or no_progress or export == "-"), export_name=export)
 
     if not quiet:
@@ -227,7 +231,7 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
     try:
         if as_json:
             doc = result.to_dict(tree_depth=tree_depth, tree_width=top, by_type=by_type,
-                                 by_age=by_age)
+                                 by_age=by_age, by_owner=by_owner)
             text = json.dumps(doc, ensure_ascii=False, indent=2)
         else:
             paint = Palette(_colour(color))
@@ -238,6 +242,8 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
                 parts.append(type_report(result, result.by_type(), size, paint, top))
             if by_age:
                 parts.append(age_report(result, result.by_age(), size, paint))
+            if by_owner:
+                parts.append(owner_report(result, result.by_owner(), size, paint))
             text = "\n\n".join(parts)
     except ValueError as exc:  # an export without mtimes, asked for --by-age
         _fail(f"{import_from}: {exc}" if import_from else str(exc))

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from .kinds import AGES, DIRECTORY_KIND, merge_suffixes
 from .records import OP_ACCESS, Message, root_key
-from .result import (DEPTH, NAME, PARENT, DirTotal, FileTotal, RootTotal, ScanIssue, ScanModel,
-                     ScanResult, largest, path_of)
+from .result import (DEPTH, GROUP, NAME, PARENT, USER, DirTotal, FileTotal, RootTotal,
+                     ScanIssue, ScanModel, ScanResult, largest, path_of)
 from .tally import Largest
 
 # Per-directory slots (see result.ScanModel): [apparent, disk, files, dirs, depth, parent, name]
@@ -65,6 +65,8 @@ class Collector:
         self.files_of = {}  # directory -> its largest files, a Largest
         self.own = {}  # directory -> its own (apparent, disk)
         self.flags = {}  # directory -> READ_ERROR | EXCLUDED
+        # --by-owner: {(USER, uid) or (GROUP, gid): [entries, apparent, disk]}
+        self.owners = {} if options.by_owner else None
         self.spool = spool
 
     def progress_counts(self) -> tuple:
@@ -114,6 +116,14 @@ class Collector:
                 self.errors.extend(record.errors)
             if record.detail is not None:
                 self._add_detail(key, record.detail)
+                owners = record.detail.owners
+                if owners and self.owners is not None:
+                    if type(owners) is tuple:  # one owner for all of the record
+                        self._add_owner(*owners, record.dirs + record.files, record.apparent,
+                                        record.disk)
+                    else:
+                        for (uid, gid), counts in owners.items():
+                            self._add_owner(uid, gid, *counts)
                 if self.spool is not None:
                     self.spool.add(record)
 
@@ -134,6 +144,17 @@ class Collector:
                 self._offer_dir_file(key, f.apparent, f.disk, f.name)
         if detail.flags:
             self.flags[key] = self.flags.get(key, 0) | detail.flags
+
+    def _add_owner(self, uid, gid, count, apparent, disk):
+        """Count entries of one (uid, gid) to the user's totals and to the group's."""
+        for who in ((USER, uid), (GROUP, gid)):
+            slot = self.owners.get(who)
+            if slot is None:
+                self.owners[who] = [count, apparent, disk]
+            else:
+                slot[0] += count
+                slot[1] += apparent
+                slot[2] += disk
 
     def _offer_dir_file(self, key, apparent, disk, name):
         kept = self.files_of.get(key)
@@ -157,6 +178,8 @@ class Collector:
             self.files += 1
             self.apparent += link.apparent
             self.disk += link.disk
+            if link.owner is not None and self.owners is not None:
+                self._add_owner(*link.owner, 1, link.apparent, link.disk)
             if link.kind is not None:
                 merge_suffixes({link.kind: (1, link.apparent, link.disk)}, into=self.kinds)
                 self.ages[link.age] += 1
@@ -200,6 +223,7 @@ class Collector:
             version=version,
             imported=imported,
             model=model,
+            owners=self.owners or None,
         )
 
     def _roll_up(self):

@@ -81,8 +81,8 @@ from .errors import CannotAccess, CollectorDied, PoolFailed, ResultsLost, Worker
 from .fs import (default_io_depth, default_workers, filesystem_type, is_slow_filesystem,
                  kernfs_devices, mount_point_ids, mounts, request_latency)
 from .kinds import tally_key
-from .records import (OP_ACCESS, DirTask, Link, PathError, Record, TaskResult, TopFile, join,
-                      root_key)
+from .records import (OP_ACCESS, Detail, DirTask, Link, PathError, Record, TaskResult, TopFile,
+                      add_owner, join, root_key)
 from .tally import DirTally
 from .worker import (Scanner, WorkerConfig, exit_with_parent, has_cache_tag, init_worker,
                      scan_tasks)
@@ -733,14 +733,19 @@ def _file_record(path, idx, st, options, now) -> Record:
     apparent, disk = st.st_size, st.st_blocks * 512
     tally = DirTally(now, 0, options.measure) if options.views else None
     key = tally_key(path, st.st_mode)
+    owner = (st.st_uid, st.st_gid) if options.by_owner else None
     if (options.dereference or st.st_nlink > 1) and not options.count_links:
         kind, age = tally.link_view(key, st.st_mtime) if tally is not None else (None, None)
         return Record(root_key(idx), None, path, 0, idx, 0, 0, 0, 0,
-                      links=[Link(st.st_dev, st.st_ino, apparent, disk, None, kind, age)])
+                      links=[Link(st.st_dev, st.st_ino, apparent, disk, None, kind, age, owner)])
     detail = None
     if tally is not None:
         tally.add(key, apparent, disk, st.st_mtime, None)
         detail = tally.detail()
+    if owner is not None:
+        owners = {}
+        add_owner(owners, *owner, apparent, disk)
+        detail = (detail or Detail())._replace(owners=owners)
     return Record(root_key(idx), None, path, 0, idx, 0, 1, apparent, disk,
                   tops=[TopFile(apparent, disk, None)], detail=detail)
 
@@ -796,7 +801,8 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
             ident = (st.st_dev, st.st_ino)
             frontier.add_root(DirTask(path, 0, idx, st.st_size, st.st_blocks * 512, st.st_dev,
                                       st.st_ino, root_key(idx), None,
-                                      (ident,) if mount_ids else ()))
+                                      (ident,) if mount_ids else (), 0,
+                                      (st.st_uid, st.st_gid) if options.by_owner else None))
         else:
             collector.add([_file_record(path, idx, st, options, now)])
 

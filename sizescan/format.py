@@ -247,6 +247,19 @@ def age_report(result: ScanResult, ages, size: SizeFormat, paint: Palette) -> st
                       "MODIFIED")
 
 
+def owner_report(result: ScanResult, owners, size: SizeFormat, paint: Palette) -> str:
+    """``--by-owner``: totals by user, then by group; each adds up to the total."""
+    by = result.measure.label
+    total = result.measure.pick(result.total_size, result.disk_usage)
+    parts = []
+    for kind, label in (("user", "USER"), ("group", "GROUP")):
+        rows = [(display_path(o.name), o.count, result.size_of(o)) for o in owners
+                if o.kind == kind]
+        parts.append(_breakdown(f"By {kind} (entries they own, by {by})", rows, total, size,
+                                paint, label))
+    return "\n\n".join(parts)
+
+
 def diff_report(d, size: SizeFormat, paint: Palette) -> str:
     """``sizescan diff``: totals, then the directories that changed most."""
     by = d.measure.label

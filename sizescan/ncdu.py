@@ -27,8 +27,8 @@ from .format import display_path
 from .kinds import tally_key
 from .options import ScanOptions
 from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
-                      SKIP_PATTERN, Link, PathError, Record, dir_key, dir_prefix, join,
-                      path_up, root_key)
+                      SKIP_PATTERN, Link, PathError, Record, add_owner, dir_key, dir_prefix,
+                      join, path_up, root_key)
 from .tally import DirTally
 
 MAJOR, MINOR = 1, 2
@@ -221,10 +221,10 @@ class _Bad(Exception):
 
 
 # The largest number a field may hold: sizes are off_t, devices and inodes
-# 64-bit, modes 32-bit.  Anything larger is not from a filesystem.
+# 64-bit, modes, uids and gids 32-bit.  Anything larger is not from a filesystem.
 _MAX_SIZE = 2**63 - 1
 _LIMITS = {"asize": 2**63 - 1, "dsize": 2**63 - 1, "dev": 2**64 - 1, "ino": 2**64 - 1,
-           "nlink": 2**64 - 1, "mode": 2**32 - 1}
+           "nlink": 2**64 - 1, "mode": 2**32 - 1, "uid": 2**32 - 1, "gid": 2**32 - 1}
 
 
 def _number(info, key, where, default=0):
@@ -266,7 +266,7 @@ class _Directory:
     """
 
     __slots__ = ("up", "name", "key", "depth", "dev", "skip", "files", "apparent", "disk",
-                 "tally", "links", "errors", "flags", "names")
+                 "tally", "links", "errors", "flags", "names", "owners")
 
     def __init__(self, up, name, depth, dev, skip, tally):
         self.up, self.name, self.depth, self.dev, self.skip = up, name, depth, dev, skip
@@ -274,6 +274,7 @@ class _Directory:
         self.tally = tally
         self.files = self.apparent = self.disk = self.flags = 0
         self.links, self.errors = [], []
+        self.owners = {}  # from entries with uid and gid (--extended, ncdu -e)
         # Names seen so far: two entries of one name, or "." and "..", are
         # not a tree (ncdu would show both; a path can name only one).
         self.names = set()
@@ -295,6 +296,13 @@ class _Directory:
                 raise _Bad(self.path, f"{what} {name!r}")
             raise _Bad(where(), f"{what} {name!r} in {self.path!r}")
         self.names.add(name)
+
+
+def _owner(info, where):
+    """(uid, gid) of an entry of an extended export, or None without them."""
+    if "uid" not in info or "gid" not in info:
+        return None
+    return _number(info, "uid", where), _number(info, "gid", where)
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")
@@ -442,7 +450,7 @@ class _Reader:
         root = _name(info, lambda: "root")
         root = root.rstrip("/") or "/"
         self.options = ScanOptions(top=self.top, apparent=self.apparent, max_depth=self.max_depth,
-                                   views=True)
+                                   views=True, by_owner=True)
         self.collector = Collector([root], self.options)
         self._walk(self._open(None, root, _number(info, "dev", "root"), info))
         self._expect("]", "']' closing the export after the root directory")
@@ -465,6 +473,9 @@ class _Reader:
         where = lambda: d.path  # noqa: E731 (built only for an error)
         d.apparent, d.disk = _size(info, "asize", where), _size(info, "dsize", where)
         tally.own(d.apparent, d.disk)
+        owner = _owner(info, where)
+        if owner is not None:
+            add_owner(d.owners, *owner, d.apparent, d.disk)
         if info.get("read_error"):
             d.flags = READ_ERROR
             d.errors.append(PathError(d.path, OP_READ, "read error recorded in the export"))
@@ -542,19 +553,21 @@ class _Reader:
         link = None
         if item.get("hlnkc") and ino is not None:
             link = (_number(item, "dev", where, d.dev), ino)
-        self._file(d, entry, size, blocks, mtime, link, mode)
+        self._file(d, entry, size, blocks, mtime, link, mode, _owner(item, where))
 
-    def _file(self, d, entry, size, blocks, mtime, link, mode=_stat.S_IFREG):
+    def _file(self, d, entry, size, blocks, mtime, link, mode=_stat.S_IFREG, owner=None):
         """Count one non-directory, through the tally every scan counts with."""
         key = "(other)" if mode is None else tally_key(entry, mode)
         if link is not None:
             kind, age = d.tally.link_view(key, mtime)
-            d.links.append(Link(*link, size, blocks, entry, kind, age))
+            d.links.append(Link(*link, size, blocks, entry, kind, age, owner))
             return
         d.files += 1
         d.apparent += size
         d.disk += blocks
         d.tally.add(key, size, blocks, mtime, entry)
+        if owner is not None:
+            add_owner(d.owners, *owner, size, blocks)
 
     def _plain_files(self, d, rows):
         """Regular files with one link, as matched: (name, asize, dsize, mtime) strings."""
@@ -586,6 +599,8 @@ class _Reader:
         if d.tally.mtimes_missing:
             self.have_mtimes = False
         detail = d.tally.detail(flags=d.flags)
+        if d.owners:
+            detail = detail._replace(owners=d.owners)
         # The directory's largest files are its candidates for the largest of all.
         self.collector.add([Record(d.key, None if d.up is None else d.up.key, d.name, d.depth,
                                    0, 1, d.files, d.apparent, d.disk,

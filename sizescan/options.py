@@ -67,6 +67,7 @@ class ScanOptions:
     extended: bool = False
     gitignore: Tuple[str, ...] = ()
     exclude_caches: bool = False
+    by_owner: bool = False
     # Tuning the tests and benchmarks reach through the environment.
     split_at: int = field(default=4096, repr=False)
     descend_s: float = field(default=0.005, repr=False)
@@ -121,4 +122,4 @@ class ScanOptions:
 
         An export adds one too: see WorkerConfig.detailed.
         """
-        return self.views or self.exclude_caches
+        return self.views or self.exclude_caches or self.by_owner

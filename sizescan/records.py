@@ -46,7 +46,7 @@ class DirTask(NamedTuple):
     PATH it is under; ``hops`` counts the symlinks followed on the way
     from it (-L), which the kernel bounds in one path.  ``key`` is the
     directory's key and ``parent`` its parent's (None for a PATH): see
-    :func:`dir_key`.
+    :func:`dir_key`.  ``owner`` is its (uid, gid) under --by-owner, else None.
     """
 
     path: str
@@ -60,6 +60,7 @@ class DirTask(NamedTuple):
     parent: Optional[bytes]
     guard: tuple = ()
     hops: int = 0
+    owner: Optional[tuple] = None
 
     @property
     def name(self) -> str:
@@ -108,7 +109,8 @@ class TopFile(NamedTuple):
 class Link(NamedTuple):
     """A file the collector must count once per scan (``st_nlink > 1``, or
     any file under ``--dereference``).  ``kind`` and ``age`` are None unless
-    the scan keeps views (see tally.DirTally)."""
+    the scan keeps views (see tally.DirTally), ``owner`` ((uid, gid)) unless
+    it counts by owner."""
 
     dev: int
     ino: int
@@ -117,6 +119,7 @@ class Link(NamedTuple):
     name: str
     kind: Optional[str]
     age: Optional[int]
+    owner: Optional[tuple] = None
 
 
 class PathError(NamedTuple):
@@ -125,6 +128,17 @@ class PathError(NamedTuple):
     path: str
     operation: str
     message: str
+
+
+def add_owner(owners: dict, uid: int, gid: int, apparent: int, disk: int) -> None:
+    """Count one entry owned by ``uid`` and ``gid`` into ``owners`` (see Detail)."""
+    slot = owners.get((uid, gid))
+    if slot is None:
+        owners[(uid, gid)] = [1, apparent, disk]
+    else:
+        slot[0] += 1
+        slot[1] += apparent
+        slot[2] += disk
 
 
 class Detail(NamedTuple):
@@ -136,6 +150,10 @@ class Detail(NamedTuple):
     are opaque to the engine: what the export's encoder made of the
     directory's entries and of its subdirectories (``[(name, info)]``).
     ``flags``: READ_ERROR, EXCLUDED.
+    ``owners`` (--by-owner) is
+    ``{(uid, gid): [entries, apparent, disk]}``, or just ``(uid, gid)``
+    when one owner has everything the record counts (its directory's own
+    size and its files; links say their own).
     """
 
     kinds: Optional[dict] = None
@@ -144,6 +162,7 @@ class Detail(NamedTuple):
     fragment: Optional[str] = None
     subdirs: Optional[list] = None
     flags: int = 0
+    owners: Optional[dict] = None
 
 
 class Record(NamedTuple):

@@ -130,6 +130,37 @@ class AgeTotal:
     disk_usage: int
 
 
+# ScanResult.owners: {(USER, uid) or (GROUP, gid): [entries, apparent, disk]}.
+USER, GROUP = 0, 1
+
+
+@dataclass(frozen=True)
+class OwnerTotal:
+    """Everything one user or group owns below the PATHs (--by-owner): ``kind``
+    is "user" or "group", ``name`` from the password or group database (the
+    number where it has none), ``count`` the entries, directories included."""
+
+    kind: str
+    id: int
+    name: str
+    count: int
+    size: int
+    disk_usage: int
+
+
+def _owner_name(kind: int, ident: int) -> str:
+    try:
+        if kind == USER:
+            import pwd
+
+            return pwd.getpwuid(ident).pw_name
+        import grp
+
+        return grp.getgrgid(ident).gr_name
+    except (KeyError, ImportError, OverflowError):
+        return str(ident)
+
+
 def path_of(dirs: dict, key: bytes, name: str | None = None) -> str:
     """The path of the directory keyed ``key`` in ``dirs`` (slots as in
     ScanModel), or of entry ``name`` in it: built from the names up to its
@@ -259,6 +290,7 @@ class ScanResult:
     version: str = field(default="")
     imported: bool = False
     model: ScanModel | None = field(default=None, repr=False)
+    owners: dict | None = field(default=None, repr=False)
 
     @property
     def measure(self) -> Measure:
@@ -349,6 +381,19 @@ class ScanResult:
                              "(ncdu -e, sizescan --extended)")
         return [AgeTotal(label, *values) for (label, _), values in zip(AGES, model.ages)]
 
+    def by_owner(self) -> list[OwnerTotal]:
+        """Totals by user, then by group, largest first (a scan with ``by_owner``,
+        or an export written with uid and gid: ``--extended``)."""
+        if self.owners is None:
+            raise ValueError("no owners: scan with --by-owner, or read an export written "
+                             "with uid and gid (sizescan --extended, ncdu -e)")
+        pick = self.measure.pick
+        totals = [OwnerTotal("user" if kind == USER else "group", ident,
+                             _owner_name(kind, ident), count, apparent, disk)
+                  for (kind, ident), (count, apparent, disk) in self.owners.items()]
+        totals.sort(key=lambda t: (t.kind != "user", -pick(t.size, t.disk_usage), t.id))
+        return totals
+
     def directories(self) -> dict[str, DirTotal]:
         """Every directory's totals (everything below it included), by path."""
         model = self._need_model("directories")
@@ -360,14 +405,14 @@ class ScanResult:
         return totals
 
     def to_dict(self, *, tree_depth: int | None = None, tree_width: int = 10,
-                by_type: bool = False, by_age: bool = False) -> dict:
+                by_type: bool = False, by_age: bool = False, by_owner: bool = False) -> dict:
         """The ``--json`` document: only JSON types, valid UTF-8 once encoded.
 
         A path that is not valid UTF-8 is given twice: ``path`` with each
         bad byte replaced by U+FFFD, for people, and ``path_b64``, the exact
         bytes in base64, for programs.  With ``tree_depth`` the document
-        has the tree (see :meth:`tree`), with ``by_type`` and ``by_age``
-        those views.
+        has the tree (see :meth:`tree`), with ``by_type``, ``by_age`` and
+        ``by_owner`` those views.
         """
         doc = {
             "schema": SCHEMA,
@@ -407,6 +452,10 @@ class ScanResult:
         if by_age:
             doc["by_age"] = [dict(modified=a.label, count=a.count, size=a.size,
                                   disk_usage=a.disk_usage) for a in self.by_age()]
+        if by_owner:
+            doc["by_owner"] = [dict(kind=o.kind, id=o.id, name=o.name, count=o.count,
+                                    size=o.size, disk_usage=o.disk_usage)
+                               for o in self.by_owner()]
         return doc
 
 

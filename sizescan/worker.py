@@ -35,7 +35,7 @@ from .exclude import ExcludeMatcher, GitignoreMatcher
 from .kinds import DIRECTORY_KIND, kind_of
 from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
                       SKIP_PATTERN, ChunkTask, Detail, DirTask, Link, Message, PathError, Record,
-                      TaskResult, TopFile, dir_key, dir_prefix)
+                      TaskResult, TopFile, add_owner, dir_key, dir_prefix)
 from .tally import DirTally, Largest
 
 # https://bford.info/cachedir/: the tag file starts with exactly this.
@@ -236,8 +236,12 @@ class Scanner:
         detail = None
         if self.config.detailed:
             views = self.config.options.views and own
+            owners = None
+            if own and task.owner is not None:  # --by-owner: its own size is its owner's
+                owners = {}
+                add_owner(owners, *task.owner, apparent, disk)
             detail = Detail(kinds={DIRECTORY_KIND: [1, apparent, disk]} if views else None,
-                            flags=READ_ERROR)
+                            flags=READ_ERROR, owners=owners)
         return Record(task.key, task.parent, task.name, task.depth, task.root, int(own), 0,
                       apparent, disk, errors=[PathError(task.path, OP_READ, exc.strerror)],
                       part=part, detail=detail)
@@ -339,6 +343,10 @@ class Scanner:
         encoder = cfg.encoder
         if encoder is not None:
             sized, fragment, subinfo = encoder.sized, [], []
+        # --by-owner: every entry counted here, by uid and by gid.
+        owners = {} if options.by_owner else None
+        owner_uid = owner_gid = None
+        others = [0, 0, 0]  # files not of the first file's owner: counted as they come
         # -L: du stats full paths, and the kernel follows at most
         # MAX_SYMLINKS symlinks in one: past that an entry is "cannot
         # access" there too.  Only entries that are links count.
@@ -385,7 +393,8 @@ class Scanner:
                     child_hops += 1  # one lstat per directory, under -L only
                 subdirs.append(DirTask(prefix + name, depth + 1, root, st.st_size,
                                        st.st_blocks * 512, dev, st.st_ino,
-                                       dir_key(here, name), here, child_guard, child_hops))
+                                       dir_key(here, name), here, child_guard, child_hops,
+                                       None if owners is None else (st.st_uid, st.st_gid)))
                 if encoder is not None:
                     subinfo.append((name, encoder.directory(name, st, dev, task.dev)))
                 continue
@@ -405,11 +414,23 @@ class Scanner:
                 # Counted (once) by the collector, which sees every link.
                 kind, age = tally.link_view(key, st.st_mtime) if tally is not None else (None, None)
                 dev = st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev)
-                links.append(Link(dev, st.st_ino, size, blocks, name, kind, age))
+                links.append(Link(dev, st.st_ino, size, blocks, name, kind, age,
+                                  None if owners is None else (st.st_uid, st.st_gid)))
                 continue
             files += 1
             apparent += size
             disk += blocks
+            if owners is not None and (st.st_uid != owner_uid or st.st_gid != owner_gid):
+                # A directory's files mostly share one owner, the first
+                # file's: they cost this test alone, and get what the others
+                # leave of the directory's sums at the end.
+                if owner_uid is None:
+                    owner_uid, owner_gid = st.st_uid, st.st_gid
+                else:
+                    add_owner(owners, st.st_uid, st.st_gid, size, blocks)
+                    others[0] += 1
+                    others[1] += size
+                    others[2] += blocks
             if tally is not None:
                 add_to_tally(key, size, blocks, st.st_mtime, name)
             if threshold is not None:
@@ -418,6 +439,21 @@ class Scanner:
                     tops.append(TopFile(size, blocks, name))
                     if top.full:
                         threshold = top.floor[0]
+        if owners is not None:
+            mine = task.owner if own else None
+            first = None if owner_uid is None else (owner_uid, owner_gid)
+            if not owners and (mine is None or first is None or mine == first):
+                # One owner for the whole record, the common case: said as
+                # the pair alone (see Detail.owners), no counters.
+                owners = first or mine
+            else:
+                if first is not None:
+                    slot = owners.setdefault(first, [0, 0, 0])
+                    slot[0] += files - others[0]
+                    slot[1] += apparent - (task.apparent if own else 0) - others[1]
+                    slot[2] += disk - (task.disk if own else 0) - others[2]
+                if mine is not None:  # the directory itself
+                    add_owner(owners, *mine, task.apparent, task.disk)
         detail = None
         if cfg.detailed:
             text = subdirs_text = None
@@ -425,8 +461,12 @@ class Scanner:
                 fragment += [encoder.skipped(name, reason) for name, reason in skipped]
                 fragment += [encoder.unreadable(e.path[len(prefix):]) for e in errors]
                 text, subdirs_text = "".join(fragment) or None, subinfo or None
-            detail = (tally.detail(text, subdirs_text) if tally is not None
-                      else Detail(fragment=text, subdirs=subdirs_text))
+            if tally is None:
+                detail = Detail(fragment=text, subdirs=subdirs_text, owners=owners)
+            else:
+                detail = tally.detail(text, subdirs_text)
+                if owners:
+                    detail = detail._replace(owners=owners)
         return Record(here, task.parent, task.name, depth, root, 1 if own else 0, files,
                       apparent, disk, tops, links, errors, part, detail)
 

@@ -91,6 +91,8 @@ def test_du_rules_on_a_cluster(tmp_path, client, many_tasks):
     assert_matches_du(scan(root, scheduler=client, count_links=True), [root], "-l")
     assert_matches_du(scan(root, scheduler=client, exclude=["*.bin"]), [root], "--exclude=*.bin")
     assert_matches_du(scan(root, scheduler=client, one_file_system=True), [root], "-x")
+    assert scan(root, scheduler=client, by_owner=True).by_owner() == \
+        scan(root, by_owner=True).by_owner()
 
 
 def test_large_directories_in_chunks(tmp_path, client, many_tasks, monkeypatch):
