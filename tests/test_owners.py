@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import du_sum, run_cli, write
+from conftest import NOBODY, du_sum, run_cli, write
 from sizescan import scan
 
 # root, a user with a name, nobody, and a uid/gid no database knows.
@@ -131,3 +131,31 @@ def test_from_extended_exports(tmp_path):
 def test_export_to_stdout_with_by_owner_is_a_usage_error(tmp_path):
     proc = run_cli(str(tmp_path), "-o", "-", "--by-owner")
     assert proc.returncode == 2 and b"nowhere to go" in proc.stderr
+
+
+def test_an_unreadable_directory_counts_its_own_size_for_its_owner(public_tmp):
+    """As nobody: a directory it cannot list still counts its own size (du's
+    rule), for its owner; find, as nobody, sees the same entries."""
+    root = os.path.join(public_tmp, "t")
+    write(os.path.join(root, "open", "f"), size=1000)
+    write(os.path.join(root, "locked", "inner", "secret"), size=50_000)
+    os.chown(os.path.join(root, "open", "f"), 1000, 1000)
+    os.chmod(os.path.join(root, "locked"), 0o700)  # root's: nobody cannot list it
+    for workers in ("1", "2"):
+        proc = run_cli(root, "--json", "--by-owner", "--workers", workers, user="nobody",
+                       env={"SIZESCAN_INLINE_BUDGET_S": "0"})
+        assert proc.returncode == 1, proc.stderr
+        got = {(o["kind"], o["id"]): [o["count"], o["size"], o["disk_usage"]]
+               for o in json.loads(proc.stdout)["by_owner"]}
+        find = subprocess.run([*NOBODY, "find", root, "-printf", "%U %G %b %s %D:%i\n"],
+                              capture_output=True, text=True).stdout
+        want = {}
+        for line in find.splitlines():
+            uid, gid, blocks, size, _ = line.split()
+            for key in (("user", int(uid)), ("group", int(gid))):
+                slot = want.setdefault(key, [0, 0, 0])
+                slot[0] += 1
+                slot[1] += int(size)
+                slot[2] += int(blocks) * 512
+        assert got == want
+        assert got[("user", 0)][0] == 3  # t, open and locked (unreadable); nothing inside it
