@@ -331,14 +331,13 @@ class DaskBackend(Backend):
         if now - self._asked < 1.0:
             return
         self._asked = now
+        running = self._client.status == "running"
         try:
-            nthreads = self._size() if self._client.status == "running" else {}
-            problem = None if nthreads or self._client.status != "running" else (
-                "no Dask worker is connected")
+            nthreads = self._size() if running else {}
         except _lost_connection():
             raise ClusterLost(self.cluster.address, "the scheduler does not answer") from None
-        if self._client.status != "running":
-            problem = "the scheduler does not answer"
+        problem = ("the scheduler does not answer" if not running
+                   else None if nthreads else "no Dask worker is connected")
         if problem is None:
             self._trouble_since = None
         elif self._trouble_since is None:
