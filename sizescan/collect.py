@@ -16,7 +16,7 @@ the length of their paths.  A path is built only for what is shown.
 from __future__ import annotations
 
 from .kinds import AGES, DIRECTORY_KIND, merge_suffixes
-from .records import OP_ACCESS, Message, root_key
+from .records import OP_ACCESS, Message, add_counts, root_key
 from .result import (DEPTH, GROUP, NAME, PARENT, USER, DirTotal, FileTotal, RootTotal,
                      ScanIssue, ScanModel, ScanResult, largest, path_of)
 from .tally import Largest
@@ -147,14 +147,8 @@ class Collector:
 
     def _add_owner(self, uid, gid, count, apparent, disk):
         """Count entries of one (uid, gid) to the user's totals and to the group's."""
-        for who in ((USER, uid), (GROUP, gid)):
-            slot = self.owners.get(who)
-            if slot is None:
-                self.owners[who] = [count, apparent, disk]
-            else:
-                slot[0] += count
-                slot[1] += apparent
-                slot[2] += disk
+        add_counts(self.owners, (USER, uid), count, apparent, disk)
+        add_counts(self.owners, (GROUP, gid), count, apparent, disk)
 
     def _offer_dir_file(self, key, apparent, disk, name):
         kept = self.files_of.get(key)

@@ -82,7 +82,7 @@ from .fs import (default_io_depth, default_workers, filesystem_type, is_slow_fil
                  kernfs_devices, mount_point_ids, mounts, request_latency)
 from .kinds import tally_key
 from .records import (OP_ACCESS, Detail, DirTask, Link, PathError, Record, TaskResult, TopFile,
-                      add_owner, join, root_key)
+                      join, root_key)
 from .tally import DirTally
 from .worker import (Scanner, WorkerConfig, exit_with_parent, has_cache_tag, init_worker,
                      scan_tasks)
@@ -742,10 +742,8 @@ def _file_record(path, idx, st, options, now) -> Record:
     if tally is not None:
         tally.add(key, apparent, disk, st.st_mtime, None)
         detail = tally.detail()
-    if owner is not None:
-        owners = {}
-        add_owner(owners, *owner, apparent, disk)
-        detail = (detail or Detail())._replace(owners=owners)
+    if owner is not None:  # one owner for the whole record (see Detail.owners)
+        detail = (detail or Detail())._replace(owners=owner)
     return Record(root_key(idx), None, path, 0, idx, 0, 1, apparent, disk,
                   tops=[TopFile(apparent, disk, None)], detail=detail)
 

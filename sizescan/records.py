@@ -130,15 +130,20 @@ class PathError(NamedTuple):
     message: str
 
 
-def add_owner(owners: dict, uid: int, gid: int, apparent: int, disk: int) -> None:
-    """Count one entry owned by ``uid`` and ``gid`` into ``owners`` (see Detail)."""
-    slot = owners.get((uid, gid))
+def add_counts(table: dict, key, count: int, apparent: int, disk: int) -> None:
+    """Add to ``table[key]``, a ``[count, apparent, disk]`` (made if missing)."""
+    slot = table.get(key)
     if slot is None:
-        owners[(uid, gid)] = [1, apparent, disk]
+        table[key] = [count, apparent, disk]
     else:
-        slot[0] += 1
+        slot[0] += count
         slot[1] += apparent
         slot[2] += disk
+
+
+def add_owner(owners: dict, uid: int, gid: int, apparent: int, disk: int) -> None:
+    """Count one entry owned by ``uid`` and ``gid`` into ``owners`` (see Detail)."""
+    add_counts(owners, (uid, gid), 1, apparent, disk)
 
 
 class Detail(NamedTuple):

@@ -35,7 +35,7 @@ from .exclude import ExcludeMatcher, GitignoreMatcher
 from .kinds import DIRECTORY_KIND, kind_of
 from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
                       SKIP_PATTERN, ChunkTask, Detail, DirTask, Link, Message, PathError, Record,
-                      TaskResult, TopFile, add_owner, dir_key, dir_prefix)
+                      TaskResult, TopFile, add_counts, add_owner, dir_key, dir_prefix)
 from .tally import DirTally, Largest
 
 # https://bford.info/cachedir/: the tag file starts with exactly this.
@@ -448,10 +448,9 @@ class Scanner:
                 owners = first or mine
             else:
                 if first is not None:
-                    slot = owners.setdefault(first, [0, 0, 0])
-                    slot[0] += files - others[0]
-                    slot[1] += apparent - (task.apparent if own else 0) - others[1]
-                    slot[2] += disk - (task.disk if own else 0) - others[2]
+                    add_counts(owners, first, files - others[0],
+                               apparent - (task.apparent if own else 0) - others[1],
+                               disk - (task.disk if own else 0) - others[2])
                 if mine is not None:  # the directory itself
                     add_owner(owners, *mine, task.apparent, task.disk)
         detail = None

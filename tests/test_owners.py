@@ -79,7 +79,10 @@ def test_owner_totals_equal_finds(tmp_path, monkeypatch, setting):
 
 def test_several_paths_and_a_file_path(tmp_path):
     root = make_owned_tree(tmp_path)
-    paths = [os.path.join(root, "d1"), root, os.path.join(root, "d2", "s2", "f2")]
+    lone = os.path.join(str(tmp_path), "lone.bin")  # a file PATH outside the others
+    write(lone, 3000)
+    os.chown(lone, 4242, 77)
+    paths = [os.path.join(root, "d1"), root, os.path.join(root, "d2", "s2", "f2"), lone]
     result = scan(paths, by_owner=True)
     # du counts what an earlier PATH counted once: so does find on these (each inode once).
     assert owners_of(result) == find_owners(paths)
