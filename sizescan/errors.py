@@ -76,14 +76,15 @@ class PoolFailed(EngineFailure):
 
 
 class ExportFailed(ScanError):
-    """The export could not be written: ``target`` is the file's name, ``errno``
-    and ``strerror`` say why."""
+    """The export (or the report: ``what``) could not be written: ``target``
+    is the file's name, ``errno`` and ``strerror`` say why."""
 
-    def __init__(self, target: str, error: OSError):
+    def __init__(self, target: str, error: OSError, what: str = "export"):
         self.target = target
+        self.what = what
         self.errno = error.errno
         self.strerror = error.strerror or str(error)
-        super().__init__(f"cannot write the export to {target!r}: {self.strerror}")
+        super().__init__(f"cannot write the {what} to {target!r}: {self.strerror}")
 
 
 class BadExport(ScanError):
