@@ -812,6 +812,7 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
                                   _ProgressSampler(progress, collector, started))
         result.io_depth = io_depth
         result.elapsed_s = time.monotonic() - started
+        result.started_at = now
         return result, spool
 
     # The walker starts alone: the worker code runs here, its records go
@@ -847,6 +848,7 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
             result = collector.result(__version__)
             result.workers = 1
     result.elapsed_s = time.monotonic() - started
+    result.started_at = now
     return result, spool
 
 

@@ -460,6 +460,7 @@ class _Reader:
                                       f"{self.text[self.pos:self.pos + 12]!r}")
         result = self.collector.result(str(meta.get("progver", "")), imported=True)
         result.workers = 0
+        result.started_at = self.now or None
         if not self.have_mtimes:
             result.model.ages = None
         return result

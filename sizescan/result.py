@@ -269,7 +269,9 @@ class ScanResult:
     ``imported`` is true for a result read from an export (``workers`` is
     then 0).  ``workers`` worker processes took part, each keeping up to
     ``io_depth`` requests in flight (its threads); on a Dask cluster they
-    are Dask workers, and ``cluster`` says more.
+    are Dask workers, and ``cluster`` says more.  ``started_at`` is when
+    the scan started, in seconds since the epoch (from an export: its
+    timestamp, None when it has none).
     """
 
     paths: list[str]
@@ -287,6 +289,7 @@ class ScanResult:
     io_depth: int = 1
     cluster: ClusterUse | None = None
     elapsed_s: float = 0.0
+    started_at: float | None = None
     version: str = field(default="")
     imported: bool = False
     model: ScanModel | None = field(default=None, repr=False)
@@ -314,34 +317,92 @@ class ScanResult:
         into one ``(N smaller)`` row.  Memory is bounded: only the largest
         ``top`` files of each directory were kept by the scan.
         """
-        model = self._need_model("tree")
         if not 0 <= max_depth <= MAX_TREE_DEPTH:
             raise ValueError(f"a tree is at most {MAX_TREE_DEPTH} levels deep, not {max_depth}")
+        entries = self._entries("tree")
+        return self._build_trees(
+            lambda here, depth: entries(here)[:width] if depth < max_depth else None)
+
+    def tree_within(self, budget: int = 20000) -> list[TreeNode]:
+        """Each PATH as a tree of at most about ``budget`` nodes, for a treemap.
+
+        The largest entries of the whole scan are kept, wherever they are
+        (what a treemap could draw large enough to see); each directory
+        folds the rest of its entries into one ``(N smaller)`` node, which
+        counts against the budget too.  Sizes still add up: a directory's
+        children and its own size make its total.
+        """
+        if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+            raise ValueError(f"a tree needs a budget of at least 1 node, not {budget!r}")
+        entries = self._entries("tree_within")
+        model = self.model
         children = model.children()
-        unreadable = model.unreadable_below()
+        chosen = {}  # directory key -> its entries kept, largest first
+        heap = []
+        spent = 0
+
+        def open_dir(here, depth):
+            # A directory opened spends one node now for the fold it may need.
+            nonlocal spent
+            chosen[here] = []
+            if depth < MAX_TREE_DEPTH and (children.get(here) or model.files_of.get(here)):
+                spent += 1
+                for rank, entry in enumerate(entries(here)):
+                    heapq.heappush(heap, (-entry[0], -entry[1], entry[2], rank, here, depth, entry))
+
+        for idx, root in enumerate(self.roots):
+            key = root_key(idx)
+            if not root.skipped and key in model.dirs and model.dirs[key][3]:
+                spent += 1
+                open_dir(key, 0)
+        while heap and spent < budget:
+            *_, here, depth, entry = heapq.heappop(heap)
+            chosen[here].append(entry)
+            spent += 1
+            if isinstance(entry[3], bytes) and spent < budget:
+                open_dir(entry[3], depth + 1)  # else drawn whole, its entries unseen
+        # Entries come off the heap largest first, so each list is in order.
+        return self._build_trees(lambda here, depth: chosen.get(here))
+
+    def _entries(self, what):
+        """``entries(key)``: a directory's subdirectories and kept files as
+        ``(primary, secondary, name, key or (apparent, disk))``, largest first
+        by the size the result sorts on, then by the other one, then by name."""
+        model = self._need_model(what)
+        children = model.children()
         dirs = model.dirs
         key = self.measure.key
 
+        def entries(here):
+            found = [(*key(dirs[sub][0], dirs[sub][1]), dirs[sub][NAME], sub)
+                     for sub in children.get(here, ())]
+            found += [(*key(apparent, disk), name, (apparent, disk))
+                      for apparent, disk, name in model.files_of.get(here, ())]
+            found.sort(key=lambda c: (-c[0], -c[1], c[2]))
+            return found
+        return entries
+
+    def _build_trees(self, shown_of) -> list[TreeNode]:
+        """The TreeNodes of every PATH: ``shown_of(key, depth)`` gives the
+        entries (see _entries) a directory shows, or None to show none."""
+        model = self.model
+        children = model.children()
+        unreadable = model.unreadable_below()
+        dirs = model.dirs
+
         def node(here, path, name, depth):
             slot = dirs[here]
-            subdirs = children.get(here, ())
+            picked = shown_of(here, depth)
             shown = []
-            if depth < max_depth:
+            if picked is not None:
                 base = dir_prefix(path)
-                # Largest first by the size the result sorts on, then by the
-                # other one, then by name.
-                candidates = [(*key(dirs[sub][0], dirs[sub][1]), dirs[sub][NAME], sub)
-                              for sub in subdirs]
-                candidates += [(*key(apparent, disk), fname, (apparent, disk))
-                               for apparent, disk, fname in model.files_of.get(here, ())]
-                candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
-                for _, _, entry_name, entry in candidates[:width]:
+                for _, _, entry_name, entry in picked:
                     if isinstance(entry, bytes):
                         shown.append(node(entry, base + entry_name, entry_name, depth + 1))
                     else:
                         shown.append(TreeNode(entry_name, base + entry_name, entry[0], entry[1],
                                               1, False))
-                hidden = model.direct_files.get(here, 0) + len(subdirs) - len(shown)
+                hidden = model.direct_files.get(here, 0) + len(children.get(here, ())) - len(shown)
                 if hidden > 0:
                     # Whatever the shown rows and the directory's own size leave.
                     own_size, own_disk = model.own.get(here, (0, 0))
