@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 DASK = os.path.join(os.path.dirname(sys.executable), "dask")
 START_TIMEOUT_S = 60

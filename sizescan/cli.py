@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import socket
 import sys
 
 import click
@@ -16,10 +17,24 @@ from ._version import __version__
 from .api import scan
 from .compare import diff
 from .errors import BadExport, CannotAccess, ExportFailed, InvalidOption, ScanError
-from .format import (Palette, SizeFormat, age_report, diff_report, display_path, issue_message,
-                     owner_report, quote, report, tree_report, type_report)
+from .format import (
+    Palette,
+    SizeFormat,
+    age_report,
+    diff_report,
+    display_path,
+    issue_message,
+    owner_report,
+    quote,
+    report,
+    tree_report,
+    type_report,
+)
+from .html import DEFAULT_BOXES
+from .html import write as write_html
 from .ncdu import read_export
 from .options import MAX_IO_DEPTH, MAX_WORKERS
+from .output import OutputFile
 from .result import ScanIssue
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILURE = 0, 1, 2
@@ -172,6 +187,12 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
               help="Also write the whole tree to FILE ('-': stdout, then nothing else is "
                    "printed there) in ncdu's JSON export format, read by ncdu -f and gdu -f.")
 @click.option("--extended", is_flag=True, help="With --export: also uid, gid, mode and mtime.")
+@click.option("--html", "html_to", metavar="FILE",
+              help="Also write a report to FILE: one HTML page, readable offline, with a "
+                   "zoomable treemap and the largest files, types, ages and owners.")
+@click.option("--html-boxes", type=click.IntRange(min=1), default=DEFAULT_BOXES, show_default=True,
+              metavar="N", help="Boxes the report's treemap holds at most; each directory's "
+                                "smaller entries are folded into one.")
 @click.option("-f", "--import", "import_from", metavar="FILE",
               help="Read a scan from an ncdu-format FILE (sizescan, ncdu or gdu export; "
                    "'-': stdin) instead of the disk.")
@@ -189,8 +210,8 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
 def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age, by_owner,
                  one_file_system,
                  dereference, exclude, exclude_from, exclude_caches, exclude_kernfs, count_links,
-                 apparent, si, exact, color, export, extended, import_from, as_json, no_progress,
-                 quiet, scheduler, start_method):
+                 apparent, si, exact, color, export, extended, html_to, html_boxes, import_from,
+                 as_json, no_progress, quiet, scheduler, start_method):
     """Show where the space under each PATH (default: .) went.
 
     Totals equal GNU du's: apparent size as `du -sb`, disk usage as `du -sB1`.
@@ -205,26 +226,38 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
                                "would have nowhere to go")
     if export == "-" and sys.stdout is None:
         _fail("cannot write the export to stdout: it is closed")
-    if import_from is not None:
-        if paths or export or extended:
-            raise click.UsageError("-f/--import reads a scan from a file: no PATH, no --export")
-        result = _import(import_from, top=top, apparent=apparent, max_depth=max_depth)
-    else:
-        if extended and not export:
-            raise click.UsageError("--extended only adds fields to an --export")
-        gitignore = [line for f in exclude_from for line in f.read().splitlines()]
-        result = _scan(list(paths) or ["."], dict(
-            workers=workers, io_depth=io_depth, top=top, max_depth=max_depth, apparent=apparent,
-            one_file_system=one_file_system, dereference=dereference, exclude=exclude,
-            exclude_kernfs=exclude_kernfs, count_links=count_links, start_method=start_method,
-            views=views, gitignore=gitignore, exclude_caches=exclude_caches,
-            export=sys.stdout.buffer if export == "-" else export, extended=extended,
-            scheduler=scheduler or None, by_owner=by_owner,
-        ), size, progress=not (as_json or quiet or no_progress or export == "-"), export_name=export)
+    if html_to == "-" or html_to == "":
+        raise click.UsageError("--html needs a file name: the report is a page to open")
+    if import_from is not None and (paths or export or extended):
+        raise click.UsageError("-f/--import reads a scan from a file: no PATH, no --export")
+    if extended and not export:
+        raise click.UsageError("--extended only adds fields to an --export")
+    report_file = _open_report(html_to) if html_to else None
+    try:
+        if import_from is not None:
+            result = _import(import_from, top=top, apparent=apparent, max_depth=max_depth)
+        else:
+            gitignore = [line for f in exclude_from for line in f.read().splitlines()]
+            result = _scan(list(paths) or ["."], dict(
+                workers=workers, io_depth=io_depth, top=top, max_depth=max_depth,
+                apparent=apparent, one_file_system=one_file_system, dereference=dereference,
+                exclude=exclude, exclude_kernfs=exclude_kernfs, count_links=count_links,
+                start_method=start_method, views=views or bool(html_to), gitignore=gitignore,
+                exclude_caches=exclude_caches,
+                export=sys.stdout.buffer if export == "-" else export, extended=extended,
+                scheduler=scheduler or None, by_owner=by_owner,
+            ), size, progress=not (as_json or quiet or no_progress or export == "-"),
+                export_name=export)
+    except BaseException:
+        if report_file is not None:
+            report_file.abandon()  # a failed scan leaves an old report as it was
+        raise
 
     if not quiet:
         for issue in result.errors:
             click.echo(f"sizescan: {issue_message(issue)}", err=True)
+    if report_file is not None:
+        _write_report(result, report_file, html_boxes, import_from)
     if export == "-":
         sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
     tree_depth = (3 if max_depth is None else max_depth) if tree else None
@@ -249,6 +282,23 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
         _fail(f"{import_from}: {exc}" if import_from else str(exc))
     _write_stdout(text + "\n")
     sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
+
+
+def _open_report(name):
+    # Opened before the scan: a scan of hours must not end in "cannot write".
+    try:
+        return OutputFile(name, "report")
+    except ExportFailed as exc:
+        _fail(f"cannot write the report to {quote(exc.target)}: {exc.strerror}")
+
+
+def _write_report(result, target, boxes, import_from):
+    try:
+        write_html(result, target, boxes=boxes,
+                   host=None if import_from else socket.gethostname(),
+                   source=None if import_from in (None, "-") else import_from)
+    except ExportFailed as exc:
+        _fail(f"cannot write the report to {quote(exc.target)}: {exc.strerror}")
 
 
 def _import(source, **options):

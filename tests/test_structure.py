@@ -19,10 +19,10 @@ PACKAGE = os.path.dirname(sizescan.__file__)
 # (docs/architecture.md explains each layer).
 LAYERS = [
     {"_version", "records", "measure", "kinds", "errors"},
-    {"tally", "options", "exclude", "fs"},
+    {"tally", "options", "exclude", "fs", "output"},
     {"result"},
     {"collect", "worker", "engine", "cluster"},
-    {"ncdu", "compare", "format", "api"},
+    {"ncdu", "compare", "format", "html", "api"},
     {"cli", "__init__", "__main__", "_launch"},
 ]
 

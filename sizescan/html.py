@@ -1,0 +1,159 @@
+"""The HTML report (--html): one self-contained page with a zoomable treemap.
+
+The page is ``report/page.html`` with three things put in: the scan as JSON
+in a ``<script type="application/json">`` block, d3-hierarchy (vendored,
+see ``report/README.md``) and the page's own script.  Nothing from the scan
+is ever markup: names reach the page only inside that JSON, escaped so that
+no ``</script>`` can end the block, and the page sets them as text.  The
+Content-Security-Policy allows exactly the page's own script and style (by
+hash) and nothing remote.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import stat as _stat
+
+from .errors import ExportFailed
+from .format import display_path
+from .kinds import DIRECTORY_KIND, kind_of
+from .output import OutputFile
+from .result import ScanResult, TreeNode
+
+#: Boxes a report draws at most by default: enough for every box a laptop
+#: screen can show large enough to read, few enough to open in a second.
+DEFAULT_BOXES = 20000
+
+#: Errors listed in a report (all are counted in its header).
+MAX_ERRORS = 1000
+
+_HERE = os.path.join(os.path.dirname(__file__), "report")
+# What JSON may carry that HTML would read: "<" could start "</script>",
+# "&" and ">" are escaped alike for good measure; U+2028 and U+2029 end a
+# line in older JavaScript.
+_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                          "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _asset(name: str) -> str:
+    with open(os.path.join(_HERE, name), encoding="utf-8") as f:
+        return f.read()
+
+
+def _name_fields(name: str) -> dict:
+    """A name as the page shows it (escaped as on a terminal), and its exact
+    bytes in base64 when it is not valid UTF-8 (as ``--json``'s path_b64)."""
+    doc = {"n": display_path(name)}
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        doc["b"] = base64.b64encode(name.encode("utf-8", "surrogateescape")).decode("ascii")
+    return doc
+
+
+def _node(node: TreeNode, kinds: dict) -> dict:
+    doc = _name_fields(node.name)
+    doc["s"], doc["u"] = node.size, node.disk_usage
+    if node.folded:
+        doc["x"], doc["f"] = node.folded, node.files
+    elif node.is_dir:
+        doc["f"] = node.files
+        doc["c"] = [_node(child, kinds) for child in node.children]
+    else:
+        kind = kinds.get(kind_of(node.name, _stat.S_IFREG))
+        if kind is not None:
+            doc["k"] = kind
+    if node.unreadable:
+        doc["r"] = 1
+    return doc
+
+
+def page_data(result: ScanResult, *, boxes: int = DEFAULT_BOXES, host: str | None = None,
+              source: str | None = None) -> dict:
+    """What the page shows, as JSON types (see docs/report.md for the fields)."""
+    kinds = result.by_type()
+    kind_index = {k.kind: i for i, k in enumerate(kinds) if k.kind != DIRECTORY_KIND}
+    trees = result.tree_within(boxes)
+    try:
+        ages = [[a.label, a.count, a.size, a.disk_usage] for a in result.by_age()]
+    except ValueError:
+        ages = None  # an export without modification times
+    owners = None
+    if result.owners is not None:
+        owners = [[o.kind, o.id, o.name, o.count, o.size, o.disk_usage]
+                  for o in result.by_owner()]
+    return {
+        "version": result.version,
+        "paths": [display_path(p) for p in result.paths],
+        "host": host,
+        "source": None if source is None else display_path(source),
+        "started_at": result.started_at,
+        "elapsed_s": round(result.elapsed_s, 3),
+        "sorted_by": result.measure.json_name,
+        "boxes": boxes,
+        "totals": {"size": result.total_size, "disk": result.disk_usage, "files": result.files,
+                   "dirs": result.dirs, "errors": len(result.errors)},
+        # Every PATH under one node, so the first view shows them all.
+        "tree": {"n": "", "s": result.total_size, "u": result.disk_usage, "f": result.files,
+                 "c": [_node(t, kind_index) for t in trees]},
+        "kinds": [[k.kind, k.count, k.size, k.disk_usage] for k in kinds],
+        "ages": ages,
+        "owners": owners,
+        "files": [dict(_name_fields(f.path), s=f.size, u=f.disk_usage) for f in result.top_files],
+        "errors": [dict(_name_fields(e.path), op=e.operation, m=e.message)
+                   for e in result.errors[:MAX_ERRORS]],
+    }
+
+
+def _hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def render(result: ScanResult, *, boxes: int = DEFAULT_BOXES, host: str | None = None,
+           source: str | None = None) -> str:
+    """The report page for ``result`` (a scan or an import made with views).
+
+    ``boxes`` bounds the treemap (see :meth:`ScanResult.tree_within`);
+    ``host`` and ``source`` (the export it was read from) are shown in its
+    header.  The largest files of each directory are those the scan kept
+    (its ``top``): the rest of a directory is one "(N smaller)" box.
+    """
+    data = json.dumps(page_data(result, boxes=boxes, host=host, source=source),
+                      ensure_ascii=False, separators=(",", ":")).translate(_ESCAPES)
+    library, script, style = _asset("d3-hierarchy.min.js"), _asset("page.js"), _asset("page.css")
+    policy = (f"default-src 'none'; script-src {_hash(library)} {_hash(script)}; "
+              f"style-src {_hash(style)}; img-src 'none'; base-uri 'none'; form-action 'none'")
+    page = _asset("page.html")
+    # One pass over the template, so nothing put in is searched again.
+    parts = {"{{policy}}": policy, "{{style}}": style, "{{data}}": data,
+             "{{library}}": library, "{{script}}": script}
+    out, at = [], 0
+    while True:
+        start = page.find("{{", at)
+        if start < 0:
+            out.append(page[at:])
+            return "".join(out)
+        end = page.index("}}", start) + 2
+        out += [page[at:start], parts[page[start:end]]]
+        at = end
+
+
+def write(result: ScanResult, target, *, boxes: int = DEFAULT_BOXES, host: str | None = None,
+          source: str | None = None) -> None:
+    """Write the report to ``target`` (a path, written whole or not at all, or
+    a binary file); raises :class:`ExportFailed` when it cannot be written."""
+    page = render(result, boxes=boxes, host=host, source=source).encode("utf-8")
+    out = target if isinstance(target, OutputFile) else OutputFile(target, "report")
+    try:
+        out.out.write(page)
+    except OSError as exc:
+        out.abandon()
+        raise ExportFailed(out.name, exc, "report") from None
+    except BaseException:
+        out.abandon()
+        raise
+    out.commit()

@@ -1,0 +1,250 @@
+// The sizescan report: a zoomable treemap and tables, drawn from the JSON
+// block #data.  Every name is set with textContent: names are data, never
+// markup.  d3-hierarchy (vendored beside this file) does the layout.
+"use strict";
+(function () {
+  const data = JSON.parse(document.getElementById("data").textContent);
+  const MIN_BOX = 3;          // px: smaller boxes are not drawn (nor what is inside them)
+  const LABEL_W = 36, LABEL_H = 14, HEADER = 15;  // px: room a label needs
+  // Colour-blind-safe hues (Tableau 10) for the largest kinds of file.
+  const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
+                   "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#a0cbe8"];
+  const OTHER = "#bab0ac";
+  const map = document.getElementById("map");
+  const info = document.getElementById("info");
+  let measure = data.sorted_by === "apparent" ? "s" : "u";
+  let view = null;            // the d3 node the treemap shows
+  const boxOf = new WeakMap(); // element -> d3 node
+
+  function el(tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text !== undefined) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  // Sizes as the command prints them: binary units, or decimal with --si.
+  function size(n) {
+    const step = 1024, units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let i = 0;
+    while (n >= step && i < units.length - 1) { n /= step; i++; }
+    return i === 0 ? n + " B" : n.toFixed(1) + " " + units[i];
+  }
+  const count = n => n.toLocaleString("en");
+  const share = (part, whole) => whole > 0 ? (100 * part / whole).toFixed(1) + "%" : "-";
+
+  // Colours: the ten largest kinds of file (by the scan's measure) have a
+  // hue each; everything else is grey.
+  const colourOf = new Map();
+  data.kinds.forEach(([kind], i) => {
+    if (kind !== "(directory)" && colourOf.size < PALETTE.length) colourOf.set(i, PALETTE[colourOf.size]);
+  });
+
+  // A directory's own size (its entry, not what is in it) fills the part of
+  // its box its children leave: boxes add up to the totals at every level.
+  (function own(node) {
+    if (!node.c) return;
+    let s = 0, u = 0;
+    for (const child of node.c) { own(child); s += child.s; u += child.u; }
+    node.os = Math.max(0, node.s - s);
+    node.ou = Math.max(0, node.u - u);
+  })(data.tree);
+
+  const root = d3.hierarchy(data.tree, d => d.c);
+  function weigh() {
+    const key = measure, ownKey = "o" + measure;
+    root.sum(d => d.c ? d[ownKey] : d[key]);
+    root.sort((a, b) => b.value - a.value);
+  }
+
+  function pathOf(node) {
+    const names = node.ancestors().reverse().slice(1).map(n => n.data.n);
+    if (names.length === 0) return data.paths.join(", ");
+    let path = names[0];
+    for (const name of names.slice(1)) path += (path.endsWith("/") ? "" : "/") + name;
+    return path;
+  }
+
+  function kindName(node) {
+    if (node.data.x) return "smaller entries, together";
+    if (node.data.c) return "directory";
+    return node.data.k === undefined ? "file" : data.kinds[node.data.k][0];
+  }
+
+  function describe(node) {
+    const d = node.data;
+    info.replaceChildren();
+    info.append(el("b", node.depth === 0 ? "Everything scanned" : pathOf(node)), el("br"));
+    const files = d.c || d.x ? count(d.f) + " files, " : "";
+    const unreadable = d.r ? " Some of it could not be read: this is a lower bound." : "";
+    info.append(`${size(d.u)} on disk, ${size(d.s)} apparent; ${files}${kindName(node)}; ` +
+      `${share(node.value, view.value)} of this view, ${share(node.value, root.value)} of all.` +
+      unreadable);
+    if (d.b) info.append(el("br"), `Not valid UTF-8: the name's bytes in base64 are ${d.b}`);
+  }
+
+  function draw() {
+    const width = map.clientWidth, height = map.clientHeight;
+    // Laid out from the view down, on a copy: zooming never moves the
+    // boxes of the whole tree.
+    const top = view.copy();
+    d3.treemap().size([width, height]).tile(d3.treemapSquarify).round(false)
+      .paddingInner(1).paddingOuter(2)
+      .paddingTop(n => n === top ? 2 : (n.y1 - n.y0) > HEADER * 2 && (n.x1 - n.x0) > LABEL_W ? HEADER : 2)(top);
+    const original = new Map();
+    (function pair(copy, node) {
+      original.set(copy, node);
+      if (copy.children) copy.children.forEach((c, i) => pair(c, node.children[i]));
+    })(top, view);
+
+    const frag = document.createDocumentFragment();
+    const stack = top.children ? top.children.slice().reverse() : [];
+    let drawn = 0;
+    while (stack.length) {
+      const n = stack.pop();
+      const w = n.x1 - n.x0, h = n.y1 - n.y0;
+      if (w < MIN_BOX || h < MIN_BOX) continue;
+      const d = n.data, node = original.get(n);
+      const box = el("div", undefined, "box " + (d.x ? "fold" : d.c ? "dir" : "file"));
+      if (d.c && (n.depth - top.depth) % 2 === 0) box.classList.add("deep");
+      if (d.r) box.classList.add("unreadable");
+      if (!d.c && !d.x) box.style.background = colourOf.get(d.k) || OTHER;
+      box.style.left = n.x0 + "px"; box.style.top = n.y0 + "px";
+      box.style.width = w + "px"; box.style.height = h + "px";
+      box.dataset.size = String(d.s); box.dataset.disk = String(d.u);
+      box.dataset.depth = String(n.depth - top.depth);
+      box.tabIndex = n.depth - top.depth === 1 ? 0 : -1;
+      if (w > LABEL_W && h > LABEL_H) box.textContent = d.n;
+      box.setAttribute("aria-label", d.n + ", " + size(d[measure]));
+      boxOf.set(box, node);
+      frag.append(box);
+      drawn++;
+      if (n.children) for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
+    }
+    map.replaceChildren(frag);
+    map.dataset.boxes = String(drawn);
+    crumbs();
+  }
+
+  function crumbs() {
+    const nav = document.getElementById("crumbs");
+    nav.replaceChildren();
+    for (const node of view.ancestors().reverse()) {
+      const b = el("button", node.depth === 0 ? "All" : node.data.n);
+      b.type = "button";
+      b.title = node.depth === 0 ? "Everything scanned" : pathOf(node);
+      b.addEventListener("click", () => zoom(node));
+      nav.append(b);
+    }
+  }
+
+  function zoom(node) {
+    if (!node || node === view) return;
+    view = node;
+    draw();
+    describe(view);
+  }
+
+  // A click zooms into the directory clicked, or the one holding the file.
+  map.addEventListener("click", e => {
+    let node = boxOf.get(e.target);
+    if (!node) return;
+    if (!node.data.c) node = node.parent;
+    if (node && node !== view) zoom(node);
+  });
+  map.addEventListener("mouseover", e => { const n = boxOf.get(e.target); if (n) describe(n); });
+  map.addEventListener("focusin", e => { const n = boxOf.get(e.target); if (n) describe(n); });
+  map.addEventListener("keydown", e => {
+    const n = boxOf.get(e.target);
+    if (e.key === "Enter" && n && n.data.c) { zoom(n); e.preventDefault(); }
+  });
+  document.addEventListener("keydown", e => {
+    if ((e.key === "Backspace" || e.key === "Escape") && view.parent &&
+        !(e.target instanceof HTMLInputElement)) {
+      zoom(view.parent);
+      e.preventDefault();
+    }
+  });
+  for (const radio of document.querySelectorAll("#measure input")) {
+    radio.checked = radio.value === measure;
+    radio.addEventListener("change", () => { measure = radio.value; weigh(); draw(); });
+  }
+  let resizing = 0;
+  window.addEventListener("resize", () => {
+    cancelAnimationFrame(resizing);
+    resizing = requestAnimationFrame(draw);
+  });
+
+  function header() {
+    const where = data.paths.join(", ");
+    document.getElementById("where").textContent = where;
+    document.title = "sizescan: " + where;
+    const t = data.totals, dl = document.getElementById("totals");
+    const when = data.started_at ? new Date(data.started_at * 1000).toLocaleString() : "unknown";
+    const rows = [["disk usage", size(t.disk)], ["apparent size", size(t.size)],
+                  ["files", count(t.files)], ["dirs", count(t.dirs)], ["errors", count(t.errors)],
+                  ["scanned", when]];
+    if (data.host) rows.push(["host", data.host]);
+    if (data.source) rows.push(["read from", data.source]);
+    for (const [k, v] of rows) {
+      const row = el("div");
+      row.append(el("dt", k), el("dd", v));
+      dl.append(row);
+    }
+    const legend = document.getElementById("legend");
+    const swatch = (label, colour) => {
+      const li = el("li", label);
+      li.style.setProperty("--swatch", colour);
+      legend.append(li);
+    };
+    for (const [i, colour] of colourOf) swatch(data.kinds[i][0], colour);
+    swatch("other files", OTHER);
+    swatch("directory", "#eef0f3");
+    swatch("smaller entries, folded", "#d3d6db");
+    document.getElementById("about").textContent =
+      `sizescan ${data.version}; at most ${count(data.boxes)} boxes: each directory's smaller ` +
+      "entries are folded into one box, and sizes still add up to the totals.";
+  }
+
+  function table(id, head, rows, empty) {
+    const t = document.getElementById(id);
+    const tr = el("tr");
+    for (const h of head) tr.append(el("th", h));
+    t.append(tr);
+    for (const row of rows) {
+      const r = el("tr");
+      for (const cell of row) r.append(el("td", cell));
+      t.append(r);
+    }
+    if (!rows.length) t.after(el("p", empty, "note"));
+  }
+
+  function panels() {
+    const total = data.totals.disk;
+    table("files", ["path", "disk", "apparent"],
+          data.files.map(f => [f.n, size(f.u), size(f.s)]), "No files.");
+    table("kinds", ["type", "count", "disk", "share"],
+          data.kinds.map(([k, n, s, u]) => [k, count(n), size(u), share(u, total)]), "Nothing.");
+    table("ages", ["modified", "files", "disk", "share"],
+          (data.ages || []).map(([k, n, s, u]) => [k, count(n), size(u), share(u, total)]),
+          data.ages ? "No files." : "This export has no modification times.");
+    table("owners", ["owner", "entries", "disk", "share"],
+          (data.owners || []).map(([kind, id, name, n, s, u]) =>
+            [`${kind} ${name}` + (String(id) === name ? "" : ` (${id})`), count(n), size(u), share(u, total)]),
+          "Scan with --by-owner (or read an --extended export) to see who owns the space.");
+    table("errors", ["path", "problem"],
+          data.errors.map(e => [e.n, (e.op === "read" ? "cannot read directory: " : "cannot access: ") + e.m]),
+          "None: every path was read.");
+  }
+
+  header();
+  panels();
+  weigh();
+  view = root;
+  draw();
+  // For the tests and the benchmark: when the first treemap was on screen.
+  requestAnimationFrame(() => {
+    performance.mark("treemap-painted");
+    document.body.dataset.painted = "1";
+  });
+})();
