@@ -39,7 +39,7 @@ def main():
     ap.add_argument("--files", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--cases", nargs="+", default=["plain", "export"],
-                    choices=["plain", "export", "views", "import"])
+                    choices=["plain", "export", "views", "import", "report"])
     args = ap.parse_args()
 
     tree = os.path.join(DATA, f"tree-{args.files}")
@@ -50,6 +50,8 @@ def main():
         "export": ("export -o FILE", [tree, "-q", "-o", export]),
         "views": ("--tree --by-type --by-age", [tree, "--no-progress", "--tree", "--by-type",
                                                  "--by-age"]),
+        "report": ("--html FILE", [tree, "--no-progress", "--html",
+                                   os.path.join(DATA, f"ab-report-{args.files}.html")]),
         # Read by both sides from the same file, written by this checkout.
         "import": ("import -f FILE", ["-f", export, "--tree", "--by-type"]),
     }

@@ -15,6 +15,8 @@ the length of their paths.  A path is built only for what is shown.
 
 from __future__ import annotations
 
+import heapq
+
 from .kinds import AGES, DIRECTORY_KIND, merge_suffixes
 from .records import OP_ACCESS, Message, add_counts, root_key
 from .result import (DEPTH, GROUP, NAME, PARENT, USER, DirTotal, FileTotal, RootTotal,
@@ -107,9 +109,8 @@ class Collector:
             self.disk += record.disk
             if self.top:
                 pick = self.measure.pick
-                for top in record.tops:
-                    self._top.offer((pick(top.apparent, top.disk), key, top.name, top.apparent,
-                                     top.disk))
+                for apparent, disk, name in record.tops:
+                    self._top.offer((pick(apparent, disk), key, name, apparent, disk))
             for link in record.links:
                 self._add_link(link, (record.root, record.depth, link.name, key))
             if record.errors:
@@ -137,11 +138,21 @@ class Collector:
             mine = self.ages
             for i, value in enumerate(detail.ages):
                 mine[i] += value
-        if detail.files:
-            # Chunks of one directory each send their largest: keep the
-            # largest of all (by the size ranked by, the other one, the name).
-            for f in detail.files:
-                self._offer_dir_file(key, f.apparent, f.disk, f.name)
+        files = detail.files
+        if files:
+            if key not in self.files_of and len(files) <= self.top:
+                # A directory's first record (most have one): its largest
+                # files are kept as they are, ranked by the size ranked by,
+                # the other one, the name.
+                kept = self.files_of[key] = Largest(self.top)
+                kept.heap = files.copy() if self.measure.is_apparent else \
+                    [(disk, apparent, name) for apparent, disk, name in files]
+                heapq.heapify(kept.heap)
+            else:
+                # Chunks of one directory each send their largest: keep the
+                # largest of all.
+                for apparent, disk, name in files:
+                    self._offer_dir_file(key, apparent, disk, name)
         if detail.flags:
             self.flags[key] = self.flags.get(key, 0) | detail.flags
 
@@ -274,11 +285,13 @@ class Collector:
                 self._offer_dir_file(owner[3], apparent, disk, owner[2])
         measure = self.measure
         files_of = self.files_of
+        apparent_first = measure.is_apparent
         for key, kept in files_of.items():
             # Back from (ranked by, other, name) to (apparent, disk, name), in
             # place: each directory's heap is freed as its list is made, so the
             # two are never held whole at once (tens of MB at 1M files).
-            files_of[key] = [(*measure.key(k, o), name) for k, o, name in kept.largest_first()]
+            ranked = kept.largest_first()
+            files_of[key] = ranked if apparent_first else [(a, d, name) for d, a, name in ranked]
         return ScanModel(
             dirs=self.dirs,  # rolled up in place by result()
             direct_files={key: slot[_FILES] for key, slot in self.dirs.items()},

@@ -63,6 +63,7 @@ format: the export's encoder and spool are handed in (see ``api``).
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import queue as queue_mod
@@ -81,7 +82,7 @@ from .errors import CannotAccess, CollectorDied, PoolFailed, ResultsLost, Worker
 from .fs import (default_io_depth, default_workers, filesystem_type, is_slow_filesystem,
                  kernfs_devices, mount_point_ids, mounts, request_latency)
 from .kinds import tally_key
-from .records import (OP_ACCESS, Detail, DirTask, Link, PathError, Record, TaskResult, TopFile,
+from .records import (OP_ACCESS, Detail, DirTask, Link, PathError, Record, TaskResult,
                       join, root_key)
 from .tally import DirTally
 from .worker import (Scanner, WorkerConfig, exit_with_parent, has_cache_tag, init_worker,
@@ -554,6 +555,10 @@ def _collector_main(sink_queue, conn, collector, counters, version):
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler, if forked
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # see _signals_blocked
     exit_with_parent()  # never collect on as an orphan
+    # The collector only adds up: its dicts and lists grow to millions of
+    # objects that form no cycles, and the cyclic GC would walk them over and
+    # over as they grow.  The process ends once the result is sent.
+    gc.disable()
     expected = None
     while expected is None or not expected <= collector.received:
         if expected is None and conn.poll():
@@ -745,7 +750,7 @@ def _file_record(path, idx, st, options, now) -> Record:
     if owner is not None:  # one owner for the whole record (see Detail.owners)
         detail = (detail or Detail())._replace(owners=owner)
     return Record(root_key(idx), None, path, 0, idx, 0, 1, apparent, disk,
-                  tops=[TopFile(apparent, disk, None)], detail=detail)
+                  tops=[(apparent, disk, None)], detail=detail)
 
 
 def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=frozenset(),

@@ -9,9 +9,10 @@ alike.  :class:`Largest` is the one "keep the N largest" of the package.
 from __future__ import annotations
 
 import heapq
+from heapq import heappush, heapreplace
 
 from .kinds import AGES, DIRECTORY_KIND, merge_suffixes, suffix_kind
-from .records import Detail, TopFile
+from .records import Detail
 
 _DAY, _WEEK, _MONTH, _YEAR = (bound for _, bound in AGES[:-1])
 
@@ -116,19 +117,21 @@ class DirTally:
         ages[i] += 1
         ages[i + 1] += apparent
         ages[i + 2] += disk
-        if not self.keep:
+        keep = self.keep
+        if not keep:
             return
-        files = self.files
+        heap = self.files.heap  # Largest.offer, inlined: once per file
         key, other = (apparent, disk) if self.by_apparent else (disk, apparent)
-        # Most files are smaller than the smallest kept: one comparison of ints says no.
-        if files.full and key < files.floor[0]:
-            return
-        item = (key, other, name)
-        if not files.full or item > files.floor[:3]:
-            files.offer((*item, apparent, disk))
+        if len(heap) < keep:
+            heappush(heap, (key, other, name, apparent, disk))
+        elif key >= heap[0][0]:
+            # Most files are smaller than the smallest kept: one comparison of ints says no.
+            item = (key, other, name, apparent, disk)
+            if item > heap[0]:
+                heapreplace(heap, item)
 
     def detail(self, fragment=None, subdirs=None, flags=0) -> Detail:
         """The record's detail: kinds merged, largest files first."""
-        files = [TopFile(f[3], f[4], f[2]) for f in self.files.largest_first()]
+        files = [(f[3], f[4], f[2]) for f in self.files.largest_first()]
         return Detail(merge_suffixes(self.suffixes) if self.suffixes else None, self.ages,
                       files or None, fragment, subdirs, flags)

@@ -35,7 +35,7 @@ from .exclude import ExcludeMatcher, GitignoreMatcher
 from .kinds import DIRECTORY_KIND, kind_of
 from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
                       SKIP_PATTERN, ChunkTask, Detail, DirTask, Link, Message, PathError, Record,
-                      TaskResult, TopFile, add_counts, add_owner, dir_key, dir_prefix)
+                      TaskResult, add_counts, add_owner, dir_key, dir_prefix)
 from .tally import DirTally, Largest
 
 # https://bford.info/cachedir/: the tag file starts with exactly this.
@@ -436,7 +436,7 @@ class Scanner:
             if threshold is not None:
                 key_size = size if by_apparent else blocks
                 if key_size >= threshold and offer_top((key_size, here, name)):
-                    tops.append(TopFile(size, blocks, name))
+                    tops.append((size, blocks, name))
                     if top.full:
                         threshold = top.floor[0]
         if owners is not None:

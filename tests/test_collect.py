@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sizescan.collect import Collector
 from sizescan.options import ScanOptions
-from sizescan.records import Link, Message, Record, TopFile, dir_key, root_key
+from sizescan.records import Link, Message, Record, dir_key, root_key
 
 
 def rec(path, depth, *rest, **fields):
@@ -20,7 +20,7 @@ def rec(path, depth, *rest, **fields):
 def test_records_delivered_twice_are_counted_once():
     # A worker killed after sending its message: the task is done again,
     # and its records (a directory's own, a chunk, a hard link) come twice.
-    own = rec("/r", 0, 0, 1, 2, 4096 + 10, 4096 + 8192, tops=[TopFile(10, 8192, "a")])
+    own = rec("/r", 0, 0, 1, 2, 4096 + 10, 4096 + 8192, tops=[(10, 8192, "a")])
     sub = rec("/r/d", 1, 0, 1, 1, 4096 + 5, 4096 + 4096)
     chunk = rec("/r/d", 1, 0, 0, 3, 30, 12288, part=1)
     linked = rec("/r/d", 1, 0, 0, 0, 0, 0, part=2,
