@@ -338,8 +338,15 @@ class ScanResult:
         model = self.model
         children = model.children()
         chosen = {}  # directory key -> its entries kept, largest first
-        heap = []
+        listed = {}  # directory key -> (its entries, largest first; its depth)
+        heap = []  # the next entry of each open directory: one each, not all
         spent = 0
+
+        def offer(here, rank):
+            found, depth = listed[here]
+            if rank < len(found):
+                entry = found[rank]
+                heapq.heappush(heap, (-entry[0], -entry[1], entry[2], rank, here))
 
         def open_dir(here, depth):
             # A directory opened spends one node now for the fold it may need.
@@ -347,8 +354,8 @@ class ScanResult:
             chosen[here] = []
             if depth < MAX_TREE_DEPTH and (children.get(here) or model.files_of.get(here)):
                 spent += 1
-                for rank, entry in enumerate(entries(here)):
-                    heapq.heappush(heap, (-entry[0], -entry[1], entry[2], rank, here, depth, entry))
+                listed[here] = (entries(here), depth)
+                offer(here, 0)
 
         for idx, root in enumerate(self.roots):
             key = root_key(idx)
@@ -356,9 +363,12 @@ class ScanResult:
                 spent += 1
                 open_dir(key, 0)
         while heap and spent < budget:
-            *_, here, depth, entry = heapq.heappop(heap)
+            *_, rank, here = heapq.heappop(heap)
+            found, depth = listed[here]
+            entry = found[rank]
             chosen[here].append(entry)
             spent += 1
+            offer(here, rank + 1)
             if isinstance(entry[3], bytes) and spent < budget:
                 open_dir(entry[3], depth + 1)  # else drawn whole, its entries unseen
         # Entries come off the heap largest first, so each list is in order.
@@ -371,13 +381,16 @@ class ScanResult:
         model = self._need_model(what)
         children = model.children()
         dirs = model.dirs
-        key = self.measure.key
+        files_of = model.files_of
+        ranked = self.measure.key
 
         def entries(here):
-            found = [(*key(dirs[sub][0], dirs[sub][1]), dirs[sub][NAME], sub)
-                     for sub in children.get(here, ())]
-            found += [(*key(apparent, disk), name, (apparent, disk))
-                      for apparent, disk, name in model.files_of.get(here, ())]
+            found = []
+            for sub in children.get(here, ()):
+                slot = dirs[sub]
+                found.append((*ranked(slot[0], slot[1]), slot[NAME], sub))
+            for apparent, disk, name in files_of.get(here, ()):
+                found.append((*ranked(apparent, disk), name, (apparent, disk)))
             found.sort(key=lambda c: (-c[0], -c[1], c[2]))
             return found
         return entries

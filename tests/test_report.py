@@ -342,3 +342,13 @@ def test_report_of_a_library_result_and_several_paths(tmp_path, mixed_tree):
     export = str(tmp_path / "plain.json")
     assert run_cli(mixed_tree, "-o", export, "-q").returncode == 0
     assert html.page_data(read_export(export))["ages"] is None
+
+
+def test_a_budget_large_enough_keeps_the_whole_tree(mixed_tree):
+    """With room for everything, the budgeted tree is the full tree (same order)."""
+    for apparent in (False, True):
+        result = scan(mixed_tree, views=True, apparent=apparent, top=100)
+        assert result.tree_within(10**6) == result.tree(max_depth=50, width=10**6)
+        small = result.tree_within(12)
+        assert small != result.tree_within(10**6)
+        assert (small[0].size, small[0].disk_usage) == (result.total_size, result.disk_usage)
