@@ -267,6 +267,12 @@ def test_the_switch_lays_out_by_apparent_size(browser, tmp_path):
         by_size = page.boxes(1)
         assert by_size[0]["label"].startswith("sparse.img")
         assert by_size[0]["area"] > 10 * by_size[1]["area"]
+        # The panels follow the switch: sizes and order by apparent size.
+        kinds = page.page.eval_on_selector_all("#kinds tr", "rs => rs.map(r => r.textContent)")
+        assert "apparent" in kinds[0] and kinds[1].startswith(".img")
+        page.page.check("#measure input[value='u']")
+        kinds = page.page.eval_on_selector_all("#kinds tr", "rs => rs.map(r => r.textContent)")
+        assert "disk" in kinds[0] and kinds[1].startswith(".bin")
         page.clean()
     finally:
         page.close()
@@ -352,3 +358,32 @@ def test_a_budget_large_enough_keeps_the_whole_tree(mixed_tree):
         small = result.tree_within(12)
         assert small != result.tree_within(10**6)
         assert (small[0].size, small[0].disk_usage) == (result.total_size, result.disk_usage)
+
+
+def test_as_nobody_an_unreadable_directory_is_marked_and_listed(browser, public_tmp):
+    root = os.path.join(public_tmp, "tree")
+    write(os.path.join(root, "open", "a.bin"), size=5000)
+    write(os.path.join(root, "locked", "inside", "b.bin"), size=9000)
+    os.chmod(os.path.join(root, "locked"), 0o000)
+    out_dir = os.path.join(public_tmp, "out")
+    os.mkdir(out_dir)
+    os.chown(out_dir, 65534, 65534)
+    out = os.path.join(out_dir, "report.html")
+    proc = run_cli(root, "--html", out, "--no-progress", user="nobody")
+    assert proc.returncode == 1, proc.stderr
+    os.chmod(os.path.join(root, "locked"), 0o755)
+    data = page_data(out)
+    assert [e["n"] for e in data["errors"]] == [os.path.join(root, "locked")]
+    assert data["errors"][0]["op"] == "read"
+    top = data["tree"]["c"][0]
+    assert top.get("r") == 1
+    assert next(c for c in top["c"] if c["n"] == "locked").get("r") == 1
+    assert "r" not in next(c for c in top["c"] if c["n"] == "open")
+    page = Page(browser, out)
+    try:
+        page.clean()
+        page.page.hover("#map .box[aria-label^='locked']")
+        assert "could not be read" in page.page.text_content("#info")
+        assert "cannot read directory" in page.page.text_content("#errors")
+    finally:
+        page.close()

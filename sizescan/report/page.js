@@ -167,7 +167,7 @@
   });
   for (const radio of document.querySelectorAll("#measure input")) {
     radio.checked = radio.value === measure;
-    radio.addEventListener("change", () => { measure = radio.value; weigh(); draw(); });
+    radio.addEventListener("change", () => { measure = radio.value; weigh(); draw(); panels(); });
   }
   let resizing = 0;
   window.addEventListener("resize", () => {
@@ -208,6 +208,8 @@
 
   function table(id, head, rows, empty) {
     const t = document.getElementById(id);
+    t.replaceChildren();
+    if (t.nextElementSibling) t.nextElementSibling.remove();  // the last "empty" note
     const tr = el("tr");
     for (const h of head) tr.append(el("th", h));
     t.append(tr);
@@ -219,18 +221,25 @@
     if (!rows.length) t.after(el("p", empty, "note"));
   }
 
+  // The panels give sizes by the measure the switch is on, and shares of its total.
   function panels() {
-    const total = data.totals.disk;
+    const apparent = measure === "s";
+    const pick = (s, u) => apparent ? s : u;
+    const total = apparent ? data.totals.size : data.totals.disk;
+    const what = apparent ? "apparent" : "disk";
+    const byPick = rows => rows.slice().sort((a, b) => pick(b[2], b[3]) - pick(a[2], a[3]));
     table("files", ["path", "disk", "apparent"],
           data.files.map(f => [f.n, size(f.u), size(f.s)]), "No files.");
-    table("kinds", ["type", "count", "disk", "share"],
-          data.kinds.map(([k, n, s, u]) => [k, count(n), size(u), share(u, total)]), "Nothing.");
-    table("ages", ["modified", "files", "disk", "share"],
-          (data.ages || []).map(([k, n, s, u]) => [k, count(n), size(u), share(u, total)]),
+    table("kinds", ["type", "count", what, "share"],
+          byPick(data.kinds).map(([k, n, s, u]) => [k, count(n), size(pick(s, u)), share(pick(s, u), total)]),
+          "Nothing.");
+    table("ages", ["modified", "files", what, "share"],
+          (data.ages || []).map(([k, n, s, u]) => [k, count(n), size(pick(s, u)), share(pick(s, u), total)]),
           data.ages ? "No files." : "This export has no modification times.");
-    table("owners", ["owner", "entries", "disk", "share"],
-          (data.owners || []).map(([kind, id, name, n, s, u]) =>
-            [`${kind} ${name}` + (String(id) === name ? "" : ` (${id})`), count(n), size(u), share(u, total)]),
+    const owners = (data.owners || []).map(([kind, id, name, n, s, u]) =>
+      [`${kind} ${name}` + (String(id) === name ? "" : ` (${id})`), n, s, u]);
+    table("owners", ["owner", "entries", what, "share"],
+          owners.map(([who, n, s, u]) => [who, count(n), size(pick(s, u)), share(pick(s, u), total)]),
           "Scan with --by-owner (or read an --extended export) to see who owns the space.");
     table("errors", ["path", "problem"],
           data.errors.map(e => [e.n, (e.op === "read" ? "cannot read directory: " : "cannot access: ") + e.m]),
