@@ -253,6 +253,8 @@ def main():
     ap.add_argument("--dask-slowfs-files", type=int, default=10_000)
     ap.add_argument("--dask-io-depth", type=int, default=4)
     ap.add_argument("--dask-files", type=int, default=0, metavar="N")
+    ap.add_argument("--report", action="store_true",
+                    help="the --html report of the local tree: time, size, first paint")
     ap.add_argument("--skip-local", action="store_true",
                     help="only the mounts asked for, not the local tree")
     args = ap.parse_args()
@@ -260,6 +262,9 @@ def main():
     py = sys.executable
     if not args.skip_local:
         _local(args, py)
+
+    if args.report:
+        _report(args, py)
 
     if args.fuse:
         fuse_tree = os.path.join(DATA, f"tree-{args.fuse_files}")
@@ -312,6 +317,40 @@ def main():
                                bench(_mount_rows(py, mnt), args.repeat, pause=2.0))
                 finally:
                     os.rmdir(mnt)
+
+
+def _report(args, py):
+    """The --html report of the local tree: its cost over a plain scan, its
+    size, and how soon headless Chromium paints its treemap (from load)."""
+    tree = os.path.join(DATA, f"tree-{args.files}")
+    build_tree(tree, args.files)
+    page = os.path.join(DATA, f"report-{args.files}.html")
+    report(f"the --html report, {args.files:,} files, warm cache", bench([
+        ("sizescan (plain)", [py, "-m", "sizescan", tree, "--no-progress"]),
+        ("sizescan --html FILE", [py, "-m", "sizescan", tree, "--no-progress", "--html", page]),
+        ("sizescan --tree (views alone)", [py, "-m", "sizescan", tree, "--no-progress", "--tree"]),
+        ("sizescan --by-owner", [py, "-m", "sizescan", tree, "--no-progress", "--by-owner"]),
+    ], args.repeat), reference="sizescan (plain)")
+    print(f"report: {os.path.getsize(page) / 2**20:.2f} MiB")
+    from playwright.sync_api import sync_playwright
+
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
+        paints = []
+        for _ in range(max(3, args.repeat)):
+            tab = browser.new_page(viewport={"width": 1280, "height": 900})
+            tab.goto("file://" + page)
+            tab.wait_for_function("document.body.dataset.painted === '1'", timeout=60000)
+            # The mark is set in the frame after the first draw: time from navigation start.
+            paints.append(tab.evaluate(
+                "performance.getEntriesByName('treemap-painted')[0].startTime") / 1000)
+            boxes = tab.evaluate("document.getElementById('map').dataset.boxes")
+            tab.close()
+        browser.close()
+    print(f"first treemap paint in Chromium: median {statistics.median(paints):.2f} s "
+          f"of {len(paints)} loads ({', '.join(f'{t:.2f}' for t in paints)}); {boxes} boxes drawn")
 
 
 @contextlib.contextmanager
