@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -144,9 +145,14 @@ def test_cli_json_summary_and_diff(tmp_path, cluster):
     assert (doc["total_size"], doc["disk_usage"]) == du_sum([root])
     assert doc["cluster"]["scheduler"] == cluster.address and doc["cluster"]["tasks"] >= 1
     assert doc["workers"] == doc["cluster"]["workers"] >= 1
-    proc = run_cli(root, "--scheduler", cluster.address, "--no-progress")
+    report = str(tmp_path / "report.html")
+    proc = run_cli(root, "--scheduler", cluster.address, "--no-progress", "--html", report)
     assert proc.returncode == 0, proc.stderr
     assert b"Dask worker" in proc.stdout and cluster.address.encode() in proc.stdout
+    with open(report, encoding="utf-8") as f:  # the report, from the cluster's views
+        data = json.loads(re.search(r'id="data">(.*?)</script>', f.read(), re.S).group(1))
+    assert (data["totals"]["size"], data["totals"]["disk"]) == du_sum([root])
+    assert sum(c["s"] for c in data["tree"]["c"][0]["c"]) < data["totals"]["size"]
     other = tmp_path / "other"
     write(str(other / "new" / "file"), 5000)
     proc = run_cli("diff", root, str(other), "--scheduler", cluster.address, "--json")
