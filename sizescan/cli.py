@@ -18,19 +18,8 @@ from ._version import __version__
 from .api import scan
 from .compare import diff
 from .errors import BadExport, CannotAccess, ExportFailed, InvalidOption, ScanError
-from .format import (
-    Palette,
-    SizeFormat,
-    age_report,
-    diff_report,
-    display_path,
-    issue_message,
-    owner_report,
-    quote,
-    report,
-    tree_report,
-    type_report,
-)
+from .format import (Palette, SizeFormat, age_report, diff_report, display_path, issue_message,
+                     owner_report, quote, report, tree_report, type_report)
 from .html import DEFAULT_BOXES
 from .html import write as write_html
 from .ncdu import read_export
