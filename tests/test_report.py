@@ -122,6 +122,9 @@ def test_report_opens_offline_and_its_top_boxes_add_up_to_du(browser, tmp_path, 
         result = scan(mixed_tree)
         assert header["files"] == f"{result.files:,}" and header["dirs"] == f"{result.dirs:,}"
         assert header["errors"] == "0" and header["host"] == os.uname().nodename
+        # A live scan's report counts by owner: here root owns everything.
+        owners = page_data(out)["owners"]
+        assert [(o[0], o[1], o[5]) for o in owners] == [("user", 0, disk), ("group", 0, disk)]
         assert page.page.title() == "sizescan: " + mixed_tree
     finally:
         page.close()

@@ -240,7 +240,7 @@
       [`${kind} ${name}` + (String(id) === name ? "" : ` (${id})`), n, s, u]);
     table("owners", ["owner", "entries", what, "share"],
           owners.map(([who, n, s, u]) => [who, count(n), size(pick(s, u)), share(pick(s, u), total)]),
-          "Scan with --by-owner (or read an --extended export) to see who owns the space.");
+          "This export has no owners (sizescan writes them with --extended).");
     table("errors", ["path", "problem"],
           data.errors.map(e => [e.n, (e.op === "read" ? "cannot read directory: " : "cannot access: ") + e.m]),
           "None: every path was read.");
