@@ -59,9 +59,21 @@ def main():
     if "import" in args.cases and not os.path.exists(export):
         subprocess.run([sys.executable, "-m", "sizescan", tree, "-q", "-o", export], check=True,
                        stdout=subprocess.DEVNULL)
-    with tempfile.TemporaryDirectory(prefix="sizescan-ab-") as old_dir:
+    with tempfile.TemporaryDirectory(prefix="sizescan-ab-") as scratch:
+        old_dir = os.path.join(scratch, "old")
+        os.mkdir(old_dir)
         checkout(args.baseline, old_dir)
         sides = {"old": old_dir, "new": os.path.dirname(HERE)}
+        # Run from a directory of neither side: `python -m` puts the working
+        # directory first on sys.path, so run from the project root both
+        # sides would import this checkout (it did, until this check).
+        os.chdir(scratch)
+        for side, where in sides.items():
+            found = subprocess.run(["env", f"PYTHONPATH={where}", sys.executable, "-c",
+                                    "import sizescan; print(sizescan.__file__)"],
+                                   capture_output=True, text=True, check=True).stdout.strip()
+            if not found.startswith(os.path.join(where, "sizescan")):
+                sys.exit(f"{side}: imports {found}, not the code in {where}")
         print(f"tree: {tree} ({args.files:,} files); baseline {args.baseline}; "
               f"{os.cpu_count()} CPUs; medians of {args.repeat}, alternating")
         print(f"{'case':<26} {'old s':>7} {'new s':>7} {'new/old':>8} {'old PSS':>9} {'new PSS':>9}")

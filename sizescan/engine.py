@@ -93,6 +93,8 @@ from .worker import (Scanner, WorkerConfig, exit_with_parent, has_cache_tag, ini
 MAX_BATCH = 64
 # How often progress is sampled; never per file.
 PROGRESS_INTERVAL_S = 0.1
+# How often the idle collector looks for the walker's word that the walk is over.
+_WORD_POLL_S = 0.005
 # No wait in the engine is unbounded.  Once every task has returned, its
 # message is already on its way: a collector that takes none for this long
 # while some are due has lost one (a worker killed while writing it), and
@@ -563,8 +565,13 @@ def _collector_main(sink_queue, conn, collector, counters, version):
     while expected is None or not expected <= collector.received:
         if expected is None and conn.poll():
             expected = conn.recv()
+            continue  # everything due may have come already
         try:
-            message = sink_queue.get(timeout=PROGRESS_INTERVAL_S)
+            # Until the walker's word comes, in short waits: it comes through
+            # conn, which a wait on the queue alone would notice only a
+            # PROGRESS_INTERVAL_S later (at the end of every pool scan).
+            message = sink_queue.get(timeout=PROGRESS_INTERVAL_S if expected is not None
+                                     else _WORD_POLL_S)
         except queue_mod.Empty:
             continue
         collector.take(message)
