@@ -12,7 +12,6 @@ hash) and nothing remote.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import stat as _stat
@@ -109,6 +108,8 @@ def page_data(result: ScanResult, *, boxes: int = DEFAULT_BOXES, host: str | Non
 
 
 def _hash(text: str) -> str:
+    import hashlib  # here: it loads OpenSSL, which a scan without a report need not carry
+
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
