@@ -25,13 +25,14 @@ class OutputFile:
     written atomically.
 
     A path gets a temporary file beside it, renamed over it only once the
-    export is complete, so a failed, interrupted or out-of-space scan
+    file is complete, so a failed, interrupted or out-of-space scan
     leaves the old file as it was (a cron job's last snapshot survives an
     unmounted PATH).  What is not a regular file (a FIFO, /dev/stdout) is
     written in place: a rename would replace the device, not feed it.
     """
 
     def __init__(self, export, what: str = "export"):
+        # ``what`` ("export", "report") names the file in messages.
         self.name = None
         self.what = what
         self.out = None
