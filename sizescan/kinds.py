@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import stat as _stat
 
+from .records import add_counts
+
 # Modification-time buckets of --by-age: (label, upper bound in seconds),
 # ages measured from the scan's start (a file dated in the future is "< 1 day").
 AGES = (
@@ -49,14 +51,7 @@ def merge_suffixes(counts: dict, into: dict | None = None) -> dict:
     """
     by_kind = {} if into is None else into
     for key, (count, size, blocks) in counts.items():
-        kind = key if key[:1] == "(" else suffix_kind(key)
-        slot = by_kind.get(kind)
-        if slot is None:
-            by_kind[kind] = [count, size, blocks]
-        else:
-            slot[0] += count
-            slot[1] += size
-            slot[2] += blocks
+        add_counts(by_kind, key if key[:1] == "(" else suffix_kind(key), count, size, blocks)
     return by_kind
 
 
