@@ -15,8 +15,6 @@ the length of their paths.  A path is built only for what is shown.
 
 from __future__ import annotations
 
-import heapq
-
 from .kinds import AGES, DIRECTORY_KIND, merge_suffixes
 from .records import OP_ACCESS, Message, add_counts, root_key
 from .result import (DEPTH, GROUP, NAME, PARENT, USER, DirTotal, FileTotal, RootTotal,
@@ -140,14 +138,11 @@ class Collector:
                 mine[i] += value
         files = detail.files
         if files:
-            if key not in self.files_of and len(files) <= self.top:
+            if key not in self.files_of:
                 # A directory's first record (most have one): its largest
-                # files are kept as they are, ranked by the size ranked by,
-                # the other one, the name.
-                kept = self.files_of[key] = Largest(self.top)
-                kept.heap = files.copy() if self.measure.is_apparent else \
-                    [(disk, apparent, name) for apparent, disk, name in files]
-                heapq.heapify(kept.heap)
+                # files, ranked by the size ranked by, the other one, the name.
+                self.files_of[key] = Largest.of(self.top, files if self.measure.is_apparent else
+                                                [(d, a, name) for a, d, name in files])
             else:
                 # Chunks of one directory each send their largest: keep the
                 # largest of all.

@@ -31,6 +31,16 @@ class Largest:
         self.n = n
         self.heap = []
 
+    @classmethod
+    def of(cls, n: int, items) -> "Largest":
+        """The ``n`` largest of ``items``, taken at once (a list already ranked
+        costs one heapify, not a call of offer() per item)."""
+        kept = cls(n)
+        heap = list(items)
+        kept.heap = heapq.nlargest(n, heap) if len(heap) > n else heap
+        heapq.heapify(kept.heap)
+        return kept
+
     def offer(self, item) -> bool:
         """Keep ``item`` if it is among the ``n`` largest so far."""
         heap = self.heap
