@@ -334,15 +334,14 @@ def _report(args, py):
     print(f"report: {os.path.getsize(page) / 2**20:.2f} MiB")
     from playwright.sync_api import sync_playwright
 
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    from browser import launch, open_report
+
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
+        browser = launch(p)
         paints = []
         for _ in range(max(3, args.repeat)):
             tab = browser.new_page(viewport={"width": 1280, "height": 900})
-            tab.goto("file://" + page)
-            tab.wait_for_function("document.body.dataset.painted === '1'", timeout=60000)
+            open_report(tab, page, timeout_ms=60000)
             # The mark is set in the frame after the first draw: time from navigation start.
             paints.append(tab.evaluate(
                 "performance.getEntriesByName('treemap-painted')[0].startTime") / 1000)

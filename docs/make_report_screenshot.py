@@ -15,8 +15,8 @@ import tempfile
 from playwright.sync_api import sync_playwright
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+from browser import launch, open_report  # noqa: E402
 
 
 def main() -> None:
@@ -25,10 +25,9 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "sizescan", "sample_tree", "--by-owner", "-q",
                         "--html", report], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = launch(p)
             page = browser.new_page(viewport={"width": 1200, "height": 820})
-            page.goto("file://" + report)
-            page.wait_for_function("document.body.dataset.painted === '1'")
+            open_report(page, report)
             page.hover("#map .box.file >> nth=0")  # the info line, filled in
             page.screenshot(path=os.path.join(ROOT, "docs", "report.png"))
             browser.close()

@@ -10,14 +10,9 @@ import re
 
 import pytest
 
+from browser import launch, open_report
 from conftest import du, du_sum, require, run_cli, write
 from sizescan import html, read_export, scan
-
-CHROMIUM = "/usr/bin/chromium"
-# As root, without a sandbox; no background traffic (this machine has no
-# network, and the tests assert that the page itself asks for nothing).
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 # Names (no "/" in one); the issue's own example is a path: see SCRIPT_END.
 HOSTILE = [
@@ -43,7 +38,7 @@ def browser():
             pytest.fail("playwright is not installed (.ci/run installs it)")
         pytest.skip("playwright is not installed")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = launch(p)
         yield b
         b.close()
 
@@ -59,8 +54,7 @@ class Page:
         self.page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.url = "file://" + os.path.abspath(path)
-        self.page.goto(self.url)
-        self.page.wait_for_function("document.body.dataset.painted === '1'", timeout=15000)
+        open_report(self.page, path)
 
     def boxes(self, depth=1) -> list[dict]:
         return self.page.evaluate(
