@@ -283,12 +283,17 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
     sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
 
 
+def _cannot_write(exc: ExportFailed, where=None):
+    """An export or a report not written, in one line."""
+    _fail(f"cannot write the {exc.what} to {where or quote(exc.target)}: {exc.strerror}")
+
+
 def _open_report(name):
     # Opened before the scan: a scan of hours must not end in "cannot write".
     try:
         return OutputFile(name, "report")
     except ExportFailed as exc:
-        _fail(f"cannot write the report to {quote(exc.target)}: {exc.strerror}")
+        _cannot_write(exc)
 
 
 def _write_report(result, target, boxes, import_from):
@@ -297,7 +302,7 @@ def _write_report(result, target, boxes, import_from):
                    host=None if import_from else socket.gethostname(),
                    source=None if import_from in (None, "-") else import_from)
     except ExportFailed as exc:
-        _fail(f"cannot write the report to {quote(exc.target)}: {exc.strerror}")
+        _cannot_write(exc)
 
 
 def _import(source, **options):
@@ -343,8 +348,7 @@ def _scan(paths, options, size, progress, export_name=None):
         if export_name == "-" and exc.errno == errno.EPIPE:
             _quiet_stdout()  # `sizescan -o - | head`: the reader had enough
             sys.exit(EXIT_OK)
-        where = "stdout" if export_name == "-" else quote(exc.target)
-        _fail(f"cannot write the export to {where}: {exc.strerror}")
+        _cannot_write(exc, "stdout" if export_name == "-" else None)
     except ScanError as exc:  # the engine failed, and says how
         _close(bar)
         _fail(display_path(str(exc)))
