@@ -20,7 +20,7 @@ from .errors import ExportFailed
 from .format import display_path
 from .kinds import DIRECTORY_KIND, kind_of
 from .output import OutputFile
-from .result import ScanResult, TreeNode
+from .result import ScanResult, TreeNode, exact_b64
 
 #: Boxes a report draws at most by default: enough for every box a laptop
 #: screen can show large enough to read, few enough to open in a second.
@@ -46,10 +46,9 @@ def _name_fields(name: str) -> dict:
     """A name as the page shows it (escaped as on a terminal), and its exact
     bytes in base64 when it is not valid UTF-8 (as ``--json``'s path_b64)."""
     doc = {"n": display_path(name)}
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        doc["b"] = base64.b64encode(name.encode("utf-8", "surrogateescape")).decode("ascii")
+    raw = exact_b64(name)
+    if raw is not None:
+        doc["b"] = raw
     return doc
 
 

@@ -547,11 +547,19 @@ class ScanResult:
         return doc
 
 
-def _path_fields(path: str) -> dict:
+def exact_b64(path: str) -> str | None:
+    """A path's exact bytes in base64 when it is not valid UTF-8 (else None):
+    how --json and the report keep a name they cannot show as it is."""
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
-        raw = path.encode("utf-8", "surrogateescape")
-        return {"path": raw.decode("utf-8", "replace"),
-                "path_b64": base64.b64encode(raw).decode("ascii")}
-    return {"path": path}
+        return base64.b64encode(path.encode("utf-8", "surrogateescape")).decode("ascii")
+    return None
+
+
+def _path_fields(path: str) -> dict:
+    raw = exact_b64(path)
+    if raw is None:
+        return {"path": path}
+    return {"path": path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+            "path_b64": raw}
