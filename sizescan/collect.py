@@ -15,15 +15,18 @@ the length of their paths.  A path is built only for what is shown.
 
 from __future__ import annotations
 
+import heapq
+
 from .kinds import AGES, DIRECTORY_KIND, merge_suffixes
 from .records import OP_ACCESS, Message, add_counts, root_key
-from .result import (DEPTH, GROUP, NAME, PARENT, USER, DirTotal, FileTotal, RootTotal,
+from .result import (DEPTH, GROUP, KEY, NAME, PARENT, USER, DirTotal, FileTotal, RootTotal,
                      ScanIssue, ScanModel, ScanResult, largest, path_of)
 from .tally import Largest
 
-# Per-directory slots (see result.ScanModel): [apparent, disk, files, dirs, depth, parent, name]
-_APPARENT, _DISK, _FILES, _DIRS, _DEPTH, _PARENT, _NAME = range(7)
-assert (_DEPTH, _PARENT, _NAME) == (DEPTH, PARENT, NAME)
+# Per-directory slots (see result.ScanModel):
+# [apparent, disk, files, dirs, depth, parent, name, key]
+_APPARENT, _DISK, _FILES, _DIRS, _DEPTH, _PARENT, _NAME, _KEY = range(8)
+assert (_DEPTH, _PARENT, _NAME, _KEY) == (DEPTH, PARENT, NAME, KEY)
 
 
 class Collector:
@@ -90,7 +93,14 @@ class Collector:
             key = record.key
             slot = dirs.get(key)
             if slot is None:
-                slot = dirs[key] = [0, 0, 0, 0, record.depth, record.parent, record.name]
+                parent = record.parent
+                # Each record from a worker brings its own copy of its parent's
+                # key: the parent's slot holds the one kept (a key is 49 bytes,
+                # a reference 8: 1.6 MB at 1M files).
+                known = dirs.get(parent) if parent is not None else None
+                if known is not None:
+                    parent = known[_KEY]
+                slot = dirs[key] = [0, 0, 0, 0, record.depth, parent, record.name, key]
             elif record.dirs and slot[_DIRS]:
                 continue
             if record.part:
@@ -232,15 +242,20 @@ class Collector:
         Memory and time grow with directories, not files.
         """
         dirs = self.dirs
-        for key in sorted(dirs, key=lambda k: dirs[k][_DEPTH], reverse=True):
-            slot = dirs[key]
-            if slot[_PARENT] is None:
-                continue
-            parent = dirs[slot[_PARENT]]
-            parent[_APPARENT] += slot[_APPARENT]
-            parent[_DISK] += slot[_DISK]
-            parent[_FILES] += slot[_FILES]
-            parent[_DIRS] += slot[_DIRS]
+        # Deepest first by depth buckets, each freed once added: a sort of
+        # every key held them all at once, and a key list besides (0.8 MB of
+        # the collector's peak at 1M files, against 0.3 MB).
+        levels = {}
+        for slot in dirs.values():
+            if slot[_PARENT] is not None:
+                levels.setdefault(slot[_DEPTH], []).append(slot)
+        for depth in sorted(levels, reverse=True):
+            for slot in levels.pop(depth):
+                parent = dirs[slot[_PARENT]]
+                parent[_APPARENT] += slot[_APPARENT]
+                parent[_DISK] += slot[_DISK]
+                parent[_FILES] += slot[_FILES]
+                parent[_DIRS] += slot[_DIRS]
 
     def _roots(self):
         roots = []
@@ -253,14 +268,23 @@ class Collector:
         return roots
 
     def _top_dirs(self):
-        dirs, max_depth = self.dirs, self.max_depth
+        dirs, max_depth, top = self.dirs, self.max_depth, self.top
+        if not top:
+            return []
         key = _APPARENT if self.measure.is_apparent else _DISK
-        candidates = (
-            (slot[key], k) for k, slot in dirs.items()
-            if slot[_DIRS] and 0 < slot[_DEPTH] and (max_depth is None or slot[_DEPTH] <= max_depth)
-        )
+
+        def listed():
+            return (slot for slot in dirs.values() if slot[_DIRS] and 0 < slot[_DEPTH]
+                    and (max_depth is None or slot[_DEPTH] <= max_depth))
+
+        # Two passes over the directories, the top sizes and then what
+        # reaches them, instead of a list of every directory: that list was
+        # the collector's peak (2 MB at 1M files).
+        sizes = heapq.nlargest(top, (slot[key] for slot in listed()))
+        floor = sizes[-1] if len(sizes) == top else 0
+        candidates = [(slot[key], slot[_KEY]) for slot in listed() if slot[key] >= floor]
         return [DirTotal(path, *dirs[k][:3], dirs[k][_DEPTH])
-                for path, (_, k) in largest(candidates, self.top, lambda c: path_of(dirs, c[1]))]
+                for path, (_, k) in largest(candidates, top, lambda c: path_of(dirs, c[1]))]
 
     def _top_files(self):
         # Files with one link were ranked as they came; the others are ranked here.

@@ -12,7 +12,7 @@ from .measure import Measure
 from .records import READ_ERROR, dir_prefix, join, path_up, root_key
 
 # Where a directory's slot (see ScanModel) holds its depth, its parent's key and its name.
-DEPTH, PARENT, NAME = 4, 5, 6
+DEPTH, PARENT, NAME, KEY = 4, 5, 6, 7
 
 #: How deep :meth:`ScanResult.tree` goes at most: its rows are built, shown
 #: and written as JSON recursively, and nobody reads a deeper tree.
@@ -203,9 +203,9 @@ class ScanModel:
 
     Directories are known by key (see ``records.dir_key``), not by path, so
     memory grows with their number, not with their depth.  ``dirs`` maps
-    each key to ``[apparent, disk, files, dirs, depth, parent key, name]``
-    with everything below it included (a PATH's parent key is None and its
-    name the PATH); ``direct_files`` counts the files directly in each;
+    each key to ``[apparent, disk, files, dirs, depth, parent key, name,
+    key]`` with everything below it included (a PATH's parent key is None
+    and its name the PATH); ``direct_files`` counts the files directly in each;
     ``files_of`` lists each directory's largest files as ``(apparent,
     disk, name)``; ``own`` holds each directory's own ``(apparent, disk)``;
     ``flags`` marks unreadable and excluded directories.  :meth:`path`
