@@ -810,7 +810,7 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
         if _stat.S_ISDIR(st.st_mode):
             ident = (st.st_dev, st.st_ino)
             frontier.add_root(DirTask(path, 0, idx, st.st_size, st.st_blocks * 512, st.st_dev,
-                                      st.st_ino, root_key(idx), None,
+                                      st.st_ino, None,
                                       (ident,) if mount_ids else (), 0,
                                       (st.st_uid, st.st_gid) if options.by_owner else None))
         else:

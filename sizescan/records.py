@@ -50,9 +50,9 @@ class DirTask(NamedTuple):
     ancestors when mount points lie inside the PATHs (a bind mount can make
     a directory its own ancestor: a cycle).  ``root`` is the index of the
     PATH it is under; ``hops`` counts the symlinks followed on the way
-    from it (-L), which the kernel bounds in one path.  ``key`` is the
-    directory's key and ``parent`` its parent's (None for a PATH): see
-    :func:`dir_key`.  ``owner`` is its (uid, gid) under --by-owner, else None.
+    from it (-L), which the kernel bounds in one path.  ``parent`` is its
+    parent's key (None for a PATH): see :func:`dir_key`.  ``owner`` is its
+    (uid, gid) under --by-owner, else None.
     """
 
     path: str
@@ -62,7 +62,6 @@ class DirTask(NamedTuple):
     disk: int
     dev: int
     ino: int
-    key: bytes
     parent: Optional[bytes]
     guard: tuple = ()
     hops: int = 0
@@ -72,6 +71,15 @@ class DirTask(NamedTuple):
     def name(self) -> str:
         """The name its record goes by: the PATH itself for a PATH."""
         return name_of(self.path, self.parent)
+
+    @property
+    def key(self) -> bytes:
+        """Its key, made by whoever reads it (once), not carried: the walker
+        holds every task not yet done, and siblings share their parent's key
+        (0.6 MB of the caller's peak at 1M files)."""
+        if self.parent is None:
+            return root_key(self.root)
+        return dir_key(self.parent, self.path[self.path.rindex("/") + 1:])
 
 
 class ChunkTask(NamedTuple):

@@ -35,7 +35,7 @@ from .exclude import ExcludeMatcher, GitignoreMatcher
 from .kinds import DIRECTORY_KIND, kind_of
 from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
                       SKIP_PATTERN, ChunkTask, Detail, DirTask, Link, Message, PathError, Record,
-                      TaskResult, add_counts, add_owner, dir_key, dir_prefix)
+                      TaskResult, add_counts, add_owner, dir_prefix)
 from .tally import DirTally, Largest
 
 # https://bford.info/cachedir/: the tag file starts with exactly this.
@@ -393,7 +393,7 @@ class Scanner:
                     child_hops += 1  # one lstat per directory, under -L only
                 subdirs.append(DirTask(prefix + name, depth + 1, root, st.st_size,
                                        st.st_blocks * 512, dev, st.st_ino,
-                                       dir_key(here, name), here, child_guard, child_hops,
+                                       here, child_guard, child_hops,
                                        None if owners is None else (st.st_uid, st.st_gid)))
                 if encoder is not None:
                     subinfo.append((name, encoder.directory(name, st, dev, task.dev)))

@@ -24,7 +24,7 @@ from sizescan.ncdu import read_export
 from sizescan.fs import (FAST_REQUEST_S, SLOW_IO_DEPTH, THREAD_COST_S, cpu_count,
                          default_io_depth, default_workers, is_rotational, request_latency)
 from sizescan.options import ScanOptions
-from sizescan.records import DirTask, root_key
+from sizescan.records import DirTask
 from sizescan.worker import Scanner, WorkerConfig
 
 
@@ -99,7 +99,7 @@ def test_pieces_delivered_twice_are_counted_once(tmp_path):
     assert config.piece == 8
     st = os.lstat(root)
     task = DirTask(root, 0, 0, st.st_size, st.st_blocks * 512, st.st_dev, st.st_ino,
-                   root_key(0), None)
+                   None)
     messages = []
     scanner = Scanner(config, messages.append)
     first = scanner.run([task], stop_at=time.monotonic())
