@@ -16,7 +16,6 @@ from typing import Callable, Iterable
 
 from . import engine
 from ._version import __version__
-from .cluster import Cluster
 from .engine import ScanProgress
 from .errors import ExportFailed, InvalidOption
 from .ncdu import ExportSpool, NcduEncoder
@@ -124,6 +123,10 @@ def scan(
         by_owner=by_owner)
     if scheduler is None:
         return _scan(paths, slashed, options, progress, export, None)
+    # Here, not at the top: the cluster's code is half a MB that a scan on
+    # this machine, the common case, has no use for.
+    from .cluster import Cluster
+
     on = Cluster(scheduler)
     try:
         return _scan(paths, slashed, options, progress, export, on)
