@@ -251,3 +251,43 @@ def test_ctrl_c_during_diff_is_130(tmp_path):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode in (130, 0), err
     assert b"Aborted" not in err and b"Traceback" not in err
+
+
+def test_no_output_replaces_another_or_a_file_it_reads(tmp_path):
+    """The export and the report are written whole at the end, by rename:
+    given one file twice, or the file a scan reads, the last would silently
+    replace the other.  Refused before anything is read or written."""
+    root = tmp_path / "t"
+    write(str(root / "a"), size=100)
+    export = tmp_path / "scan.json"
+    assert run_cli(str(root), "-q", "-o", str(export)).returncode == 0
+    kept = export.read_bytes()
+    ignore = tmp_path / "ignore"
+    ignore.write_text("*.tmp\n")
+    (tmp_path / "link.json").symlink_to(export)
+    (tmp_path / "hard.json").hardlink_to(export)
+    same = [
+        (["-f", str(export), "--html", str(export)], "--html names the file -f reads"),
+        (["-f", str(export), "--html", str(tmp_path / "link.json")], "--html names the file -f"),
+        (["-f", str(tmp_path / "hard.json"), "--html", str(export)], "--html names the file -f"),
+        ([str(root), "-o", str(export), "--html", str(tmp_path / "." / "scan.json")],
+         "-o and --html name the same file"),
+        ([str(root), "-o", str(tmp_path / "new.json"), "--html", str(tmp_path / "new.json")],
+         "-o and --html name the same file"),
+        ([str(root), "--exclude-from", str(ignore), "--html", str(ignore)],
+         "--html names the file --exclude-from reads"),
+        ([str(root), "--exclude-from", str(ignore), "-o", str(ignore)],
+         "-o names the file --exclude-from reads"),
+    ]
+    for args, message in same:
+        proc = run_cli(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert message.encode() in proc.stderr and b"Traceback" not in proc.stderr, proc.stderr
+        assert proc.stdout == b""
+    assert export.read_bytes() == kept and ignore.read_text() == "*.tmp\n"
+    assert sorted(os.listdir(tmp_path)) == ["hard.json", "ignore", "link.json", "scan.json", "t"]
+    # Different files are fine, and so is an export read from stdin.
+    proc = run_cli("-f", "-", "--html", str(tmp_path / "r.html"), input=kept)
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli(str(root), "-q", "-o", str(tmp_path / "b.json"), "--html", str(tmp_path / "b.html"))
+    assert proc.returncode == 0 and (tmp_path / "b.html").read_bytes().startswith(b"<!doctype html>")
