@@ -65,7 +65,9 @@ class Collector:
         self.views = options.views
         self.kinds = {}
         self.ages = [0] * (3 * len(AGES))
-        self.files_of = {}  # directory -> its largest files, a Largest
+        # directory -> its largest files: a record's list as it came, or a
+        # Largest once several records of it are merged
+        self.files_of = {}
         self.own = {}  # directory -> its own (apparent, disk)
         self.flags = {}  # directory -> READ_ERROR | EXCLUDED
         # --by-owner: {(USER, uid) or (GROUP, gid): [entries, apparent, disk]}
@@ -149,10 +151,9 @@ class Collector:
         files = detail.files
         if files:
             if key not in self.files_of:
-                # A directory's first record (most have one): its largest
-                # files, ranked by the size ranked by, the other one, the name.
-                self.files_of[key] = Largest.of(self.top, files if self.measure.is_apparent else
-                                                [(d, a, name) for a, d, name in files])
+                # A directory's first record (most have one): its list is
+                # kept as it came, already the model's (DirTally.detail).
+                self.files_of[key] = files
             else:
                 # Chunks of one directory each send their largest: keep the
                 # largest of all.
@@ -170,6 +171,9 @@ class Collector:
         kept = self.files_of.get(key)
         if kept is None:
             kept = self.files_of[key] = Largest(self.top)
+        elif type(kept) is list:  # one record's list, as it came: ranked from now on
+            kept = self.files_of[key] = Largest.of(
+                self.top, [(*self.measure.key(a, d), n) for a, d, n in kept])
         kept.offer((*self.measure.key(apparent, disk), name))
 
     def _add_link(self, link, owner):
@@ -306,6 +310,8 @@ class Collector:
         files_of = self.files_of
         apparent_first = measure.is_apparent
         for key, kept in files_of.items():
+            if type(kept) is list:
+                continue  # one record's list: the model's already
             # Back from (ranked by, other, name) to (apparent, disk, name), in
             # place: each directory's heap is freed as its list is made, so the
             # two are never held whole at once (tens of MB at 1M files).

@@ -105,6 +105,35 @@ def test_tree_adds_up_to_du(tmp_path, force_pool, monkeypatch, workers):
     assert len(linked) == 1
 
 
+
+@pytest.mark.parametrize("workers", [1, 3])
+@pytest.mark.parametrize("apparent", [False, True])
+def test_each_directory_lists_its_largest_files_across_chunks_and_links(
+        tmp_path, force_pool, monkeypatch, workers, apparent):
+    """A directory read in chunks, and a file counted there through a hard
+    link, still list exactly its largest files, in order, by either size."""
+    monkeypatch.setenv("SIZESCAN_SPLIT_AT", "4")  # 23 entries: 6 records of one directory
+    root = tmp_path / "w"
+    root.mkdir()
+    for i in range(20):
+        # Apparent and disk sizes rank differently: every third file is sparse.
+        with open(root / f"f{i:02d}", "wb") as f:
+            if i % 3:
+                f.write(b"x" * (1000 * i + 7))
+            else:
+                f.truncate(100_000 + i)
+    write(str(root / "sub" / "big"), size=300_000)
+    os.link(root / "sub" / "big", root / "linked-big")  # counted at w/, nearest the PATH
+    result = scan(str(root), views=True, top=3, workers=workers, apparent=apparent)
+    (tree,) = result.tree(max_depth=1, width=3)
+    shown = [(c.size, c.disk_usage, c.name) for c in tree.children
+             if not c.is_dir and not c.folded]
+    entries = [(os.lstat(p).st_size, os.lstat(p).st_blocks * 512, p.name)
+               for p in root.iterdir() if p.is_file() and p.name != "big"]
+    rank = (lambda e: (e[0], e[1], e[2])) if apparent else (lambda e: (e[1], e[0], e[2]))
+    assert shown == sorted(entries, key=rank, reverse=True)[:3]
+    assert "linked-big" in [name for _, _, name in shown]
+
 def test_by_type_adds_up(tmp_path):
     root = str(tmp_path / "k")
     write(f"{root}/a.LOG", size=5000)
