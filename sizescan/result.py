@@ -11,7 +11,8 @@ from .kinds import AGES
 from .measure import Measure
 from .records import READ_ERROR, dir_prefix, join, path_up, root_key
 
-# Where a directory's slot (see ScanModel) holds its depth, its parent's key and its name.
+# Where a directory's slot (see ScanModel) holds its depth, its parent's key, its name and
+# its own key.
 DEPTH, PARENT, NAME, KEY = 4, 5, 6, 7
 
 #: How deep :meth:`ScanResult.tree` goes at most: its rows are built, shown
