@@ -18,7 +18,6 @@ from . import engine
 from ._version import __version__
 from .engine import ScanProgress
 from .errors import ExportFailed, InvalidOption
-from .ncdu import ExportSpool, NcduEncoder
 from .options import ScanOptions
 from .output import OutputFile
 from .result import ScanResult
@@ -145,6 +144,8 @@ def _scan_and_export(paths, slashed, options, progress, export, cluster) -> Scan
     if len(paths) != 1:
         raise InvalidOption("an export holds one tree: give a single PATH")
     root = paths[0]
+    from .ncdu import ExportSpool, NcduEncoder  # here: a scan without an export needs neither
+
     encoder = NcduEncoder(options.extended)
     try:
         st = os.stat(root + "/" if slashed else root, follow_symlinks=options.dereference)
