@@ -15,6 +15,7 @@ import pytest
 
 from conftest import du_sum, sshfs_mount, write
 from sizescan import scan
+from sizescan.fs import request_latency
 from sshd import NO_CACHE  # benchmarks/sshd.py: sshfs 3 has no "cache=no"
 
 
@@ -43,3 +44,16 @@ def test_totals_through_sshfs_equal_du(sshd, remote_tree, tmp_path, monkeypatch,
         assert (result.total_size, result.disk_usage) == du_sum([mounted])
         assert result.total_size == du_sum([remote_tree])[0]
         assert (result.files, result.dirs, result.errors) == (40 * 5 + 700 + 2, 1 + 4 + 40 + 4, [])
+
+
+@pytest.mark.parametrize("options", [(), NO_CACHE], ids=["cached", "no-cache"])
+def test_the_latency_probe_sees_the_directory_through_sshfs(sshd, remote_tree, tmp_path, options):
+    """Without its directory cache, sshfs lists nothing the second time one
+    open directory is read: a probe reading it twice had no name left to
+    stat, said "unknown" and the scan planned for the slowest mount."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    with sshfs_mount(sshd, remote_tree, mnt, *options) as mounted:
+        latency = request_latency(mounted)
+        assert latency is not None and 0 < latency < 1.0
+        assert request_latency(os.path.join(mounted, "wide")) is not None
