@@ -230,7 +230,7 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
         raise click.UsageError("-f/--import reads a scan from a file: no PATH, no --export")
     if extended and not export:
         raise click.UsageError("--extended only adds fields to an --export")
-    _one_file_each(export, html_to, import_from, exclude_from)
+    _one_file_each(export, html_to, import_from, exclude_from, paths)
     report_file = _open_report(html_to) if html_to else None
     try:
         if import_from is not None:
@@ -293,25 +293,27 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
-def _one_file_each(export, html_to, import_from, exclude_from):
+def _one_file_each(export, html_to, import_from, exclude_from, paths):
     """Refuse, before anything is read or written, a file written twice or
     written over while it is read: the second write would replace an export
-    or a report at the end, and a report would replace the export or the
-    patterns it was made from.  Either way a file of the user's is lost."""
+    or a report at the end, and a report would replace the export, the
+    patterns or the file it was made from.  Either way a file of the user's
+    is lost."""
     writes = [(name, flag) for name, flag in ((export, "-o"), (html_to, "--html"))
               if name and name != "-"]
-    reads = [(name, "-f") for name in (import_from,) if name and name != "-"]
-    reads += [(f.name, "--exclude-from") for f in exclude_from
+    reads = [(name, "the export -f reads") for name in (import_from,) if name and name != "-"]
+    reads += [(f.name, "the patterns --exclude-from reads") for f in exclude_from
               if isinstance(f.name, str) and f.name != "<stdin>"]  # click's name for "-"
+    reads += [(path, "a PATH it scans") for path in paths if not os.path.isdir(path)]
     for i, (name, flag) in enumerate(writes):
         for other, other_flag in writes[i + 1:]:
             if _same_file(name, other):
                 raise click.UsageError(f"{flag} and {other_flag} name the same file, "
                                        f"{quote(name)}: one would replace the other")
-        for other, other_flag in reads:
+        for other, what in reads:
             if _same_file(name, other):
-                raise click.UsageError(f"{flag} names the file {other_flag} reads, "
-                                       f"{quote(other)}: it would be replaced")
+                raise click.UsageError(f"{flag} names {what}, {quote(other)}: "
+                                       f"it would be replaced")
 
 
 def _cannot_write(exc: ExportFailed, where=None):

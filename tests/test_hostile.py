@@ -267,17 +267,20 @@ def test_no_output_replaces_another_or_a_file_it_reads(tmp_path):
     (tmp_path / "link.json").symlink_to(export)
     (tmp_path / "hard.json").hardlink_to(export)
     same = [
-        (["-f", str(export), "--html", str(export)], "--html names the file -f reads"),
-        (["-f", str(export), "--html", str(tmp_path / "link.json")], "--html names the file -f"),
-        (["-f", str(tmp_path / "hard.json"), "--html", str(export)], "--html names the file -f"),
+        (["-f", str(export), "--html", str(export)], "--html names the export -f reads"),
+        (["-f", str(export), "--html", str(tmp_path / "link.json")], "--html names the export"),
+        (["-f", str(tmp_path / "hard.json"), "--html", str(export)], "--html names the export"),
         ([str(root), "-o", str(export), "--html", str(tmp_path / "." / "scan.json")],
          "-o and --html name the same file"),
         ([str(root), "-o", str(tmp_path / "new.json"), "--html", str(tmp_path / "new.json")],
          "-o and --html name the same file"),
         ([str(root), "--exclude-from", str(ignore), "--html", str(ignore)],
-         "--html names the file --exclude-from reads"),
+         "--html names the patterns --exclude-from reads"),
         ([str(root), "--exclude-from", str(ignore), "-o", str(ignore)],
-         "-o names the file --exclude-from reads"),
+         "-o names the patterns --exclude-from reads"),
+        # A file given as PATH is scanned, and the report would replace it.
+        ([str(root), str(ignore), "--html", str(ignore)], "--html names a PATH it scans"),
+        ([str(root / "a"), "--html", str(root / "." / "a")], "--html names a PATH it scans"),
     ]
     for args, message in same:
         proc = run_cli(*args)
@@ -285,6 +288,7 @@ def test_no_output_replaces_another_or_a_file_it_reads(tmp_path):
         assert message.encode() in proc.stderr and b"Traceback" not in proc.stderr, proc.stderr
         assert proc.stdout == b""
     assert export.read_bytes() == kept and ignore.read_text() == "*.tmp\n"
+    assert (root / "a").stat().st_size == 100 and os.listdir(root) == ["a"]
     assert sorted(os.listdir(tmp_path)) == ["hard.json", "ignore", "link.json", "scan.json", "t"]
     # Different files are fine, and so is an export read from stdin.
     proc = run_cli("-f", "-", "--html", str(tmp_path / "r.html"), input=kept)
