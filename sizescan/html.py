@@ -72,6 +72,8 @@ def _node(node: TreeNode, kinds: dict) -> dict:
 def page_data(result: ScanResult, *, boxes: int = DEFAULT_BOXES, host: str | None = None,
               source: str | None = None) -> dict:
     """What the page shows, as JSON types (see docs/report.md for the fields)."""
+    if result.model is None:  # said for the report, not for the first view it reads
+        raise ValueError("a report needs a scan made with views=True (or read from an export)")
     kinds = result.by_type()
     kind_index = {k.kind: i for i, k in enumerate(kinds) if k.kind != DIRECTORY_KIND}
     trees = result.tree_within(boxes)

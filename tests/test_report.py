@@ -338,7 +338,7 @@ def test_report_of_a_library_result_and_several_paths(tmp_path, mixed_tree):
     assert [c["n"] for c in data["tree"]["c"]] == [mixed_tree, other]
     assert sum(c["s"] for c in data["tree"]["c"]) == result.total_size
     assert data["host"] == "example"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a report needs a scan made with views=True"):
         html.write(scan(mixed_tree), str(tmp_path / "no-views.html"))
     assert not (tmp_path / "no-views.html").exists()
     # An export without modification times (not --extended): no ages, said so.
