@@ -472,6 +472,17 @@ def _quiet_stdout():
 def run(argv) -> int:
     """The command, with every outcome turned into an exit status (see _launch)."""
     try:
+        return _run(argv)
+    finally:
+        # The command is over.  What it built is left to the OS: a scan with
+        # views or an import is millions of objects, never collected with the
+        # GC off (see scan_command), and Python's exit would walk them all
+        # once more (0.7 s after importing 1M files, 0.014 s frozen).
+        gc.freeze()
+
+
+def _run(argv) -> int:
+    try:
         main.main(args=list(argv), prog_name="sizescan", standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
