@@ -578,6 +578,10 @@ def _collector_main(sink_queue, conn, collector, counters, version):
         counters.publish(collector)
     conn.send((collector.result(version), collector.spool))
     conn.close()
+    # The caller waits for this process to end.  Under spawn and forkserver it
+    # ends through Python's exit, whose collection would walk every object the
+    # collector built (never collected, as above): left to the OS instead.
+    gc.freeze()
 
 
 class _ProgressSampler:
