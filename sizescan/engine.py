@@ -70,6 +70,7 @@ import queue as queue_mod
 import select
 import signal
 import stat as _stat
+import _thread
 import threading
 import time
 from collections import deque
@@ -277,6 +278,10 @@ class _WorkerWatch:
         self._fds.clear()
 
 
+# How long a thread may take to start running before it is taken as unable to.
+_THREAD_START_S = 2.0
+
+
 def _threads_to_spare(count: int) -> bool:
     """Whether ``count`` more threads can start now (under ``ulimit -v`` they may not).
 
@@ -284,21 +289,34 @@ def _threads_to_spare(count: int) -> bool:
     half-made Pool is never cleaned up (CPython keeps no reference we can
     reach) and its threads start workers that exit then waits for.  So the
     threads are tried first; a pool that cannot have them is not started.
+
+    The threads are started bare (``_thread``), each saying it runs by
+    releasing a lock made for it, and that is waited for at most
+    _THREAD_START_S: a thread whose start fails inside itself (a MemoryError
+    before it runs a line of ours) never says so, and
+    ``threading.Thread.start`` would wait for it forever (seen under
+    ``ulimit -v`` 40 MB).
     """
-    release = threading.Event()
-    started = []
+    release = _thread.allocate_lock()
+    release.acquire()
+    runs = []
+
+    def wait(running):
+        running.release()
+        with release:
+            pass
+
     try:
         for _ in range(count):
-            thread = threading.Thread(target=release.wait, daemon=True)
-            thread.start()
-            started.append(thread)
-        return True
-    except RuntimeError:
+            running = _thread.allocate_lock()
+            running.acquire()
+            _thread.start_new_thread(wait, (running,))
+            runs.append(running)
+        return all(running.acquire(timeout=_THREAD_START_S) for running in runs)
+    except (RuntimeError, MemoryError):
         return False
     finally:
-        release.set()
-        for thread in started:
-            thread.join()
+        release.release()
 
 
 class _Pool:
