@@ -79,7 +79,7 @@ class DirTask(NamedTuple):
         (0.6 MB of the caller's peak at 1M files)."""
         if self.parent is None:
             return root_key(self.root)
-        return dir_key(self.parent, self.path[self.path.rindex("/") + 1:])
+        return dir_key(self.parent, self.name)
 
 
 class ChunkTask(NamedTuple):
@@ -273,8 +273,7 @@ def root_key(index: int) -> bytes:
 
 def dir_key(parent: bytes, name: str) -> bytes:
     """The key of directory ``name`` inside the directory keyed ``parent``."""
-    return blake2b(parent + name.encode("utf-8", "surrogateescape"),
-                           digest_size=16).digest()
+    return blake2b(parent + name.encode("utf-8", "surrogateescape"), digest_size=16).digest()
 
 
 def name_of(path: str, parent: Optional[bytes]) -> str:

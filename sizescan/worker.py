@@ -273,9 +273,10 @@ class Scanner:
             if rest:
                 del names[split_at:]
                 piece = self.config.piece
+                key = task.key  # made from the names, not carried: once for all its chunks
                 for i in range(0, len(rest), split_at):
                     chunks.append(ChunkTask(path, task.depth, task.root, rest[i:i + split_at],
-                                            (split_at + i) // piece, task.dev, task.key,
+                                            (split_at + i) // piece, task.dev, key,
                                             task.parent, task.guard, task.hops))
             records.append(self._size_entries(fd, task, names, subdirs))
         finally:
