@@ -331,11 +331,19 @@ class _Pool:
         # and a few that Pool starts to replace dead ones before we see).
         self.task_slots = ctx.RawArray("i", capacity)
         self.registry = ctx.RawArray("i", 2 * workers + 4)
+        # Set before the workers are stopped.  Pool replaces a worker that
+        # dies until terminate() (in its own thread) says otherwise, so one
+        # we kill may be replaced after we last read the registry, by a
+        # worker terminate() then never reaches (it waits on a lock the
+        # killed one held): such a worker sees this flag once it has
+        # registered, and exits.
+        self.stopping = ctx.RawValue("b", 0)
         self.watch = _WorkerWatch()
         # The queue reaches the workers through the initializer: a Queue may
         # only be passed to a process when it starts, never as a task argument.
         self.pool = ctx.Pool(workers, initializer=init_worker,
-                             initargs=(config, put, self.task_slots, self.registry, ctx.Lock()))
+                             initargs=(config, put, self.task_slots, self.registry, ctx.Lock(),
+                                       self.stopping))
 
     def learn(self):
         self.watch.learn(self.registry)
@@ -346,6 +354,7 @@ class _Pool:
         hangs, or at once with ``kill`` (an interrupted or failed scan: nothing
         they hold matters, and Ctrl-C must not wait)."""
         stopped = threading.Event()
+        self.stopping.value = 1
 
         def terminate():
             self.pool.terminate()
@@ -546,7 +555,8 @@ _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 @contextlib.contextmanager
 def _signals_blocked():
-    """Start children with SIGINT and SIGTERM blocked.
+    """Start children with SIGINT and SIGTERM blocked, and hold back the
+    caller's handlers of them until the start is over.
 
     A forked child starts with the caller's handlers (the CLI's raises in
     whatever the child is doing, multiprocessing's after-fork hooks
@@ -556,12 +566,30 @@ def _signals_blocked():
     _collector_main), and the caller gets its own as soon as the start is
     over.  Threads inherit the mask, so Pool's own threads, which start
     replacement workers, start them blocked too.
+
+    The mask alone does not keep the caller's handler out: a thread started
+    before (a Timer, a progress bar's) takes the signal, and Python runs the
+    handler in the main thread at once, mask or not.  Its exception inside
+    Pool() left a half-made pool whose threads kept starting workers (seen
+    in a test, 4 to 12 processes left behind).  So a handler written in
+    Python is replaced by one that notes the signal, and the first noted is
+    raised again once the start is over and the old handlers are back.
     """
+    noted = []
+    replaced = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in _STOP_SIGNALS:
+            if callable(signal.getsignal(signum)):
+                replaced[signum] = signal.signal(signum, lambda signum, _frame: noted.append(signum))
     old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for signum, handler in replaced.items():
+            signal.signal(signum, handler)
+        if noted:
+            signal.raise_signal(noted[0])
 
 
 def _collector_main(sink_queue, conn, collector, counters, version):

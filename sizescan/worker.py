@@ -682,12 +682,14 @@ class _LaneQueue:
 _pool_scanner: "Scanner | None" = None
 
 
-def init_worker(config, put, task_slots, registry, registry_lock):
+def init_worker(config, put, task_slots, registry, registry_lock, stopping):
     """Pool initializer: become a worker of one scan.
 
     Records this process's pid in ``registry`` (shared memory the walker
     reads: it learns its workers' pids through no private attribute of
     Pool), then keeps a Scanner that sends its messages with ``put``.
+    Exits at once if the pool is already being stopped (``stopping``): the
+    walker read the registry after setting it, so it may never see this one.
     """
     global _pool_scanner
     # Ctrl-C reaches the whole process group; the caller alone decides what
@@ -709,6 +711,9 @@ def init_worker(config, put, task_slots, registry, registry_lock):
                     break
         finally:
             registry_lock.release()
+    # After registering: either the walker read our pid, or we read its flag.
+    if stopping.value:
+        os._exit(0)
     _pool_scanner = Scanner(config, put, task_slots)
 
 
