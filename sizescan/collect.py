@@ -288,7 +288,8 @@ class Collector:
         floor = sizes[-1] if len(sizes) == top else 0
         candidates = [(slot[key], slot[_KEY]) for slot in listed() if slot[key] >= floor]
         return [DirTotal(path, *dirs[k][:3], dirs[k][_DEPTH])
-                for path, (_, k) in largest(candidates, top, lambda c: path_of(dirs, c[1]))]
+                for path, (_, k) in largest(candidates, top, lambda c: path_of(dirs, c[1]),
+                                            up=lambda k: dirs[k][_PARENT])]
 
     def _top_files(self):
         # Files with one link were ranked as they came; the others are ranked here.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .measure import Measure
-from .result import DEPTH, ScanResult, _path_fields, largest
+from .result import DEPTH, PARENT, ScanResult, _path_fields, largest
 
 GREW, SHRANK, NEW, GONE = "grew", "shrank", "new", "gone"
 
@@ -131,6 +131,11 @@ def diff(old: ScanResult, new: ScanResult, *, top: int | None = None,
     def path(item):
         return _relative(old if item[2] == GONE else new, item[1])
 
+    def up(key):
+        # Not the PATH: it is listed as ".", which a name like "-x" sorts before.
+        slot = new.model.dirs.get(key) or old.model.dirs[key]
+        return slot[PARENT] if slot[DEPTH] > 1 else None
+
     changes = [DirChange(rel, status, o[0], n[0], o[1], n[1], o[2], n[2])
-               for rel, (_, _, status, o, n) in largest(changed, top, path)]
+               for rel, (_, _, status, o, n) in largest(changed, top, path, up)]
     return ScanDiff(old, new, changes, apparent, max_depth)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from sizescan.collect import Collector
 from sizescan.options import ScanOptions
 from sizescan.records import Link, Message, Record, dir_key, root_key
+from sizescan.result import largest
 
 
 def rec(path, depth, *rest, **fields):
@@ -64,3 +68,24 @@ def test_two_names_of_one_inode_with_different_sizes_stay_consistent():
     result = collector.result()
     assert sum(k.size for k in result.by_type()) == result.total_size
     assert sum(k.disk_usage for k in result.by_type()) == result.disk_usage
+
+
+@given(st.lists(st.tuples(st.integers(0, 1_000), st.sampled_from(["a", "a-", "a.b", "b", "-", "."]),
+                          st.integers(0, 2)), max_size=40),
+       st.integers(1, 6))
+def test_ties_below_too_many_ties_are_left_out_without_changing_the_list(nodes, n):
+    # largest(..., up=) skips the paths of directories that cannot make the
+    # list; the list must be what ranking every one of them gives.  Few
+    # sizes make many ties; names around "/" in sort order ("-" and "."
+    # sort before it) make a directory's subtree not contiguous by path.
+    parents, paths, items = {0: None}, {0: "/r"}, []
+    for i, (parent, name, size) in enumerate(nodes, start=1):
+        parents[i] = parent % i
+        paths[i] = f"{paths[parents[i]]}/{name}{i % 3}" if i % 2 else f"{paths[parents[i]]}/{name}"
+        items.append((size, i))
+    # Sibling names must differ, as in a directory.
+    if len({(parents[i], paths[i]) for i in paths}) != len(paths):
+        return
+    path = lambda item: paths[item[1]]  # noqa: E731
+    up = lambda key: parents[key] or None  # noqa: E731 (0 is the PATH, never ranked)
+    assert largest(items, n, path, up) == largest(items, n, path)
