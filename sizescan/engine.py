@@ -322,7 +322,7 @@ def _threads_to_spare(count: int) -> bool:
 class _Pool:
     """One ``multiprocessing.Pool`` and the shared memory its workers report in."""
 
-    def __init__(self, ctx, workers, capacity, config, put):
+    def __init__(self, ctx, workers, capacity, config, sink_queue):
         # Pool's three threads and our stopping one.
         if not _threads_to_spare(4):
             raise RuntimeError("can't start new thread")
@@ -336,14 +336,15 @@ class _Pool:
         # we kill may be replaced after we last read the registry, by a
         # worker terminate() then never reaches (it waits on a lock the
         # killed one held): such a worker sees this flag once it has
-        # registered, and exits.
+        # registered, and exits.  A worker already at work sends no more
+        # messages (worker._PoolSink): its tasks are done again elsewhere.
         self.stopping = ctx.RawValue("b", 0)
         self.watch = _WorkerWatch()
         # The queue reaches the workers through the initializer: a Queue may
         # only be passed to a process when it starts, never as a task argument.
         self.pool = ctx.Pool(workers, initializer=init_worker,
-                             initargs=(config, put, self.task_slots, self.registry, ctx.Lock(),
-                                       self.stopping))
+                             initargs=(config, sink_queue, self.task_slots, self.registry,
+                                       ctx.Lock(), self.stopping))
 
     def learn(self):
         self.watch.learn(self.registry)
@@ -404,7 +405,7 @@ class PoolBackend(Backend):
         self.capacity = 2 * workers
         self._ctx = ctx
         self._config = config
-        self._put = sink_queue.put
+        self._sink_queue = sink_queue
         self._done = queue_mod.SimpleQueue()
         self._stopping = []  # threads stopping replaced pools
         self._free = list(range(self.capacity))
@@ -426,7 +427,7 @@ class PoolBackend(Backend):
                 # exception is finalized by the garbage collector, which calls
                 # terminate() here, unbounded (seen hanging for good).
                 self._pool = _Pool(self._ctx, self.workers, self.capacity, self._config,
-                                   self._put)
+                                   self._sink_queue)
         except (OSError, RuntimeError, MemoryError) as exc:  # descriptors, threads, memory
             raise PoolFailed(f"cannot start the worker pool: "
                              f"{getattr(exc, 'strerror', None) or exc}") from None

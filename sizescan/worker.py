@@ -682,21 +682,67 @@ class _LaneQueue:
 _pool_scanner: "Scanner | None" = None
 
 
-def init_worker(config, put, task_slots, registry, registry_lock, stopping):
+class _PoolSink:
+    """A pool worker's way to the collector: the scan's queue, and a clean exit.
+
+    The queue's feeder thread writes each message while holding a lock that
+    every worker shares; a worker that dies in the middle leaves it held
+    for good, and the scan can only fail ("results were lost").  Pool stops
+    its workers with SIGTERM, when a scan ends and when a pool with a dead
+    worker is replaced: by default that kills a worker wherever its feeder
+    is.  So SIGTERM ends a worker here only once what it has put is written
+    (not inside put(), where the queue's own lock is held: then right after).
+
+    Once the walker has given up on this pool (``stopping``: a worker died
+    and another pool does its tasks again), a message is no longer needed
+    and is not sent at all.
+    """
+
+    def __init__(self, sink_queue, stopping):
+        self.queue = sink_queue
+        self.stopping = stopping
+        self.putting = False
+        self.exit_due = False
+
+    def __call__(self, message) -> None:
+        if self.stopping.value:
+            return
+        self.putting = True
+        self.queue.put(message)
+        self.putting = False
+        if self.exit_due:
+            self.exit()
+
+    def on_sigterm(self, signum, frame) -> None:
+        if self.putting:
+            self.exit_due = True
+        else:
+            self.exit()
+
+    def exit(self) -> None:
+        # Waits for the feeder to write what was put: a worker whose writes
+        # hang (the lock held by a dead one) is killed by the walker.
+        self.queue.close()
+        self.queue.join_thread()
+        os._exit(0)
+
+
+def init_worker(config, sink_queue, task_slots, registry, registry_lock, stopping):
     """Pool initializer: become a worker of one scan.
 
     Records this process's pid in ``registry`` (shared memory the walker
     reads: it learns its workers' pids through no private attribute of
-    Pool), then keeps a Scanner that sends its messages with ``put``.
+    Pool), then keeps a Scanner that sends its messages to ``sink_queue``.
     Exits at once if the pool is already being stopped (``stopping``): the
     walker read the registry after setting it, so it may never see this one.
     """
     global _pool_scanner
+    sink = _PoolSink(sink_queue, stopping)
     # Ctrl-C reaches the whole process group; the caller alone decides what
     # it means and tears the pool down.  A forked worker inherits the CLI's
-    # SIGTERM handler; Pool.terminate() relies on SIGTERM killing it.
+    # SIGTERM handler; Pool.terminate() sends SIGTERM (see _PoolSink).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, sink.on_sigterm)
     # The pool started us with both blocked (see engine._signals_blocked).
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     exit_with_parent()
@@ -714,7 +760,7 @@ def init_worker(config, put, task_slots, registry, registry_lock, stopping):
     # After registering: either the walker read our pid, or we read its flag.
     if stopping.value:
         os._exit(0)
-    _pool_scanner = Scanner(config, put, task_slots)
+    _pool_scanner = Scanner(config, sink, task_slots)
 
 
 def scan_tasks(dir_tasks, chunk_tasks, task_id, slot) -> TaskResult:
