@@ -683,48 +683,21 @@ _pool_scanner: "Scanner | None" = None
 
 
 class _PoolSink:
-    """A pool worker's way to the collector: the scan's queue, and a clean exit.
-
-    The queue's feeder thread writes each message while holding a lock that
-    every worker shares; a worker that dies in the middle leaves it held
-    for good, and the scan can only fail ("results were lost").  Pool stops
-    its workers with SIGTERM, when a scan ends and when a pool with a dead
-    worker is replaced: by default that kills a worker wherever its feeder
-    is.  So SIGTERM ends a worker here only once what it has put is written
-    (not inside put(), where the queue's own lock is held: then right after).
-
-    Once the walker has given up on this pool (``stopping``: a worker died
-    and another pool does its tasks again), a message is no longer needed
-    and is not sent at all.
+    """A pool worker's way to the collector: the scan's queue, until the
+    walker gives up on this pool (``stopping``: a worker died, and another
+    pool does this one's tasks again).  Then a message is no longer needed
+    and is not sent: Pool stops its workers with SIGTERM, which kills a
+    worker wherever its queue's feeder thread is, and a message cut there
+    leaves the lock every worker writes under held for good.
     """
 
     def __init__(self, sink_queue, stopping):
         self.queue = sink_queue
         self.stopping = stopping
-        self.putting = False
-        self.exit_due = False
 
     def __call__(self, message) -> None:
-        if self.stopping.value:
-            return
-        self.putting = True
-        self.queue.put(message)
-        self.putting = False
-        if self.exit_due:
-            self.exit()
-
-    def on_sigterm(self, signum, frame) -> None:
-        if self.putting:
-            self.exit_due = True
-        else:
-            self.exit()
-
-    def exit(self) -> None:
-        # Waits for the feeder to write what was put: a worker whose writes
-        # hang (the lock held by a dead one) is killed by the walker.
-        self.queue.close()
-        self.queue.join_thread()
-        os._exit(0)
+        if not self.stopping.value:
+            self.queue.put(message)
 
 
 def init_worker(config, sink_queue, task_slots, registry, registry_lock, stopping):
@@ -737,12 +710,11 @@ def init_worker(config, sink_queue, task_slots, registry, registry_lock, stoppin
     walker read the registry after setting it, so it may never see this one.
     """
     global _pool_scanner
-    sink = _PoolSink(sink_queue, stopping)
     # Ctrl-C reaches the whole process group; the caller alone decides what
     # it means and tears the pool down.  A forked worker inherits the CLI's
-    # SIGTERM handler; Pool.terminate() sends SIGTERM (see _PoolSink).
+    # SIGTERM handler; Pool.terminate() relies on SIGTERM killing it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, sink.on_sigterm)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # The pool started us with both blocked (see engine._signals_blocked).
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     exit_with_parent()
@@ -760,7 +732,7 @@ def init_worker(config, sink_queue, task_slots, registry, registry_lock, stoppin
     # After registering: either the walker read our pid, or we read its flag.
     if stopping.value:
         os._exit(0)
-    _pool_scanner = Scanner(config, sink, task_slots)
+    _pool_scanner = Scanner(config, _PoolSink(sink_queue, stopping), task_slots)
 
 
 def scan_tasks(dir_tasks, chunk_tasks, task_id, slot) -> TaskResult:

@@ -4,6 +4,7 @@ as many directories costs, on disk, in views, in exports and when read back."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 import pytest
@@ -15,19 +16,30 @@ from sizescan.ncdu import read_export
 LEVELS = 20_000
 
 
+# Forks sizescan from a small Python, not from pytest: a child's peak RSS
+# starts at its parent's at the fork (pytest's 60-100 MB late in a run,
+# which an exec does not reset), and waits for it to report its rusage.
+_MEASURE = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.execv(sys.executable, [sys.executable, "-m", "sizescan", *sys.argv[1:]])
+_, status, usage = os.wait4(pid, 0)
+print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
 def _run_measured(*args: str):
     """Run ``python -m sizescan ARGS``: its peak memory in MB, pool and
     collector included (wait4's rusage counts the children it waited for),
     and its exit status."""
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        quiet = [] if args[0] == "diff" else ["--no-progress"]
-        os.execv(sys.executable, [sys.executable, "-m", "sizescan", *quiet, *args])
-    _, status, usage = os.wait4(pid, 0)
-    return usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    quiet = [] if args[0] == "diff" else ["--no-progress"]
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *quiet, *args], capture_output=True,
+                         text=True, check=True).stdout.split()
+    return int(out[0]) / 1024, int(out[1])
 
 
 def _flat(base, count):
