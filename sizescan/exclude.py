@@ -195,9 +195,32 @@ class GitignoreMatcher:
                     continue  # git ignores a line it cannot read ("\\", "!", "[z-a]")
                 kept.append(line)
             self._spec = pathspec.GitIgnoreSpec.from_lines(kept)
+            self._dir_spec = pathspec.GitIgnoreSpec.from_lines(
+                [part for line in kept for part in _inside_only(line)])
 
     def __call__(self, relative: str, is_dir: bool) -> bool:
-        return self._spec.match_file(relative + "/" if is_dir else relative)
+        if is_dir:
+            return self._dir_spec.match_file(relative + "/")
+        return self._spec.match_file(relative)
+
+
+def _inside_only(line: str) -> list:
+    """``line`` as the patterns directories are matched with.
+
+    In git, ``X/**`` matches everything inside X but not X, so
+    ``logs/**`` with ``!logs/keep.txt`` keeps logs/keep.txt.  pathspec
+    matches X itself (its issue 137): the directory was left out whole, and
+    the file with it.  For directories, ``X/**`` is asked as ``X/*`` (X's
+    entries; pathspec extends it to what is below them) and ``X/*/**``
+    (what is below them, should pathspec ever stop extending ``X/*``).
+    """
+    body = line.rstrip(" ")
+    if body.endswith("\\"):  # an escaped trailing space is part of the pattern
+        return [line]
+    head = body[:-3]
+    if not body.endswith("/**") or head.lstrip("!/") in ("", "**") or head.endswith("\\"):
+        return [line]
+    return [head + "/*", head + "/*/**"]
 
     def __getstate__(self):
         return self.lines

@@ -6,10 +6,13 @@ each test names, for du, the very paths the rule must leave out.
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import pytest
 from click.testing import CliRunner
 
-from conftest import du_sum, write
+from conftest import du_sum, require, write
 from sizescan import scan
 from sizescan.cli import main
 
@@ -83,3 +86,43 @@ def test_exclude_from_a_missing_file_is_a_usage_error(tmp_path):
     res = CliRunner().invoke(main, [str(tmp_path), "--exclude-from", str(tmp_path / "nope")])
     assert res.exit_code == 2
     assert "nope" in res.output and "No such file" in res.output
+
+
+# Each pattern with what git makes of it, checked by git itself below.
+GIT_CASES = """\
+logs/**
+!logs/keep.txt
+/build/**
+!/build/keep/
+cache/**
+!cache/sub/keep.txt
+d/**/*.tmp
+*.log
+!important.log
+a/b/c/
+"""
+
+
+def test_exclude_from_leaves_out_what_git_ignores(tmp_path):
+    # The oracle is git: every file git lists as untracked and not ignored,
+    # with the same patterns, is counted; nothing else.  X/** matches what
+    # is inside X, never X: logs/keep.txt is re-included (pathspec left logs
+    # out whole); cache/sub is inside cache/** and left out whole, so its
+    # keep.txt cannot be re-included.
+    require("git", "git is the oracle for gitignore rules")
+    root = tmp_path / "t"
+    names = ["logs/a.log", "logs/keep.txt", "logs/2024/b.txt", "build/x.o", "build/keep/y.o",
+             "cache/c.bin", "cache/sub/keep.txt", "d/e/f.tmp", "d/g.tmp", "top.log",
+             "README.md", "a/b/c/important.log", "a/b/important.log", "a/b/z.txt"]
+    for i, name in enumerate(names):
+        write(str(root / name), size=1000 * (i + 1))
+    rules = tmp_path / "ignore"
+    rules.write_text(GIT_CASES)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    listed = subprocess.run(["git", "-C", str(root), "ls-files", "-o", "--exclude-from", str(rules)],
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert len(listed) < len(names) and "logs/keep.txt" in listed  # the cases bite
+    result = scan(str(root), gitignore=GIT_CASES.splitlines(), exclude=[".git"], top=100)
+    counted = sorted(os.path.relpath(f.path, root) for f in result.top_files)
+    assert counted == sorted(listed)
+    assert result.files == len(listed)
