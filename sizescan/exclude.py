@@ -194,9 +194,10 @@ class GitignoreMatcher:
                 except Exception:
                     continue  # git ignores a line it cannot read ("\\", "!", "[z-a]")
                 kept.append(line)
-            self._spec = pathspec.GitIgnoreSpec.from_lines(kept)
+            self._spec = pathspec.GitIgnoreSpec.from_lines(
+                [part for line in kept for part in _inside_only(line, dirs=False)])
             self._dir_spec = pathspec.GitIgnoreSpec.from_lines(
-                [part for line in kept for part in _inside_only(line)])
+                [part for line in kept for part in _inside_only(line, dirs=True)])
 
     def __call__(self, relative: str, is_dir: bool) -> bool:
         if is_dir:
@@ -204,27 +205,26 @@ class GitignoreMatcher:
         return self._spec.match_file(relative)
 
 
-def _inside_only(line: str) -> list:
-    """``line`` as the patterns directories are matched with.
+def _inside_only(line: str, dirs: bool) -> list:
+    """``line`` as the patterns directories (``dirs``) or files are matched with.
 
-    In git, ``X/**`` matches everything inside X but not X, so
-    ``logs/**`` with ``!logs/keep.txt`` keeps logs/keep.txt.  pathspec
-    matches X itself (its issue 137): the directory was left out whole, and
-    the file with it.  For directories, ``X/**`` is asked as ``X/*`` (X's
-    entries; pathspec extends it to what is below them) and ``X/*/**``
-    (what is below them, should pathspec ever stop extending ``X/*``).
+    In git, ``X/**`` matches what is inside X but not X, so ``logs/**``
+    with ``!logs/keep.txt`` keeps logs/keep.txt; ``X/**/`` matches the
+    directories inside X, and no file.  pathspec matches X itself with both
+    (its issue 137), and the files directly in X with ``X/**/``: the
+    directory was left out whole, or those files.  So ``X/**`` is asked as
+    ``X/*`` (X's entries; pathspec extends it to what is below them) and
+    ``X/*/**`` (what is below them, should pathspec ever stop extending
+    ``X/*``), for directories; ``X/**/`` likewise, for both.
     """
     body = line.rstrip(" ")
     if body.endswith("\\"):  # an escaped trailing space is part of the pattern
         return [line]
-    head = body[:-3]
-    if not body.endswith("/**") or head.lstrip("!/") in ("", "**") or head.endswith("\\"):
+    slash = "/" if body.endswith("/**/") else ""
+    if not (slash or dirs):
         return [line]
-    return [head + "/*", head + "/*/**"]
-
-    def __getstate__(self):
-        return self.lines
-
-    def __setstate__(self, lines):
-        self.lines = lines
-        self._compile()
+    head = body[:len(body) - 3 - len(slash)]
+    if (not body.endswith("/**" + slash) or head.lstrip("!/") in ("", "**")
+            or head.endswith("\\")):
+        return [line]
+    return [head + "/*" + slash, head + "/*/**" + slash]

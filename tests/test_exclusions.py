@@ -100,6 +100,7 @@ d/**/*.tmp
 *.log
 !important.log
 a/b/c/
+x/**/
 """
 
 
@@ -108,12 +109,13 @@ def test_exclude_from_leaves_out_what_git_ignores(tmp_path):
     # with the same patterns, is counted; nothing else.  X/** matches what
     # is inside X, never X: logs/keep.txt is re-included (pathspec left logs
     # out whole); cache/sub is inside cache/** and left out whole, so its
-    # keep.txt cannot be re-included.
+    # keep.txt cannot be re-included.  x/**/ is for the directories inside
+    # x: x/z stays (pathspec left it out).
     require("git", "git is the oracle for gitignore rules")
     root = tmp_path / "t"
     names = ["logs/a.log", "logs/keep.txt", "logs/2024/b.txt", "build/x.o", "build/keep/y.o",
              "cache/c.bin", "cache/sub/keep.txt", "d/e/f.tmp", "d/g.tmp", "top.log",
-             "README.md", "a/b/c/important.log", "a/b/important.log", "a/b/z.txt"]
+             "README.md", "a/b/c/important.log", "a/b/important.log", "a/b/z.txt", "x/z", "x/y/w"]
     for i, name in enumerate(names):
         write(str(root / name), size=1000 * (i + 1))
     rules = tmp_path / "ignore"
@@ -121,7 +123,7 @@ def test_exclude_from_leaves_out_what_git_ignores(tmp_path):
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     listed = subprocess.run(["git", "-C", str(root), "ls-files", "-o", "--exclude-from", str(rules)],
                             capture_output=True, text=True, check=True).stdout.split()
-    assert len(listed) < len(names) and "logs/keep.txt" in listed  # the cases bite
+    assert len(listed) < len(names) and {"logs/keep.txt", "x/z"} <= set(listed)  # they bite
     result = scan(str(root), gitignore=GIT_CASES.splitlines(), exclude=[".git"], top=100)
     counted = sorted(os.path.relpath(f.path, root) for f in result.top_files)
     assert counted == sorted(listed)
