@@ -204,6 +204,13 @@ class GitignoreMatcher:
             return self._dir_spec.match_file(relative + "/")
         return self._spec.match_file(relative)
 
+    def __getstate__(self):
+        return self.lines
+
+    def __setstate__(self, lines):
+        self.lines = lines
+        self._compile()
+
 
 def _inside_only(line: str, dirs: bool) -> list:
     """``line`` as the patterns directories (``dirs``) or files are matched with.

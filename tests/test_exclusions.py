@@ -128,3 +128,18 @@ def test_exclude_from_leaves_out_what_git_ignores(tmp_path):
     counted = sorted(os.path.relpath(f.path, root) for f in result.top_files)
     assert counted == sorted(listed)
     assert result.files == len(listed)
+
+
+def test_gitignore_rules_travel_to_workers_as_their_lines():
+    # A spawned worker gets the matcher pickled: its lines, compiled again
+    # there (01a4d9c lost __getstate__ and sent the compiled specs instead).
+    import pickle
+
+    from sizescan.exclude import GitignoreMatcher
+
+    lines = ["logs/**", "!logs/keep.txt", "x/**/"]
+    matcher = pickle.loads(pickle.dumps(GitignoreMatcher(lines)))
+    assert matcher.__getstate__() == tuple(lines)
+    assert len(pickle.dumps(matcher)) < 200
+    assert [matcher("logs", True), matcher("logs/keep.txt", False), matcher("logs/a", False),
+            matcher("x/z", False), matcher("x/y", True)] == [False, False, True, False, True]
