@@ -353,16 +353,21 @@ def _import(source, **options):
 
 def _quiet_dask():
     """Dask logs a lost connection to stderr as it happens (its config sets
-    the levels when it is imported); the scan's failure says it in one line."""
+    the levels when it is imported); the scan's failure says it in one line.
+    Tornado's too: its config has tornado.application at "error", which
+    printed a traceback of the reset connection when the scheduler was
+    killed (seen in CI)."""
     import logging
 
     try:
         import distributed  # noqa: F401 - imported for its logging set-up, then quietened
     except ImportError:
         return  # the scan says what to install
-    for name in [n for n in logging.root.manager.loggerDict if n.startswith("distributed")]:
+    for name in [n for n in logging.root.manager.loggerDict
+                 if n.startswith(("distributed", "tornado"))]:
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    for name in ("distributed", "tornado", "tornado.application"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _scan(paths, options, size, progress, export_name=None):

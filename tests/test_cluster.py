@@ -384,3 +384,16 @@ def test_ctrl_c_leaves_the_cluster_clean(cluster, slow_tree):
     while cluster.tasks_on_scheduler() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert cluster.tasks_on_scheduler() == 0
+
+
+def test_the_cli_quietens_dask_and_tornado_loggers():
+    # A killed scheduler made tornado.application (at "error" in Dask's
+    # config) print a traceback of the reset connection beside our one line.
+    _need_dask()
+    import logging
+
+    from sizescan.cli import _quiet_dask
+
+    _quiet_dask()
+    for name in ("distributed", "distributed.client", "tornado", "tornado.application"):
+        assert logging.getLogger(name).getEffectiveLevel() >= logging.CRITICAL, name
