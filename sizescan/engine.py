@@ -109,6 +109,11 @@ STOP_TIMEOUT_S = 2.0
 # How long to let Pool.terminate() reap workers already killed (it may wait
 # on a lock one of them held; exit reaps them anyway).
 KILLED_WAIT_S = 0.2
+# How long a pool replaced after a death keeps its live workers before
+# terminate(): their queue's feeder threads write what they put before the
+# pool was given up, and SIGTERM would cut a message in the middle (see
+# _Pool.stop).
+REPLACED_GRACE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -339,6 +344,7 @@ class _Pool:
         # registered, and exits.  A worker already at work sends no more
         # messages (worker._PoolSink): its tasks are done again elsewhere.
         self.stopping = ctx.RawValue("b", 0)
+        self._hurry, self._kill = threading.Event(), False
         self.watch = _WorkerWatch()
         # The queue reaches the workers through the initializer: a Queue may
         # only be passed to a process when it starts, never as a task argument.
@@ -350,12 +356,26 @@ class _Pool:
         self.watch.learn(self.registry)
         self.watch.learn(self.task_slots)
 
-    def stop(self, kill=False, timeout=STOP_TIMEOUT_S):
+    def hurry(self, kill: bool) -> None:
+        """End a stop's grace now (and kill its workers with ``kill``)."""
+        self._kill = kill
+        self._hurry.set()
+
+    def stop(self, kill=False, timeout=STOP_TIMEOUT_S, grace=0.0):
         """Stop the pool: terminate it, and kill its workers outright if that
         hangs, or at once with ``kill`` (an interrupted or failed scan: nothing
-        they hold matters, and Ctrl-C must not wait)."""
+        they hold matters, and Ctrl-C must not wait).
+
+        With ``grace``, the live workers are first left that long (or until
+        :meth:`hurry`) to write what they have put: SIGTERM kills a worker
+        wherever its queue's feeder thread is, and one cut in the middle of
+        a message holds the lock every worker writes under for good.  Seen
+        in CI under load, where feeders wait on a full pipe, holding it.
+        """
         stopped = threading.Event()
         self.stopping.value = 1
+        if grace and self._hurry.wait(grace):
+            kill = kill or self._kill
 
         def terminate():
             self.pool.terminate()
@@ -407,7 +427,7 @@ class PoolBackend(Backend):
         self._config = config
         self._sink_queue = sink_queue
         self._done = queue_mod.SimpleQueue()
-        self._stopping = []  # threads stopping replaced pools
+        self._stopping = []  # (thread, pool): replaced pools being stopped
         self._free = list(range(self.capacity))
         self._tasks = {}  # task id -> (slot, arguments, attempt)
         self._next_id = 0
@@ -500,9 +520,10 @@ class PoolBackend(Backend):
                 f"workers died {MAX_ATTEMPTS} times on the same directories; giving up")
         old, self._pool = self._pool, None
         # Stopped aside, so the walk goes on meanwhile; terminate() waits for it.
-        stopping = threading.Thread(target=old.stop, name="sizescan-pool-stop", daemon=True)
+        stopping = threading.Thread(target=old.stop, kwargs={"grace": REPLACED_GRACE_S},
+                                    name="sizescan-pool-stop", daemon=True)
         stopping.start()
-        self._stopping.append(stopping)
+        self._stopping.append((stopping, old))
         self.start()
         stranded = list(self._tasks.items())
         self._tasks.clear()
@@ -519,10 +540,13 @@ class PoolBackend(Backend):
         """Stop the workers, those of replaced pools too (at once with ``kill``).
         Also the normal end: Pool.close() and join() would wait forever for a
         task lost with a dead worker."""
+        # Replaced pools' grace ends: the scan is over, or given up.
+        for _, old in self._stopping:
+            old.hurry(kill)
         if self._pool is not None:
             self._pool.stop(kill)
             self._pool = None
-        for stopping in self._stopping:
+        for stopping, _ in self._stopping:
             stopping.join(3 * STOP_TIMEOUT_S)
 
 
