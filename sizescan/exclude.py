@@ -224,14 +224,11 @@ def _inside_only(line: str, dirs: bool) -> list:
     ``X/*/**`` (what is below them, should pathspec ever stop extending
     ``X/*``), for directories; ``X/**/`` likewise, for both.
     """
-    body = line.rstrip(" ")
-    if body.endswith("\\"):  # an escaped trailing space is part of the pattern
-        return [line]
+    body = line.rstrip(" ")  # unless the last space is escaped: then no suffix matches
     slash = "/" if body.endswith("/**/") else ""
-    if not (slash or dirs):
+    if not body.endswith("/**" + slash) or not (dirs or slash):
         return [line]
-    head = body[:len(body) - 3 - len(slash)]
-    if (not body.endswith("/**" + slash) or head.lstrip("!/") in ("", "**")
-            or head.endswith("\\")):
+    head = body[:-len("/**" + slash)]
+    if head.lstrip("!/") in ("", "**") or head.endswith("\\"):
         return [line]
     return [head + "/*" + slash, head + "/*/**" + slash]
