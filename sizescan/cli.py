@@ -363,10 +363,8 @@ def _quiet_dask():
         import distributed  # noqa: F401 - imported for its logging set-up, then quietened
     except ImportError:
         return  # the scan says what to install
-    for name in [n for n in logging.root.manager.loggerDict
-                 if n.startswith(("distributed", "tornado"))]:
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-    for name in ("distributed", "tornado", "tornado.application"):
+    known = [n for n in logging.root.manager.loggerDict if n.startswith(("distributed", "tornado"))]
+    for name in {*known, "distributed", "tornado", "tornado.application"}:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 

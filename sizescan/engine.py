@@ -605,7 +605,7 @@ def _signals_blocked():
     if threading.current_thread() is threading.main_thread():
         for signum in _STOP_SIGNALS:
             if callable(signal.getsignal(signum)):
-                replaced[signum] = signal.signal(signum, lambda signum, _frame: noted.append(signum))
+                replaced[signum] = signal.signal(signum, lambda sig, _frame: noted.append(sig))
     old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
         yield
