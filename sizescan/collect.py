@@ -18,10 +18,13 @@ from __future__ import annotations
 import heapq
 
 from .kinds import AGES, DIRECTORY_KIND, merge_suffixes
-from .records import OP_ACCESS, Message, add_counts, root_key
+from .records import OP_ACCESS, OP_READ, Message, add_counts, root_key
 from .result import (DEPTH, GROUP, KEY, NAME, PARENT, USER, DirTotal, FileTotal, RootTotal,
                      ScanIssue, ScanModel, ScanResult, largest, path_of)
 from .tally import Largest
+
+# What a directory read under two names is reported with (see Collector.add).
+MOVED = "Directory moved during the scan"
 
 # Per-directory slots (see result.ScanModel):
 # [apparent, disk, files, dirs, depth, parent, name, key]
@@ -52,6 +55,14 @@ class Collector:
         # the workers rank their own candidates by (worker.Scanner).
         self._top = Largest(self.top)
         self.errors = []
+        # Per PATH index, {dev << 64 | ino: key} of every directory read (one
+        # int a directory, and the slot's key), and the keys of directories
+        # read a second time under another name: see add().
+        self.idents = {}
+        self.moved = set()
+        # Devices where one directory may legitimately be reached twice (a
+        # bind mount of a filesystem inside itself): not checked there.
+        self.bound_devs = frozenset()
         # (key, part) of every chunk record taken: see add().
         self._parts = set()
         # Task ids of the messages taken, for the walker's count.
@@ -105,6 +116,20 @@ class Collector:
                 slot = dirs[key] = [0, 0, 0, 0, record.depth, parent, record.name, key]
             elif record.dirs and slot[_DIRS]:
                 continue
+            ident = record.ident
+            if ident is not None and ident[0] not in self.bound_devs:
+                # Without -L a directory has one name, so one directory read
+                # under two names was moved or swapped under the scan (after
+                # its stat, whose check at its open it passed): counting it
+                # twice would be silently wrong.  Its first reading is kept;
+                # the second is reported.  Under -L the walker enters each
+                # directory once; across PATHs du's own rules apply.
+                seen = self.idents.get(record.root)
+                if seen is None:
+                    seen = self.idents[record.root] = {}
+                if seen.setdefault(ident[0] << 64 | ident[1], slot[_KEY]) != key:
+                    self.moved.add(key)
+                    continue
             if record.part:
                 if (key, record.part) in self._parts:
                     continue
@@ -221,6 +246,10 @@ class Collector:
         self._roll_up()
         roots = self._roots()
         errors = [ScanIssue(e.path, e.operation, e.message) for e in self.errors]
+        # A moved directory's subdirectories were read twice too: the
+        # topmost one is the news.
+        errors += [ScanIssue(path_of(self.dirs, key), OP_READ, MOVED) for key in self.moved
+                   if self.dirs[key][_PARENT] not in self.moved]
         errors.sort(key=lambda e: (e.path, e.operation != OP_ACCESS))
         return ScanResult(
             paths=self.paths,

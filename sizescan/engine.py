@@ -877,6 +877,11 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
     )
     skipped, config.skip_ids = _roots_counted_earlier(spelled, stats, config)
     collector.skipped_roots = skipped
+    # A filesystem mounted twice where the scan goes (a bind mount) shows
+    # one directory under two names: no sign of a tree changed under the
+    # scan there (see Collector.add).
+    devs = [dev for dev, _ in mount_ids] + [st.st_dev for st in stats if st is not None]
+    collector.bound_devs = frozenset(dev for dev in devs if devs.count(dev) > 1)
     frontier = _Frontier(options.dereference)
     for idx, (path, st) in enumerate(zip(paths, stats)):
         if st is None or idx in skipped or (config.exclude is not None

@@ -93,7 +93,8 @@ class ChunkTask(NamedTuple):
     ``part`` is the position of its first name in the directory, counted in
     pieces of WorkerConfig.piece names (its own record is part 0), so a
     directory is cut into the same records whoever reads it; ``dev``,
-    ``key``, ``parent``, ``guard`` and ``hops`` are the directory's (see DirTask).
+    ``ino``, ``key``, ``parent``, ``guard`` and ``hops`` are the directory's
+    (see DirTask): whoever opens it again checks it is still that directory.
     """
 
     path: str
@@ -102,6 +103,7 @@ class ChunkTask(NamedTuple):
     names: list
     part: int
     dev: int
+    ino: int
     key: bytes
     parent: Optional[bytes]
     guard: tuple = ()
@@ -195,6 +197,9 @@ class Record(NamedTuple):
     (None for a PATH) and its ``name`` (the PATH itself for a PATH), never
     by its full path: see :func:`dir_key`.  ``tops`` and the names of
     ``links`` are names in that directory (None for a PATH that is a file).
+    ``ident`` is the directory's ``(dev, ino)`` on the record that carries
+    its own size, else None: one directory read under two names means the
+    tree was changed under the scan (see collect.Collector.add).
     """
 
     key: bytes
@@ -211,6 +216,7 @@ class Record(NamedTuple):
     errors: list = ()
     part: int = 0
     detail: Optional[Detail] = None
+    ident: Optional[tuple] = None
 
 
 class Message(NamedTuple):

@@ -50,6 +50,14 @@ MAX_SYMLINKS = 40
 PATH_MAX = 4096
 
 
+class Replaced(OSError):
+    """A directory found to be another one than its parent listed (see
+    Scanner._open_task): reported as du reports a tree changed under it."""
+
+    def __init__(self):
+        super().__init__(errno.ENOENT, "Directory replaced during the scan")
+
+
 class WorkerConfig:
     """What every worker must know about one scan; fixed for its duration.
 
@@ -194,6 +202,29 @@ class Scanner:
         self.release()
         self._kept = (dir_prefix(path), fd)
 
+    def _open_task(self, task, follow):
+        """An open descriptor of the directory ``task`` names, checked to be
+        the one its parent listed: its ``(dev, ino)``, as fts does.
+
+        Between the stat that made the task and this open, the name may have
+        been renamed, swapped with a sibling or replaced by a symlink (an
+        ancestor's too: a path opened whole follows the symlinks on its
+        way).  Reading what is there now would count another directory under
+        this name, or one outside the PATHs; :class:`Replaced` instead.
+        """
+        fd = self._open_dir(task.path, follow)
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            os.close(fd)
+            raise
+        devices = self.config.devices
+        dev = st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev)
+        if dev != task.dev or st.st_ino != task.ino:
+            os.close(fd)
+            raise Replaced()
+        return fd
+
     def _open_dir(self, path, follow):
         flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
         if not follow:
@@ -244,14 +275,14 @@ class Scanner:
                             flags=READ_ERROR, owners=owners)
         return Record(task.key, task.parent, task.name, task.depth, task.root, int(own), 0,
                       apparent, disk, errors=[PathError(task.path, OP_READ, exc.strerror)],
-                      part=part, detail=detail)
+                      part=part, detail=detail, ident=(task.dev, task.ino) if own else None)
 
     def _scan_directory(self, task: DirTask, records, subdirs, chunks):
         path = task.path
         follow = self.config.options.dereference or (
             task.depth == 0 and task.root in self.config.follow_roots)
         try:
-            fd = self._open_dir(path, follow)
+            fd = self._open_task(task, follow)
         except OSError as exc:
             records.append(self._unreadable(task, exc))
             return
@@ -276,7 +307,7 @@ class Scanner:
                 key = task.key  # made from the names, not carried: once for all its chunks
                 for i in range(0, len(rest), split_at):
                     chunks.append(ChunkTask(path, task.depth, task.root, rest[i:i + split_at],
-                                            (split_at + i) // piece, task.dev, key,
+                                            (split_at + i) // piece, task.dev, task.ino, key,
                                             task.parent, task.guard, task.hops))
             records.append(self._size_entries(fd, task, names, subdirs))
         finally:
@@ -284,7 +315,7 @@ class Scanner:
 
     def _scan_chunk(self, task: ChunkTask, records, subdirs):
         try:
-            fd = self._open_dir(task.path, True)
+            fd = self._open_task(task, True)
         except OSError as exc:
             records.append(self._unreadable(task, exc))
             return
@@ -468,7 +499,8 @@ class Scanner:
                 if owners:
                     detail = detail._replace(owners=owners)
         return Record(here, task.parent, task.name, depth, root, 1 if own else 0, files,
-                      apparent, disk, tops, links, errors, part, detail)
+                      apparent, disk, tops, links, errors, part, detail,
+                      (task.dev, task.ino) if own else None)
 
 
 def _is_cache_directory(fd, names):

@@ -100,6 +100,36 @@ def make_mixed_tree(base) -> str:
     return root
 
 
+def need_dask():
+    """Skip without dask and distributed; under .ci/run, fail instead."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        message = "dask and distributed are not installed (pip install '.[test]' brings them)"
+        if os.environ.get("SIZESCAN_CI") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """The shared cluster: a scheduler and 2 workers of 1 thread each, on
+    127.0.0.1 (benchmarks/dask_cluster.py)."""
+    need_dask()
+    from dask_cluster import local_cluster
+
+    with local_cluster(workers=2, log_dir=str(tmp_path_factory.mktemp("dask"))) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def client(cluster):
+    from distributed import Client
+
+    with Client(cluster.address, timeout=10, set_as_default=False) as c:
+        yield c
+
+
 @pytest.fixture
 def mixed_tree(tmp_path):
     return make_mixed_tree(tmp_path)

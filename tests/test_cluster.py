@@ -20,7 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import assert_matches_du, du_sum, make_mixed_tree, require, run_cli, write
+from conftest import (assert_matches_du, du_sum, make_mixed_tree, need_dask, require, run_cli,
+                      write)
 from sizescan import read_export, scan
 from sizescan.errors import PathNotOnWorker
 
@@ -29,28 +30,6 @@ try:
     from distributed import Client
 except ImportError:  # the base install: the cluster tests need 'sizescan[dask]'
     Client = None
-
-
-def _need_dask():
-    if Client is None:
-        message = "dask and distributed are not installed (pip install '.[test]' brings them)"
-        if os.environ.get("SIZESCAN_CI") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory):
-    """The shared cluster: a scheduler and 2 workers of 1 thread each."""
-    _need_dask()
-    with local_cluster(workers=2, log_dir=str(tmp_path_factory.mktemp("dask"))) as c:
-        yield c
-
-
-@pytest.fixture(scope="session")
-def client(cluster):
-    with Client(cluster.address, timeout=10, set_as_default=False) as c:
-        yield c
 
 
 @pytest.fixture
@@ -198,7 +177,7 @@ def test_no_dask_installed_is_one_line(tmp_path):
 
 
 def test_unreachable_scheduler_fails_within_10s(tmp_path):
-    _need_dask()
+    need_dask()
     from dask_cluster import free_port
 
     started = time.monotonic()
@@ -217,7 +196,7 @@ def _wrapped(script):
 
 
 def test_worker_that_cannot_see_the_path(tmp_path):
-    _need_dask()
+    need_dask()
     require("unshare", "workers get a mount namespace of their own")
     hidden = tmp_path / "hidden"
     write(str(hidden / "tree" / "f"), 100)
@@ -238,7 +217,7 @@ def test_devices_mapped_across_hosts(tmp_path, monkeypatch):
     own mount namespace): another st_dev on every worker, the same inodes,
     as NFS clients see one export.  Hard links, -x and nested PATHs still
     come out as du says on the original tree."""
-    _need_dask()
+    need_dask()
     require("unshare", "workers get a mount namespace of their own")
     require("bindfs", "each worker's view of the tree is a bindfs mount")
     monkeypatch.setenv("SIZESCAN_TASK_BUDGET_S", "0")
@@ -281,7 +260,7 @@ def test_a_filesystem_mounted_inside_path_keeps_the_callers_device(tmp_path):
     worker (in its own mount namespace, with its own tmpfs there holding the
     same files) reports it under the device the caller sees at that mount
     point, and -x leaves it out as du -x does."""
-    _need_dask()
+    need_dask()
     require("unshare", "workers get a mount namespace of their own")
     root = tmp_path / "t"
     write(str(root / "a" / "f"), 5000)
@@ -322,7 +301,7 @@ def _scan_under_way(path, address, seconds=2.0):
 
 
 def test_worker_killed_mid_scan(tmp_path, slow_tree):
-    _need_dask()
+    need_dask()
     mnt, src = slow_tree
     with local_cluster(workers=2, log_dir=str(tmp_path)) as c:
         proc = _scan_under_way(mnt, c.address)
@@ -336,7 +315,7 @@ def test_worker_killed_mid_scan(tmp_path, slow_tree):
 
 
 def test_scheduler_killed_mid_scan_fails_within_10s(tmp_path, slow_tree):
-    _need_dask()
+    need_dask()
     mnt, _ = slow_tree
     with local_cluster(workers=1, log_dir=str(tmp_path)) as c:
         proc = _scan_under_way(mnt, c.address)
@@ -351,7 +330,7 @@ def test_scheduler_killed_mid_scan_fails_within_10s(tmp_path, slow_tree):
 def test_scheduler_stopped_or_without_workers_fails_within_10s(tmp_path, slow_tree):
     """A scheduler that keeps its connections open and never answers (SIGSTOP),
     and one with no worker at all: never a hang."""
-    _need_dask()
+    need_dask()
     mnt, _ = slow_tree
     with local_cluster(workers=0, log_dir=str(tmp_path)) as c:
         started = time.monotonic()
@@ -389,7 +368,7 @@ def test_ctrl_c_leaves_the_cluster_clean(cluster, slow_tree):
 def test_the_cli_quietens_dask_and_tornado_loggers():
     # A killed scheduler made tornado.application (at "error" in Dask's
     # config) print a traceback of the reset connection beside our one line.
-    _need_dask()
+    need_dask()
     import logging
 
     from sizescan.cli import _quiet_dask
