@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat as _stat
 import tempfile
@@ -18,6 +19,65 @@ def _umask() -> int:
     except (OSError, ValueError):
         pass
     return 0o022
+
+
+# The most symlinks the kernel follows in one path (Linux's MAXSYMLINKS).
+_MAX_SYMLINKS = 40
+_STICKY_OPEN = _stat.S_ISVTX | _stat.S_IWOTH
+
+
+class PlantedLink(OSError):
+    """A symlink the kernel's fs.protected_symlinks rule would not follow."""
+
+    def __init__(self, link):
+        super().__init__(errno.EACCES, "not following a symlink on its way, another user's in "
+                                       "a sticky world-writable directory (fs.protected_symlinks)",
+                         link)
+
+
+def resolve_for_writing(path: str) -> str:
+    """``path`` with every symlink on its way resolved, as ``realpath`` does,
+    but refusing (:class:`PlantedLink`) the links Linux's
+    ``fs.protected_symlinks`` refuses to follow: in a sticky world-writable
+    directory (``/tmp``), a link owned neither by this process's user nor by
+    the directory's owner.  There another user may have planted it, to make
+    a root run replace a file of root's; the shell's ``>`` would be refused.
+    A user's own links, and links anywhere else, are followed.
+    """
+    if not path.startswith("/"):
+        path = os.path.join(os.getcwd(), path)
+    pending = path.split("/")[::-1]  # the components left, next last
+    resolved = ""  # "" is "/"
+    followed = 0
+    euid = os.geteuid()
+    while pending:
+        part = pending.pop()
+        if part in ("", "."):
+            continue
+        if part == "..":
+            resolved = resolved[:resolved.rfind("/")]
+            continue
+        candidate = f"{resolved}/{part}"
+        try:
+            st = os.lstat(candidate)
+        except FileNotFoundError:
+            # Nothing there (yet): the rest is kept as it is, as realpath does.
+            return "/".join([candidate, *(p for p in reversed(pending) if p not in ("", "."))])
+        if not _stat.S_ISLNK(st.st_mode):
+            resolved = candidate
+            continue
+        followed += 1
+        if followed > _MAX_SYMLINKS:
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
+        folder = os.stat(resolved or "/")
+        if (folder.st_mode & _STICKY_OPEN == _STICKY_OPEN and st.st_uid != euid
+                and st.st_uid != folder.st_uid):
+            raise PlantedLink(candidate)
+        target = os.readlink(candidate)
+        if target.startswith("/"):
+            resolved = ""
+        pending.extend(target.split("/")[::-1])
+    return resolved or "/"
 
 
 class OutputFile:
@@ -46,8 +106,9 @@ class OutputFile:
             raise InvalidOption(f"{what} must be a path or a binary file, not {export!r}")
         self.name = os.fsdecode(export)
         self._owned = True
-        path = os.path.realpath(self.name)  # a symlink's target is replaced, not the link
         try:
+            # A symlink's target is replaced, not the link.
+            path = resolve_for_writing(self.name)
             st = os.stat(path)
         except FileNotFoundError:
             st = None

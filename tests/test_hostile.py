@@ -13,7 +13,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from conftest import open_terminal, read_terminal, run_cli, write
+from conftest import NOBODY, open_terminal, read_terminal, require, run_cli, write
 from sizescan import read_export, scan
 from sizescan.cli import main
 
@@ -295,3 +295,40 @@ def test_no_output_replaces_another_or_a_file_it_reads(tmp_path):
     assert proc.returncode == 0, proc.stderr
     proc = run_cli(str(root), "-q", "-o", str(tmp_path / "b.json"), "--html", str(tmp_path / "b.html"))
     assert proc.returncode == 0 and (tmp_path / "b.html").read_bytes().startswith(b"<!doctype html>")
+
+
+@pytest.mark.parametrize("option", ["-o", "--html"])
+def test_no_output_through_a_link_another_user_planted(public_tmp, tmp_path, option):
+    """As root, an output named in a sticky world-writable directory where
+    nobody planted a symlink to a root-only file: refused as the kernel's
+    fs.protected_symlinks refuses the shell's '>', one line, exit 2, the
+    file untouched.  Root's own link there is followed, as before."""
+    require("setpriv", "the link is planted by nobody")
+    shared = os.path.join(public_tmp, "shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o1777)
+    precious = tmp_path / "shadow"
+    precious.write_bytes(b"root:secret\n")
+    os.chmod(precious, 0o600)
+    planted = os.path.join(shared, "out")
+    subprocess.run([*NOBODY, "ln", "-s", str(precious), planted], check=True)
+    tree = tmp_path / "t"
+    write(str(tree / "f"), 10)
+    proc = run_cli(str(tree), option, planted, "--no-progress")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count(b"\n") == 1 and b"fs.protected_symlinks" in proc.stderr
+    assert b"cannot write the" in proc.stderr and b"Traceback" not in proc.stderr
+    assert precious.read_bytes() == b"root:secret\n"
+    assert os.stat(precious).st_mode & 0o777 == 0o600
+    assert os.path.islink(planted) and os.listdir(shared) == ["out"]
+    # Through a directory link of nobody's on the way, too.
+    subprocess.run([*NOBODY, "ln", "-s", str(tmp_path), os.path.join(shared, "dir")], check=True)
+    proc = run_cli(str(tree), option, os.path.join(shared, "dir", "shadow"), "--no-progress")
+    assert proc.returncode == 2 and b"fs.protected_symlinks" in proc.stderr
+    assert precious.read_bytes() == b"root:secret\n"
+    # Root's own link in the same directory is followed: its target is written.
+    own = tmp_path / "mine.out"
+    os.symlink(str(own), os.path.join(shared, "root-link"))
+    proc = run_cli(str(tree), option, os.path.join(shared, "root-link"), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert own.stat().st_size > 0 and os.path.islink(os.path.join(shared, "root-link"))
