@@ -14,7 +14,7 @@ import sys
 
 
 class Interrupted(BaseException):
-    """SIGINT or SIGTERM.  Not a KeyboardInterrupt: click would turn that into
+    """SIGINT, SIGTERM or another of STOP_SIGNALS.  Not a KeyboardInterrupt: click would turn that into
     "Aborted!" and exit 1, which means "some path unreadable"."""
 
     def __init__(self, signum: int):
@@ -22,11 +22,22 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
+# Every signal that ends a run the way Ctrl-C does: a closed terminal or
+# ssh session (SIGHUP), Ctrl-\ (SIGQUIT), SIGUSR1.  worker.STOP_SIGNALS,
+# which the children ignore, is the same set (this module imports nothing
+# of sizescan before the handlers are in place).  Not SIGPIPE: Python
+# ignores it so that a pipe whose reader is gone fails the write that met
+# it, and that write knows what it means (stdout's reader gone: a quiet
+# exit; the collector's pipe: the collector died).  A handler could not
+# tell those from a `kill -PIPE`.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1)
+
+
 def _interrupt(signum, frame):
     # The first signal decides the status; the teardown it starts (pool,
     # collector, a temporary export) is not cut short by a second one.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for other in STOP_SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
     raise Interrupted(signum)
 
 
@@ -65,8 +76,8 @@ def _unraisable(unraisable):
 
 def call(body) -> int:
     """``body()``'s exit status, or 128 + the signal if one interrupted it."""
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _interrupt)
     sys.unraisablehook = _unraisable
     atexit.register(_cancel_alarm)
     try:

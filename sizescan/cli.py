@@ -248,16 +248,17 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
                 scheduler=scheduler or None, by_owner=by_owner or bool(html_to),
             ), size, progress=not (as_json or quiet or no_progress or export == "-"),
                 export_name=export)
+        if not quiet:
+            for issue in result.errors:
+                click.echo(f"sizescan: {issue_message(issue)}", err=True)
+        if report_file is not None:
+            _write_report(result, report_file, html_boxes, import_from)
     except BaseException:
         if report_file is not None:
-            report_file.abandon()  # a failed scan leaves an old report as it was
+            # A failed or interrupted run leaves an old report as it was,
+            # and no temporary file (once written, this does nothing).
+            report_file.abandon()
         raise
-
-    if not quiet:
-        for issue in result.errors:
-            click.echo(f"sizescan: {issue_message(issue)}", err=True)
-    if report_file is not None:
-        _write_report(result, report_file, html_boxes, import_from)
     if export == "-":
         sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
     tree_depth = (3 if max_depth is None else max_depth) if tree else None

@@ -86,8 +86,8 @@ from .kinds import tally_key
 from .records import (OP_ACCESS, Detail, DirTask, Link, PathError, Record, TaskResult,
                       join, root_key)
 from .tally import DirTally
-from .worker import (Scanner, WorkerConfig, exit_with_parent, has_cache_tag, init_worker,
-                     scan_tasks)
+from .worker import (STOP_SIGNALS, Scanner, WorkerConfig, become_child, exit_with_parent,
+                     has_cache_tag, init_worker, scan_tasks)
 
 # Directories per task: enough to amortise a round trip through the pool,
 # few enough that every worker gets a share of a narrow frontier.
@@ -575,12 +575,9 @@ class _Counters:
         return self._array[4]
 
 
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-
 @contextlib.contextmanager
 def _signals_blocked():
-    """Start children with SIGINT and SIGTERM blocked, and hold back the
+    """Start children with the STOP_SIGNALS blocked, and hold back the
     caller's handlers of them until the start is over.
 
     A forked child starts with the caller's handlers (the CLI's raises in
@@ -603,10 +600,10 @@ def _signals_blocked():
     noted = []
     replaced = {}
     if threading.current_thread() is threading.main_thread():
-        for signum in _STOP_SIGNALS:
+        for signum in STOP_SIGNALS:
             if callable(signal.getsignal(signum)):
                 replaced[signum] = signal.signal(signum, lambda sig, _frame: noted.append(sig))
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield
     finally:
@@ -624,9 +621,7 @@ def _collector_main(sink_queue, conn, collector, counters, version):
     comes through ``conn``, not the queue: a worker killed while writing to
     the queue can leave its lock held, and that word must still arrive.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller handles Ctrl-C
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler, if forked
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # see _signals_blocked
+    become_child()
     exit_with_parent()  # never collect on as an orphan
     # The collector only adds up: its dicts and lists grow to millions of
     # objects that form no cycles, and the cyclic GC would walk them over and

@@ -148,10 +148,11 @@ def write(result: ScanResult, target, *, boxes: int = DEFAULT_BOXES, host: str |
           source: str | None = None) -> None:
     """Write the report to ``target`` (a path, written whole or not at all, or
     a binary file); raises :class:`ExportFailed` when it cannot be written."""
-    page = render(result, boxes=boxes, host=host, source=source).encode("utf-8")
     out = target if isinstance(target, OutputFile) else OutputFile(target, "report")
     try:
-        out.out.write(page)
+        # Rendered inside: a Ctrl-C while it renders (a second or more for
+        # a large tree) must leave no temporary file behind.
+        out.out.write(render(result, boxes=boxes, host=host, source=source).encode("utf-8"))
     except OSError as exc:
         out.abandon()
         raise ExportFailed(out.name, exc, "report") from None

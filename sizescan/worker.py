@@ -742,13 +742,7 @@ def init_worker(config, sink_queue, task_slots, registry, registry_lock, stoppin
     walker read the registry after setting it, so it may never see this one.
     """
     global _pool_scanner
-    # Ctrl-C reaches the whole process group; the caller alone decides what
-    # it means and tears the pool down.  A forked worker inherits the CLI's
-    # SIGTERM handler; Pool.terminate() relies on SIGTERM killing it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # The pool started us with both blocked (see engine._signals_blocked).
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    become_child()
     exit_with_parent()
     # Bounded: a worker killed while holding the lock must not stop the
     # others from starting; an unregistered worker is still found if it
@@ -765,6 +759,30 @@ def init_worker(config, sink_queue, task_slots, registry, registry_lock, stoppin
     if stopping.value:
         os._exit(0)
     _pool_scanner = Scanner(config, _PoolSink(sink_queue, stopping), task_slots)
+
+
+# What stops a scan: Ctrl-C, kill, a closed terminal or ssh session
+# (SIGHUP), Ctrl-\ and SIGUSR1 (not SIGPIPE: see _launch.STOP_SIGNALS).
+# The CLI handles each as SIGINT; a child process ignores them all but
+# SIGTERM.
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
+                          signal.SIGUSR1})
+
+
+def become_child():
+    """Signals of a pool worker or the collector process.
+
+    A terminal sends its signals to the whole process group, and a forked
+    child inherits the CLI's handlers: the caller alone decides what a
+    signal means, and tears its children down.  A child dying of SIGHUP on
+    its own would leave the others writing to it (BrokenPipeError
+    tracebacks).  SIGTERM keeps its default: Pool.terminate() relies on it.
+    The child was started with these blocked (see engine._signals_blocked).
+    """
+    for signum in STOP_SIGNALS - {signal.SIGTERM}:
+        signal.signal(signum, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def scan_tasks(dir_tasks, chunk_tasks, task_id, slot) -> TaskResult:

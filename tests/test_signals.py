@@ -101,3 +101,70 @@ def test_a_signal_inside_a_finalizer_still_ends_the_run(signum, status):
     assert proc.returncode == status, proc.stderr
     assert proc.stderr == b""
     assert time.monotonic() - started < 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+                                    signal.SIGINT, signal.SIGTERM])
+def test_every_stop_signal_with_outputs_leaves_nothing(busy_tree, tmp_path, signum):
+    """A terminal closed (SIGHUP), Ctrl-\\ (SIGQUIT), SIGUSR1, as Ctrl-C: at
+    random instants of a run that writes an export and a report, exit 128+N
+    (or 0 when it had finished), no traceback from any process, no process
+    left, nothing left in $TMPDIR or beside the outputs."""
+    import random
+
+    temp, out = tmp_path / "tmp", tmp_path / "out"
+    temp.mkdir()
+    out.mkdir()
+    env = dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0", TMPDIR=str(temp))
+    command = [sys.executable, "-m", "sizescan", "--no-progress", "--workers", "2", busy_tree,
+               "-o", str(out / "t.json"), "--html", str(out / "t.html"), "--by-type"]
+    started = time.monotonic()
+    subprocess.run(command, capture_output=True, env=env, check=True)
+    duration = time.monotonic() - started
+    rng = random.Random(signum)
+    statuses = []
+    for _ in range(40):
+        for name in os.listdir(out):
+            os.unlink(out / name)
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=env, start_new_session=True)
+        time.sleep(rng.uniform(0.06, duration))
+        children = descendants(proc.pid)
+        try:
+            os.killpg(proc.pid, signum)
+        except ProcessLookupError:
+            pass
+        _, err = proc.communicate(timeout=30)
+        text = err.decode(errors="replace")
+        assert "Traceback" not in text and text.count("\n") <= 1, text
+        assert proc.returncode in (128 + signum, -signum, 0), (proc.returncode, text)
+        statuses.append(proc.returncode)
+        left = sorted(os.listdir(out))
+        # The export is written, then the report: each whole or not at all.
+        assert left in ([], ["t.json"], ["t.html", "t.json"]), left
+        if proc.returncode == 0:
+            assert left == ["t.html", "t.json"]
+        assert os.listdir(temp) == []
+        deadline = time.monotonic() + 5
+        while any(alive(pid) for pid in children + descendants(proc.pid)):
+            assert time.monotonic() < deadline, "a process was left running"
+            time.sleep(0.05)
+    assert statuses.count(128 + signum) >= len(statuses) // 3, statuses
+
+
+def test_sigpipe_sent_by_kill_is_ignored(busy_tree):
+    """SIGPIPE is not a stop signal (see _launch.STOP_SIGNALS): a pipe whose
+    reader is gone fails the write that meets it, which says what it means."""
+    env = dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0", SIZESCAN_DESCEND_S="0")
+    proc = subprocess.Popen([sys.executable, "-m", "sizescan", "--no-progress", "--workers", "2",
+                             busy_tree], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env, start_new_session=True)
+    time.sleep(0.4)
+    try:
+        os.killpg(proc.pid, signal.SIGPIPE)
+    except ProcessLookupError:
+        pass
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (0, b"")
+    assert out.startswith(busy_tree.encode())
