@@ -86,6 +86,25 @@ def call(body) -> int:
         return 128 + exc.signum
     except KeyboardInterrupt:  # SIGINT raised by the default handler, before ours
         return 128 + signal.SIGINT
+    except Exception as exc:
+        # Python wraps what some hooks raise, the signal's Interrupted too:
+        # a class body's __set_name__ (a dataclass being imported) raises
+        # RuntimeError "Error calling __set_name__" from it.
+        cause = _interrupted_in(exc)
+        if cause is None:
+            raise
+        return 128 + cause.signum
+
+
+def _interrupted_in(exc):
+    """The Interrupted that ``exc`` was raised from, if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, Interrupted):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _run(argv):

@@ -21,6 +21,7 @@ from .errors import ExportFailed, InvalidOption
 from .options import ScanOptions
 from .output import OutputFile
 from .result import ScanResult
+from .signals import held_signals
 
 
 def _paths(paths):
@@ -153,15 +154,18 @@ def _scan_and_export(paths, slashed, options, progress, export, cluster) -> Scan
         st = None  # the engine reports it (CannotAccess)
     if st is not None and not _stat.S_ISDIR(st.st_mode):
         raise InvalidOption(f"cannot export {root!r}: not a directory")
-    # Opened first: a scan of hours must not end in "cannot write".
-    target = OutputFile(export, "export")
-    spool_path = None
+    target = spool_path = None
     try:
-        try:
-            fd, spool_path = tempfile.mkstemp(prefix="sizescan-export-")
-            os.close(fd)
-        except OSError as exc:
-            raise ExportFailed(target.name, exc) from None
+        # Each temporary file is made and remembered with the signals held:
+        # one in between would leave it behind.
+        with held_signals():
+            # Opened first: a scan of hours must not end in "cannot write".
+            target = OutputFile(export, "export")
+            try:
+                fd, spool_path = tempfile.mkstemp(prefix="sizescan-export-")
+                os.close(fd)
+            except OSError as exc:
+                raise ExportFailed(target.name, exc) from None
         result, spool = engine.run(paths, options, progress=progress, encoder=encoder,
                                    spool=ExportSpool(spool_path), slashed=slashed,
                                    cluster=cluster)
@@ -173,7 +177,8 @@ def _scan_and_export(paths, slashed, options, progress, export, cluster) -> Scan
             raise ExportFailed(target.name, exc) from None
         target.commit()
     except BaseException:
-        target.abandon()
+        if target is not None:
+            target.abandon()
         raise
     finally:
         if spool_path is not None:

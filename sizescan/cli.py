@@ -26,6 +26,7 @@ from .html import write as write_html
 from .options import MAX_IO_DEPTH, MAX_WORKERS
 from .output import OutputFile
 from .result import ScanIssue
+from .signals import held_signals
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILURE = 0, 1, 2
 
@@ -231,8 +232,11 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
     if extended and not export:
         raise click.UsageError("--extended only adds fields to an --export")
     _one_file_each(export, html_to, import_from, exclude_from, paths)
-    report_file = _open_report(html_to) if html_to else None
+    report_file = None
     try:
+        if html_to:
+            with held_signals():  # made and remembered, or neither
+                report_file = _open_report(html_to)
         if import_from is not None:
             result = _import(import_from, top=top, apparent=apparent, max_depth=max_depth)
         else:

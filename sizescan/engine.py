@@ -62,7 +62,6 @@ format: the export's encoder and spool are handed in (see ``api``).
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import multiprocessing
 import os
@@ -86,8 +85,9 @@ from .kinds import tally_key
 from .records import (OP_ACCESS, Detail, DirTask, Link, PathError, Record, TaskResult,
                       join, root_key)
 from .tally import DirTally
-from .worker import (STOP_SIGNALS, Scanner, WorkerConfig, become_child, exit_with_parent,
-                     has_cache_tag, init_worker, scan_tasks)
+from .signals import become_child, held_signals
+from .worker import (Scanner, WorkerConfig, exit_with_parent, has_cache_tag, init_worker,
+                     scan_tasks)
 
 # Directories per task: enough to amortise a round trip through the pool,
 # few enough that every worker gets a share of a narrow frontier.
@@ -442,7 +442,7 @@ class PoolBackend(Backend):
         the backend (and stops it) whatever happens while the pool starts."""
         self._waiting_since = None
         try:
-            with _signals_blocked():
+            with held_signals():
                 # Owned before a signal can arrive: a Pool dropped on an
                 # exception is finalized by the garbage collector, which calls
                 # terminate() here, unbounded (seen hanging for good).
@@ -573,45 +573,6 @@ class _Counters:
     def received(self) -> int:
         """How many messages the collector has taken."""
         return self._array[4]
-
-
-@contextlib.contextmanager
-def _signals_blocked():
-    """Start children with the STOP_SIGNALS blocked, and hold back the
-    caller's handlers of them until the start is over.
-
-    A forked child starts with the caller's handlers (the CLI's raises in
-    whatever the child is doing, multiprocessing's after-fork hooks
-    included); a signal in the instant before the child sets its own would
-    print a traceback from it, or worse.  Blocked, it waits: each child
-    unblocks once its handlers are set (worker.init_worker,
-    _collector_main), and the caller gets its own as soon as the start is
-    over.  Threads inherit the mask, so Pool's own threads, which start
-    replacement workers, start them blocked too.
-
-    The mask alone does not keep the caller's handler out: a thread started
-    before (a Timer, a progress bar's) takes the signal, and Python runs the
-    handler in the main thread at once, mask or not.  Its exception inside
-    Pool() left a half-made pool whose threads kept starting workers (seen
-    in a test, 4 to 12 processes left behind).  So a handler written in
-    Python is replaced by one that notes the signal, and the first noted is
-    raised again once the start is over and the old handlers are back.
-    """
-    noted = []
-    replaced = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in STOP_SIGNALS:
-            if callable(signal.getsignal(signum)):
-                replaced[signum] = signal.signal(signum, lambda sig, _frame: noted.append(sig))
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-        for signum, handler in replaced.items():
-            signal.signal(signum, handler)
-        if noted:
-            signal.raise_signal(noted[0])
 
 
 def _collector_main(sink_queue, conn, collector, counters, version):
@@ -1034,7 +995,7 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
             proc = ctx.Process(target=_collector_main,
                                args=(sink_queue, collector_conn, collector, counters, __version__),
                                name="sizescan-collector", daemon=True)
-            with _signals_blocked():
+            with held_signals():
                 proc.start()
             collector_conn.close()
         except (OSError, RuntimeError, MemoryError) as exc:

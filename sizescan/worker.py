@@ -36,6 +36,7 @@ from .kinds import DIRECTORY_KIND, kind_of
 from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
                       SKIP_PATTERN, ChunkTask, Detail, DirTask, Link, Message, PathError, Record,
                       TaskResult, add_counts, add_owner, dir_prefix)
+from .signals import become_child
 from .tally import DirTally, Largest
 
 # https://bford.info/cachedir/: the tag file starts with exactly this.
@@ -759,30 +760,6 @@ def init_worker(config, sink_queue, task_slots, registry, registry_lock, stoppin
     if stopping.value:
         os._exit(0)
     _pool_scanner = Scanner(config, _PoolSink(sink_queue, stopping), task_slots)
-
-
-# What stops a scan: Ctrl-C, kill, a closed terminal or ssh session
-# (SIGHUP), Ctrl-\ and SIGUSR1 (not SIGPIPE: see _launch.STOP_SIGNALS).
-# The CLI handles each as SIGINT; a child process ignores them all but
-# SIGTERM.
-STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
-                          signal.SIGUSR1})
-
-
-def become_child():
-    """Signals of a pool worker or the collector process.
-
-    A terminal sends its signals to the whole process group, and a forked
-    child inherits the CLI's handlers: the caller alone decides what a
-    signal means, and tears its children down.  A child dying of SIGHUP on
-    its own would leave the others writing to it (BrokenPipeError
-    tracebacks).  SIGTERM keeps its default: Pool.terminate() relies on it.
-    The child was started with these blocked (see engine._signals_blocked).
-    """
-    for signum in STOP_SIGNALS - {signal.SIGTERM}:
-        signal.signal(signum, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def scan_tasks(dir_tasks, chunk_tasks, task_id, slot) -> TaskResult:

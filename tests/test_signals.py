@@ -168,3 +168,10 @@ def test_sigpipe_sent_by_kill_is_ignored(busy_tree):
     out, err = proc.communicate(timeout=60)
     assert (proc.returncode, err) == (0, b"")
     assert out.startswith(busy_tree.encode())
+
+
+def test_the_cli_and_the_children_agree_on_the_stop_signals():
+    # _launch keeps its own copy: it installs the handlers before any import of ours.
+    from sizescan import _launch, signals
+
+    assert set(_launch.STOP_SIGNALS) == set(signals.STOP_SIGNALS)

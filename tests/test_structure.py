@@ -18,7 +18,7 @@ PACKAGE = os.path.dirname(sizescan.__file__)
 # Lowest first: a module may import only modules of its own layer or below
 # (docs/architecture.md explains each layer).
 LAYERS = [
-    {"_version", "records", "measure", "kinds", "errors"},
+    {"_version", "records", "measure", "kinds", "errors", "signals"},
     {"tally", "options", "exclude", "fs", "output"},
     {"result"},
     {"collect", "worker", "engine", "cluster"},
