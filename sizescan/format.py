@@ -12,8 +12,10 @@ from .result import ScanIssue, ScanResult
 # Control characters (C0, DEL, C1) and the lone surrogates that stand for
 # bytes that are not UTF-8: none of them may reach a terminal as they are,
 # or a name could split a line or send an escape sequence.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# The backslash itself is escaped too (as ``ls -b`` does): else a name
+# holding a backslash and an n would print as one holding a newline.
+_UNSAFE = re.compile("[\\\\\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\"}
 # And, beyond ASCII, Unicode's other invisible troublemakers: format
 # characters (Cf: U+202E RIGHT-TO-LEFT OVERRIDE shows invoice\u202efdp.exe
 # as invoiceexe.pdf; U+200B, U+200D, U+2066-2069, U+FEFF) and the line and

@@ -21,6 +21,7 @@ HOSTILE = [
     b"quotes'\"both",
     b"<tag>&amp;",
     b"back\\slash",
+    b"not-a-new\\nline",          # a backslash and an n: never shown as "new\nline" is
     b"del\x7fchar",
     b"c1\xc2\x9bcsi",            # U+009B, a C1 control that some terminals obey
 ]
@@ -69,6 +70,10 @@ def test_people_output_one_line_per_name_and_no_control_bytes(tmp_path):
     assert any(line.endswith(b"/new\\nline") for line in listed)
     assert any(line.endswith(b"/latin1-\\xe9\\xff.bin") for line in listed)
     assert any(line.endswith(b"/esc\\x1b[31mred") for line in listed)
+    # A literal backslash is escaped: no two names print the same.
+    assert any(line.endswith(b"/not-a-new\\\\nline") for line in listed)
+    assert any(line.endswith(b"/back\\\\slash") for line in listed)
+    assert len({line.rsplit(b"/", 1)[1] for line in listed}) == len(HOSTILE)
 
 
 def test_path_with_a_leading_dash(tmp_path):
