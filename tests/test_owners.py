@@ -24,6 +24,14 @@ def make_owned_tree(base) -> str:
         os.chown(os.path.join(d, f"f{i}"), uid, gid)
         os.chown(d, *OWNERS[(i + 1) % len(OWNERS)])  # directories have owners too
     os.chown(os.path.join(root, "d3"), 4242, 0)
+    # One directory whose files have several owners, none with uid == gid:
+    # the first file's owner is the worker's fast path, the others are
+    # counted one by one, and a group taken from a uid would show.
+    for i, (uid, gid) in enumerate([(1001, 2001), (1002, 2002), (1001, 2002), (0, 2003),
+                                    (1003, 0), (1002, 2001), (1001, 2001)] * 3):
+        write(os.path.join(root, "shared", f"f{i}"), size=1000 * (i + 1))
+        os.chown(os.path.join(root, "shared", f"f{i}"), uid, gid)
+    os.chown(os.path.join(root, "shared"), 1004, 2004)
     # A file with three links in far-apart directories: counted once, for its owner.
     os.link(os.path.join(root, "d1", "s1", "f1"), os.path.join(root, "d4", "s9", "again"))
     os.link(os.path.join(root, "d1", "s1", "f1"), os.path.join(root, "third"))
