@@ -165,7 +165,7 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
 @click.option("--exclude", "exclude", multiple=True, metavar="PATTERN",
               help="Skip entries matching the shell PATTERN, with du's rules (repeatable).")
 @click.option("--exclude-from", "exclude_from", multiple=True, metavar="FILE",
-              type=click.File("r", encoding="utf-8", errors="surrogateescape"),
+              type=click.File("rb"),
               help="Skip entries matching the patterns in FILE, in .gitignore syntax, "
                    "relative to each PATH (repeatable).")
 @click.option("--exclude-caches", is_flag=True,
@@ -240,7 +240,7 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
         if import_from is not None:
             result = _import(import_from, top=top, apparent=apparent, max_depth=max_depth)
         else:
-            gitignore = [line for f in exclude_from for line in f.read().splitlines()]
+            gitignore = [line for f in exclude_from for line in _gitignore_lines(f.read())]
             result = _scan(list(paths) or ["."], dict(
                 workers=workers, io_depth=io_depth, top=top, max_depth=max_depth,
                 apparent=apparent, one_file_system=one_file_system, dereference=dereference,
@@ -287,6 +287,15 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
         _fail(f"{import_from}: {exc}" if import_from else str(exc))
     _write_stdout(text + "\n")
     sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
+
+
+def _gitignore_lines(data: bytes) -> list:
+    """A gitignore file's lines as git splits them: at "\\n" only (a "\\r"
+    before it is the matcher's to drop), after a byte order mark; names
+    that are not UTF-8 kept as surrogates."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data.decode("utf-8", "surrogateescape").split("\n")
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -124,53 +124,204 @@ class ExcludeMatcher:
         self._compile()
 
 
-def _with_posix_classes(line: str) -> str:
-    """``[[:alpha:]]`` and the like, which git's wildmatch knows and pathspec
-    does not, as plain ranges (the C locale's, as in _CLASSES)."""
-    out = []
-    i, n = 0, len(line)
-    in_bracket = False
-    while i < n:
-        c = line[i]
-        if c == "\\" and i + 1 < n:
-            out.append(line[i:i + 2])
-            i += 2
-            continue
-        if in_bracket and line.startswith("[:", i):
-            close = line.find(":]", i + 2)
-            name = line[i + 2:close] if close > 0 else None
-            if name in _CLASSES:
-                out.append(_CLASSES[name].replace("\\\\", "\\"))
-                i = close + 2
-                continue
-        if c == "[" and not in_bracket:
-            in_bracket = True
-            out.append(c)
-            i += 1
-            if i < n and line[i] in "!^":
-                out.append(line[i])
-                i += 1
-            if i < n and line[i] == "]":  # a leading ] is a member
-                out.append("]")
-                i += 1
-            continue
-        if c == "]" and in_bracket:
-            in_bracket = False
-        out.append(c)
+# git's own ASCII ctype (its ctype.c and wildmatch.c), whatever the
+# locale: the sets [[:class:]] stands for, as bytes.
+def _ascii(test) -> bytes:
+    return bytes(c for c in range(128) if test(c))
+
+
+_GIT_CLASSES = {
+    b"alnum": _ascii(lambda c: chr(c).isalnum()),
+    b"alpha": _ascii(lambda c: chr(c).isalpha()),
+    b"blank": b" \t",
+    b"cntrl": _ascii(lambda c: c < 32 or c == 127),
+    b"digit": b"0123456789",
+    b"graph": _ascii(lambda c: 33 <= c <= 126),
+    b"lower": _ascii(lambda c: 97 <= c <= 122),
+    b"print": _ascii(lambda c: 32 <= c <= 126),
+    b"punct": _ascii(lambda c: 33 <= c <= 126 and not chr(c).isalnum()),
+    b"space": b" \t\n\r",  # git's isspace: not \v nor \f
+    b"upper": _ascii(lambda c: 65 <= c <= 90),
+    b"xdigit": b"0123456789abcdefABCDEF",
+}
+
+
+class _NeverMatches(Exception):
+    """A pattern git's wildmatch gives up on whatever the name (an unclosed
+    bracket, an unknown [:class:]): it matches nothing."""
+
+
+def _byte_set(members: set, negate: bool, pathname: bool) -> bytes:
+    if pathname:
+        if negate:
+            members = members | {0x2F}  # a bracket never matches '/' there
+        else:
+            members = members - {0x2F}
+    if not negate and not members:
+        return b"(?!)"
+    body = b"".join(re.escape(bytes([c])) for c in sorted(members))
+    if negate:
+        return b"[^" + body + b"]" if body else b"(?s:.)"
+    return b"[" + body + b"]"
+
+
+def _git_bracket(p: bytes, i: int, pathname: bool):
+    """The bracket expression whose '[' is ``p[i - 1]``, as git's wildmatch
+    reads it: (a regex of one byte, index after its ']')."""
+    n = len(p)
+    negate = i < n and p[i] in b"!^"
+    if negate:
         i += 1
-    return "".join(out)
+    members = set()
+    prev = None  # the last single byte, a range's possible start
+    first = True
+    while True:
+        if i >= n:
+            raise _NeverMatches()
+        c = p[i]
+        if c == 0x5D and not first:  # ']'
+            return _byte_set(members, negate, pathname), i + 1
+        first = False
+        if c == 0x5C:  # '\\': the next byte as it is
+            i += 1
+            if i >= n:
+                raise _NeverMatches()
+            members.add(p[i])
+            prev = p[i]
+            i += 1
+        elif c == 0x2D and prev is not None and i + 1 < n and p[i + 1] != 0x5D:  # a range
+            end = p[i + 1]
+            i += 2
+            if end == 0x5C:
+                if i >= n:
+                    raise _NeverMatches()
+                end = p[i]
+                i += 1
+            members.update(range(prev, end + 1))  # empty if end < prev, as in git
+            prev = None
+        elif c == 0x5B and i + 1 < n and p[i + 1] == 0x3A:  # '[:'
+            close = p.find(b"]", i + 2)
+            if close < 0:
+                raise _NeverMatches()
+            if close - 1 < i + 2 or p[close - 1] != 0x3A:  # no ':]': a plain '['
+                members.add(c)
+                prev = c
+                i += 1
+                continue
+            name = p[i + 2:close - 1]
+            if name not in _GIT_CLASSES:
+                raise _NeverMatches()
+            members.update(_GIT_CLASSES[name])
+            prev = None
+            i = close + 1
+        else:
+            members.add(c)
+            prev = c
+            i += 1
+
+
+def _git_translate(p: bytes, pathname: bool) -> bytes:
+    """A git wildmatch pattern as a bytes regex, byte for byte (``?`` is one
+    byte, not one character).  ``pathname`` is WM_PATHNAME: ``*``, ``?``
+    and brackets do not match '/', and ``**`` between slashes matches any
+    number of directories."""
+    out = []
+    i, n = 0, len(p)
+    while i < n:
+        c = p[i]
+        i += 1
+        if c == 0x5C:  # '\\'
+            if i >= n:
+                raise _NeverMatches()  # a trailing backslash matches nothing
+            out.append(re.escape(p[i:i + 1]))
+            i += 1
+        elif c == 0x3F:  # '?'
+            out.append(b"[^/]" if pathname else b"(?s:.)")
+        elif c == 0x2A:  # '*'
+            start = i - 1
+            while i < n and p[i] == 0x2A:
+                i += 1
+            double = i - start > 1
+            if not pathname:
+                out.append(b"(?s:.*)")
+            elif double and (start == 0 or p[start - 1] == 0x2F) and (
+                    i == n or p[i] == 0x2F or p[i:i + 2] == b"\\/"):
+                if i == n:
+                    out.append(b"(?s:.*)")  # a trailing "/**": everything below
+                else:
+                    # "**/": no directory, or any number of them.
+                    i += 1 if p[i] == 0x2F else 2
+                    out.append(b"(?s:(?:.*/)?)")
+            else:
+                out.append(b"[^/]*")
+        elif c == 0x5B:  # '['
+            regex, i = _git_bracket(p, i, pathname)
+            out.append(regex)
+        else:
+            out.append(re.escape(p[i - 1:i]))
+    return b"".join(out)
+
+
+def _trim_trailing_spaces(line: bytes) -> bytes:
+    """git's trim_trailing_spaces: trailing spaces go, unless the last one is
+    quoted with a backslash."""
+    last_space = None
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if c == 0x20:
+            if last_space is None:
+                last_space = i
+        else:
+            last_space = None
+            if c == 0x5C:
+                i += 1
+                if i >= len(line):
+                    break
+        i += 1
+    return line if last_space is None else line[:last_space]
+
+
+class _Pattern:
+    """One line of a gitignore file, as git's dir.c parses it."""
+
+    __slots__ = ("negative", "dir_only", "basename", "regex")
+
+    def __init__(self, line: bytes):
+        self.negative = line.startswith(b"!")
+        if self.negative:
+            line = line[1:]
+        self.dir_only = line.endswith(b"/")
+        if self.dir_only:
+            line = line[:-1]
+        # No '/' left: matched against the name alone, at any depth.
+        self.basename = b"/" not in line
+        if not self.basename and line.startswith(b"/"):
+            line = line[1:]  # anchored to the top, as any pattern with a '/'
+        # Matched against the whole relative path: a name has no '/', so
+        # a basename pattern's wildcards may as well not match one.
+        self.regex = _git_translate(line, pathname=True)
 
 
 class GitignoreMatcher:
-    """``--exclude-from FILE``: gitignore patterns, matched by ``pathspec``.
+    """``--exclude-from FILE``: gitignore patterns, matched exactly as git does.
 
-    gitignore's rules (anchoring on a leading or inner ``/``, ``**``,
-    directory-only patterns ending in ``/``, ``!`` to re-include, the last
-    matching pattern winning) are subtle enough that a hand-written matcher
-    would drift from git's; pathspec's GitIgnoreSpec follows git's own
-    tests.  Paths are matched relative to the PATH being scanned, as if the
-    file were a ``.gitignore`` at its top.  As in git, nothing inside an
-    excluded directory can be re-included: it is never read.
+    Paths are matched relative to the PATH being scanned, as if the file
+    were a ``.gitignore`` at its top: the last pattern that matches decides
+    (``!`` re-includes); a pattern without a ``/`` (but a trailing one)
+    matches a name at any depth, one with a ``/`` the path from the top; a
+    trailing ``/`` matches directories only.  Wildcards are git's
+    wildmatch, byte for byte: ``?`` and a bracket expression match one byte
+    (of a multi-byte character, or of a name that is not UTF-8), POSIX
+    classes are git's ASCII sets, ``**`` between slashes any number of
+    directories.  As in git, nothing inside an excluded directory can be
+    re-included: it is never read.  ``tests/test_exclusions.py`` checks
+    this against ``git ls-files`` on generated patterns and names.
+
+    Written here, not taken from pathspec: pathspec drops every directory
+    under git's "ignore everything except" idiom (``*``, ``!*/``,
+    ``!README``), matches one character where git matches one byte, and
+    knows no POSIX class.
     """
 
     def __init__(self, lines):
@@ -178,31 +329,43 @@ class GitignoreMatcher:
         self._compile()
 
     def _compile(self):
-        import warnings
-
-        import pathspec
-
-        lines = list(self.lines)
-        if lines and lines[0].startswith("\ufeff"):  # a byte order mark, as editors write
-            lines[0] = lines[0][1:]
-        kept = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # re's FutureWarning on "[[" in a class
-            for line in map(_with_posix_classes, lines):
-                try:
-                    pathspec.GitIgnoreSpec.from_lines([line])
-                except Exception:
-                    continue  # git ignores a line it cannot read ("\\", "!", "[z-a]")
-                kept.append(line)
-            self._spec = pathspec.GitIgnoreSpec.from_lines(
-                [part for line in kept for part in _inside_only(line, dirs=False)])
-            self._dir_spec = pathspec.GitIgnoreSpec.from_lines(
-                [part for line in kept for part in _inside_only(line, dirs=True)])
+        patterns = []
+        for number, line in enumerate(self.lines):
+            raw = line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line
+            if number == 0 and raw.startswith(b"\xef\xbb\xbf"):  # a byte order mark
+                raw = raw[3:]
+            if raw.endswith(b"\r"):  # a CRLF file's line, as git reads it
+                raw = raw[:-1]
+            if not raw or raw.startswith(b"#"):
+                continue
+            raw = _trim_trailing_spaces(raw)
+            if not raw:
+                continue  # a line of spaces: a pattern of nothing, matching nothing
+            try:
+                patterns.append(_Pattern(raw))
+            except _NeverMatches:
+                continue
+        # The last match decides: runs of patterns of one sign, last first,
+        # each run one regex for files and one for directories.
+        self._runs = []
+        for pattern in reversed(patterns):
+            if not self._runs or self._runs[-1][0] != pattern.negative:
+                self._runs.append((pattern.negative, [], []))
+            _, for_files, for_dirs = self._runs[-1]
+            regex = (b"(?:.*/)?" + pattern.regex) if pattern.basename else pattern.regex
+            for_dirs.append(regex)
+            if not pattern.dir_only:
+                for_files.append(regex)
+        self._checks = [(negative, _any(for_files), _any(for_dirs))
+                        for negative, for_files, for_dirs in self._runs]
 
     def __call__(self, relative: str, is_dir: bool) -> bool:
-        if is_dir:
-            return self._dir_spec.match_file(relative + "/")
-        return self._spec.match_file(relative)
+        path = relative.encode("utf-8", "surrogateescape")
+        for negative, files, dirs in self._checks:
+            match = dirs if is_dir else files
+            if match is not None and match(path) is not None:
+                return not negative
+        return False
 
     def __getstate__(self):
         return self.lines
@@ -212,23 +375,8 @@ class GitignoreMatcher:
         self._compile()
 
 
-def _inside_only(line: str, dirs: bool) -> list:
-    """``line`` as the patterns directories (``dirs``) or files are matched with.
-
-    In git, ``X/**`` matches what is inside X but not X, so ``logs/**``
-    with ``!logs/keep.txt`` keeps logs/keep.txt; ``X/**/`` matches the
-    directories inside X, and no file.  pathspec matches X itself with both
-    (its issue 137), and the files directly in X with ``X/**/``: the
-    directory was left out whole, or those files.  So ``X/**`` is asked as
-    ``X/*`` (X's entries; pathspec extends it to what is below them) and
-    ``X/*/**`` (what is below them, should pathspec ever stop extending
-    ``X/*``), for directories; ``X/**/`` likewise, for both.
-    """
-    body = line.rstrip(" ")  # unless the last space is escaped: then no suffix matches
-    slash = "/" if body.endswith("/**/") else ""
-    if not body.endswith("/**" + slash) or not (dirs or slash):
-        return [line]
-    head = body[:-len("/**" + slash)]
-    if head.lstrip("!/") in ("", "**") or head.endswith("\\"):
-        return [line]
-    return [head + "/*" + slash, head + "/*/**" + slash]
+def _any(regexes):
+    """One matcher of the whole path for any of ``regexes``, or None."""
+    if not regexes:
+        return None
+    return re.compile(b"(?s:" + b"|".join(b"(?:" + r + b")" for r in regexes) + b")\\Z").match

@@ -1,4 +1,4 @@
-"""--exclude-from (gitignore syntax, through pathspec) and --exclude-caches, against du.
+"""--exclude-from (gitignore syntax) and --exclude-caches, against du.
 
 du has no gitignore and no CACHEDIR.TAG, but it can exclude exact paths:
 each test names, for du, the very paths the rule must leave out.
@@ -107,10 +107,9 @@ x/**/
 def test_exclude_from_leaves_out_what_git_ignores(tmp_path):
     # The oracle is git: every file git lists as untracked and not ignored,
     # with the same patterns, is counted; nothing else.  X/** matches what
-    # is inside X, never X: logs/keep.txt is re-included (pathspec left logs
-    # out whole); cache/sub is inside cache/** and left out whole, so its
-    # keep.txt cannot be re-included.  x/**/ is for the directories inside
-    # x: x/z stays (pathspec left it out).
+    # is inside X, never X: logs/keep.txt is re-included; cache/sub is
+    # inside cache/** and left out whole, so its keep.txt cannot be
+    # re-included.  x/**/ is for the directories inside x: x/z stays.
     require("git", "git is the oracle for gitignore rules")
     root = tmp_path / "t"
     names = ["logs/a.log", "logs/keep.txt", "logs/2024/b.txt", "build/x.o", "build/keep/y.o",
