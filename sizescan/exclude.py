@@ -10,7 +10,9 @@ and ``--exclude='*.log'`` every ``.log`` file).
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 
 
 # POSIX character classes inside brackets, as fnmatch(3) has them in the C
@@ -99,29 +101,111 @@ def _translate(pattern: str) -> str:
 class ExcludeMatcher:
     """A callable that tells whether du would exclude a path.
 
-    Picklable (it keeps the patterns, not the compiled regex), so it can be
-    handed to pool workers under every start method.
+    Picklable (it keeps the patterns and the locale, not the compiled
+    regex), so it can be handed to pool workers under every start method.
+
+    A path and patterns all in ASCII are matched by a regex: every locale's
+    fnmatch agrees on them.  Beyond ASCII, fnmatch's answer depends on the
+    locale, and glibc's in a UTF-8 locale has rules of its own (a name
+    matches if it matches as characters or as bytes: ``??`` matches
+    ``é`` as ``?`` does), so such a path is asked of the C library's own
+    fnmatch, as du asks it, in du's locale (see :func:`du_locale`), set for
+    the calling thread alone (``uselocale``).  Where there is no such C
+    library, the regex answers, by characters.
     """
 
-    def __init__(self, patterns):
+    def __init__(self, patterns, locale_name=None):
         self.patterns = tuple(patterns)
+        self.locale_name = du_locale() if locale_name is None else locale_name
         self._compile()
 
     def _compile(self):
         body = "|".join(f"(?:{_translate(p)})" for p in self.patterns)
         # Either the whole path, or a tail starting after a '/' that is not
         # itself followed by '/': exactly gnulib's loop over the path.
-        self._match = re.compile(rf"(?s:(?:.*/(?=[^/]))?(?:{body}))\Z").match
+        self._match = re.compile(rf"(?s:(?:.*/(?!/))?(?:{body}))\Z").match
+        self._ascii = all(p.isascii() for p in self.patterns)
+        self._libc = None  # made on the first path beyond ASCII
 
     def __call__(self, path: str) -> bool:
-        return self._match(path) is not None
+        if self._ascii and path.isascii():
+            return self._match(path) is not None
+        if self._libc is None:
+            self._libc = _LibcFnmatch.of(self.locale_name, self.patterns) or False
+        if self._libc is False:
+            return self._match(path) is not None
+        return self._libc(path.encode("utf-8", "surrogateescape"))
 
     def __getstate__(self):
-        return self.patterns
+        return self.patterns, self.locale_name
 
-    def __setstate__(self, patterns):
-        self.patterns = patterns
+    def __setstate__(self, state):
+        self.patterns, self.locale_name = state
         self._compile()
+
+
+def du_locale() -> str:
+    """The LC_CTYPE locale du would run in, from this process's environment.
+
+    Python itself may have changed it: started in the C or POSIX locale, it
+    coerces LC_CTYPE to C.UTF-8 (PEP 538, cron's case: no LANG at all) and
+    turns on its UTF-8 mode; du, started from the same environment, runs in
+    C.  So a C.UTF-8 LC_CTYPE that came with the UTF-8 mode, with no LC_ALL,
+    was C.
+    """
+    env = os.environ
+    if env.get("LC_ALL"):
+        return env["LC_ALL"]
+    ctype = env.get("LC_CTYPE") or env.get("LANG") or "C"
+    if (env.get("LC_CTYPE") in ("C.UTF-8", "C.utf8", "UTF-8") and sys.flags.utf8_mode
+            and env.get("PYTHONUTF8") != "1" and env.get("LANG", "C") in ("", "C", "POSIX")):
+        return "C"
+    return ctype
+
+
+class _LibcFnmatch:
+    """The C library's fnmatch(3) with du's flags, in one locale, for one
+    list of patterns; None from :meth:`of` where it cannot be had."""
+
+    _LC_CTYPE_MASK = 1 << 0  # glibc's LC_CTYPE category is 0
+    _LC_COLLATE_MASK = 1 << 3  # and LC_COLLATE 3: ranges follow collation
+
+    @classmethod
+    def of(cls, locale_name, patterns):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            newlocale, uselocale, fnmatch = libc.newlocale, libc.uselocale, libc.fnmatch
+        except (OSError, AttributeError):
+            return None
+        newlocale.restype = uselocale.restype = ctypes.c_void_p
+        newlocale.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p]
+        uselocale.argtypes = [ctypes.c_void_p]
+        fnmatch.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]
+        name = locale_name.encode("ascii", "replace")
+        handle = newlocale(cls._LC_CTYPE_MASK | cls._LC_COLLATE_MASK, name, None)
+        if not handle:  # not installed: the C library would run in C
+            handle = newlocale(cls._LC_CTYPE_MASK | cls._LC_COLLATE_MASK, b"C", None)
+        if not handle:
+            return None
+        return cls(handle, uselocale, fnmatch, patterns)
+
+    def __init__(self, handle, uselocale, fnmatch, patterns):
+        self.handle, self.uselocale, self.fnmatch = handle, uselocale, fnmatch
+        self.patterns = [p.encode("utf-8", "surrogateescape") for p in patterns]
+
+    def __call__(self, path: bytes) -> bool:
+        # gnulib's exclude_fnmatch: the whole path, then each tail that
+        # starts after a '/' not followed by another.
+        tails = [path] + [path[i + 1:] for i in range(len(path))
+                          if path[i] == 0x2F and path[i + 1:i + 2] != b"/"]
+        previous = self.uselocale(self.handle)
+        try:
+            return any(self.fnmatch(pattern, tail, 0) == 0
+                       for pattern in self.patterns for tail in tails)
+        finally:
+            self.uselocale(previous)
 
 
 # git's own ASCII ctype (its ctype.c and wildmatch.c), whatever the

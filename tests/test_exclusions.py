@@ -6,8 +6,11 @@ each test names, for du, the very paths the rule must leave out.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -142,3 +145,34 @@ def test_gitignore_rules_travel_to_workers_as_their_lines():
     assert len(pickle.dumps(matcher)) < 200
     assert [matcher("logs", True), matcher("logs/keep.txt", False), matcher("logs/a", False),
             matcher("x/z", False), matcher("x/y", True)] == [False, False, True, False, True]
+
+
+# Names beyond ASCII, where fnmatch's answer depends on the locale (and
+# glibc's, in UTF-8, matches characters or bytes), against patterns that
+# tell the two apart.
+LOCALE_NAMES = [b"\xc3\xa9", b"a\xc3\xa9", b"\xff", b"a\xffb", b"ab", b"\xe2\x82\xac",
+                b"\xc3\x89", b"x\xc3\xa9y"]
+LOCALE_PATTERNS = ["a?", "??", "a??", "???", "x?y", "[é]", "[[:upper:]]", "[[:punct:]]",
+                   "a[[:alpha:]]", "[!a]?", "a[!b]", "*é", "[[:print:]]", "*[!a-z]*"]
+
+
+@pytest.mark.parametrize("locale_name", ["C", "C.UTF-8"])
+def test_exclude_beyond_ascii_as_du_in_each_locale(tmp_path, locale_name):
+    root = os.path.join(os.fsencode(str(tmp_path)), b"t")
+    for name in LOCALE_NAMES:
+        os.makedirs(os.path.join(root, name))
+        with open(os.path.join(root, name, b"f"), "wb") as f:
+            f.write(b"x" * 100)
+    env = dict(os.environ, LC_ALL=locale_name)
+    for pattern in LOCALE_PATTERNS:
+        du = subprocess.run(["du", "-a", f"--exclude={pattern}", root], env=env,
+                            capture_output=True, check=True).stdout
+        expected = sorted(line.split(b"\t", 1)[1] for line in du.splitlines()
+                          if line.endswith(b"/f"))
+        proc = subprocess.run([sys.executable, "-m", "sizescan", os.fsdecode(root), "--json",
+                               "--top", "100", f"--exclude={pattern}"], env=env,
+                              capture_output=True, check=True)
+        files = json.loads(proc.stdout)["top_files"]
+        got = sorted(base64.b64decode(f["path_b64"]) if "path_b64" in f else f["path"].encode()
+                     for f in files)
+        assert got == expected, (locale_name, pattern)
