@@ -32,7 +32,9 @@ links, -x and the PATH-inside-PATH rules work as on one machine.  Inode
 numbers are taken as they are: network and cluster filesystems give a file
 the same one on every client.  A device a worker sees at no such path
 keeps its own number.  A worker that sees no PATH, or another directory
-there (another inode), fails the scan with PathNotOnWorker.
+there (another inode), or that lacks a filesystem mounted inside a PATH on
+the driver (or has one of another type there), fails the scan with
+PathNotOnWorker naming the worker and the path.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from ._version import __version__
 from .engine import Backend
 from .errors import (ClusterLost, ClusterUnavailable, ClusterUnreachable, InvalidOption,
                      PathNotOnWorker, WorkerFailed, WorkersKeptDying)
-from .fs import kernfs_devices, mount_points_inside
+from .fs import kernfs_devices, mount_points_inside, mounts
 from .records import Message, TaskResult
 from .result import ClusterUse
 from .worker import Scanner
@@ -77,7 +79,7 @@ class Site(NamedTuple):
     version: str
     cwd: str  # where relative PATHs are
     roots: tuple  # (path, follow symlinks, dev, ino) of each PATH read by workers
-    mounts: tuple  # (mount point, dev) of each filesystem mounted inside a PATH
+    mounts: tuple  # (mount point, dev, type) of each filesystem mounted inside a PATH
 
 
 class Job(NamedTuple):
@@ -90,10 +92,11 @@ class Job(NamedTuple):
 def survey(roots, table) -> Site:
     """The driver's view: ``roots`` is (path as given, follow, stat) of each
     directory PATH, ``table`` the mount table."""
-    mounts = []
+    inside = []
+    types = {m.mount_point: m.fstype for m in table}
     for mount_point in mount_points_inside([path for path, _, _ in roots], table):
         try:
-            mounts.append((mount_point, os.stat(mount_point).st_dev))
+            inside.append((mount_point, os.stat(mount_point).st_dev, types.get(mount_point)))
         except OSError:
             continue
     try:
@@ -102,7 +105,7 @@ def survey(roots, table) -> Site:
         cwd = "/"
     return Site(uuid.uuid4().hex, __version__, cwd,
                 tuple((path, follow, st.st_dev, st.st_ino) for path, follow, st in roots),
-                tuple(mounts))
+                tuple(inside))
 
 
 # This process's view of each scan it has read for, by token: a Dask worker
@@ -142,11 +145,21 @@ def local_view(job: Job):
             raise PathNotOnWorker(_worker_name(), path,
                                   f"another directory is there (inode {st.st_ino}, not {ino})")
         devices.setdefault(st.st_dev, dev)
-    for mount_point, dev in site.mounts:
+    # Every filesystem mounted inside a PATH on the driver must be mounted
+    # there here too, of the same type: else this worker would read the
+    # directory under it (another tree, or an empty one) and say nothing.
+    types = {m.mount_point: m.fstype for m in mounts()}
+    for mount_point, dev, fstype in site.mounts:
+        here = types.get(mount_point)
+        if here != fstype:
+            raise PathNotOnWorker(
+                _worker_name(), mount_point,
+                f"a {fstype} filesystem is mounted there on the caller, "
+                + (f"a {here} one on this worker" if here else "none on this worker"))
         try:
             devices.setdefault(os.stat(mount_point).st_dev, dev)
-        except OSError:
-            continue
+        except OSError as exc:
+            raise PathNotOnWorker(_worker_name(), mount_point, exc.strerror) from None
     view = copy.copy(config)
     here = {scan_dev: local for local, scan_dev in devices.items()}
     if config.root_devs is not None:

@@ -376,3 +376,35 @@ def test_the_cli_quietens_dask_and_tornado_loggers():
     _quiet_dask()
     for name in ("distributed", "distributed.client", "tornado", "tornado.application"):
         assert logging.getLogger(name).getEffectiveLevel() >= logging.CRITICAL, name
+
+
+@pytest.mark.parametrize("worker_sees", ["nothing mounted", "another type mounted"])
+def test_a_worker_without_a_mount_inside_path_fails_the_scan(tmp_path, worker_sees):
+    """A filesystem mounted inside PATH on the caller and absent on a worker
+    (or of another type there): the worker would read the directory under
+    it and count another tree.  The scan fails, naming the worker and the
+    mount point, one line and exit 2."""
+    need_dask()
+    require("unshare", "workers get a mount namespace of their own")
+    root = tmp_path / "t"
+    write(str(root / "a" / "f"), 5000)
+    inner = root / "inner"
+    write(str(inner / "under-the-mount"), 100)  # what a worker without the mount sees
+    subprocess.run(["mount", "-t", "tmpfs", "none", str(inner)], check=True)
+    try:
+        write(str(inner / "x"), 7000)
+        if worker_sees == "nothing mounted":
+            script = f"umount {inner} && exec \"$@\""
+        else:  # a bind mount of another directory: same place, another type
+            script = f"umount {inner} && mount --bind {root / 'a'} {inner} && exec \"$@\""
+        with local_cluster(workers=1, log_dir=str(tmp_path), wrap=_wrapped(script)) as c:
+            with pytest.raises(PathNotOnWorker) as caught:
+                scan(str(root), scheduler=c.address)
+            message = str(caught.value)
+            assert str(inner) in message and "tcp://127.0.0.1:" in message
+            assert "a tmpfs filesystem is mounted there on the caller" in message
+            proc = run_cli(str(root), "--scheduler", c.address, "--json")
+            assert proc.returncode == 2 and proc.stderr.count(b"\n") == 1, proc.stderr
+            assert proc.stdout == b"" and str(inner).encode() in proc.stderr
+    finally:
+        subprocess.run(["umount", str(inner)], check=False)
