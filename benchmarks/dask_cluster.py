@@ -29,30 +29,37 @@ def free_port() -> int:
 
 
 class LocalCluster:
-    def __init__(self, address, scheduler, workers, log_dir):
+    def __init__(self, address, scheduler, workers, log_dir, tls=None):
         self.address = address
         self.scheduler = scheduler  # Popen
         self.workers = workers  # [Popen]
         self.log_dir = log_dir
+        self.tls = tls
+
+    def client(self, timeout=10):
+        """A distributed.Client of this cluster (with its certificates under TLS)."""
+        from distributed import Client
+        from distributed.security import Security
+
+        security = None
+        if self.tls:
+            ca, cert, key = self.tls
+            security = Security(tls_ca_file=ca, tls_client_cert=cert, tls_client_key=key,
+                                require_encryption=True)
+        return Client(self.address, timeout=timeout, set_as_default=False, security=security)
 
     def worker_pids(self) -> dict:
         """{worker address: pid of the process running its tasks}."""
-        from distributed import Client
-
-        with Client(self.address, timeout=10, set_as_default=False) as client:
+        with self.client() as client:
             return client.run(os.getpid)
 
     def tasks_on_scheduler(self) -> int:
         """How many tasks the scheduler holds (0: nothing queued or kept)."""
-        from distributed import Client
-
-        with Client(self.address, timeout=10, set_as_default=False) as client:
+        with self.client() as client:
             return client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
 
     def wait_for_workers(self, n, timeout=START_TIMEOUT_S):
-        from distributed import Client
-
-        with Client(self.address, timeout=timeout, set_as_default=False) as client:
+        with self.client(timeout) as client:
             if n:  # with none, the connection above says the scheduler is up
                 client.wait_for_workers(n, timeout=timeout)
 
@@ -72,10 +79,21 @@ def _stop(proc, sig=signal.SIGTERM):
 
 
 @contextlib.contextmanager
-def local_cluster(workers=2, nthreads=1, log_dir="/tmp", wrap=(), nanny=True, env=None):
-    """A scheduler and ``workers`` workers of ``nthreads`` threads each, stopped after."""
+def local_cluster(workers=2, nthreads=1, log_dir="/tmp", wrap=(), nanny=True, env=None,
+                  tls=None):
+    """A scheduler and ``workers`` workers of ``nthreads`` threads each, stopped after.
+
+    Every endpoint is on 127.0.0.1, the HTTP servers too (Dask starts one
+    in the scheduler and in each worker even without a dashboard, on every
+    interface unless told).  ``tls`` is (CA file, certificate, key), PEM:
+    then the cluster speaks only TLS, with those, and its address is tls://.
+    """
     port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
+    address = f"{'tls' if tls else 'tcp'}://127.0.0.1:{port}"
+    secure = []
+    if tls:
+        ca, cert, key = tls
+        secure = ["--tls-ca-file", ca, "--tls-cert", cert, "--tls-key", key]
     logs = []
 
     def start(cmd, name):
@@ -86,16 +104,18 @@ def local_cluster(workers=2, nthreads=1, log_dir="/tmp", wrap=(), nanny=True, en
                                 start_new_session=True, env=env)
 
     scheduler = start([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                       "--no-dashboard", "--no-show"], "scheduler")
+                       "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--no-show",
+                       *(["--protocol", "tls"] if tls else []), *secure], "scheduler")
     procs = []
     try:
         for i in range(workers):
             cmd = [DASK, "worker", address, "--nthreads", str(nthreads), "--host", "127.0.0.1",
-                   "--no-dashboard", "--name", f"w{i}"]
+                   "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--name", f"w{i}",
+                   *secure]
             if not nanny:
                 cmd.append("--no-nanny")
             procs.append(start([*wrap, *cmd], f"worker{i}"))
-        cluster = LocalCluster(address, scheduler, procs, log_dir)
+        cluster = LocalCluster(address, scheduler, procs, log_dir, tls)
         cluster.wait_for_workers(workers)
         yield cluster
     finally:

@@ -71,6 +71,7 @@ def scan(
     exclude_caches: bool = False,
     by_owner: bool = False,
     scheduler=None,
+    tls=None,
 ) -> ScanResult:
     """Measure the disk usage of ``paths`` (one path, or a list of them).
 
@@ -101,7 +102,10 @@ def scan(
     ``by_owner=True`` keeps totals by user and group (:meth:`ScanResult.by_owner`).
     ``scheduler`` runs the scan on a Dask cluster (``pip install
     'sizescan[dask]'``): a scheduler's address ("tcp://host:8786") or a
-    ``distributed.Client`` (left open); see ``sizescan.cluster``.
+    ``distributed.Client`` (left open); see ``sizescan.cluster``.  ``tls``
+    reaches a ``tls://`` scheduler: ``{"ca_file": ..., "cert": ..., "key":
+    ...}``, PEM files (by default, Dask's ``distributed.comm.tls``
+    configuration's).
     ``progress`` is called with a :class:`ScanProgress` a few times a
     second.  ``start_method`` picks the multiprocessing context ("fork",
     "forkserver", "spawn"; default: the platform's).  Under spawn and
@@ -122,12 +126,14 @@ def scan(
         views=views, extended=extended, gitignore=gitignore, exclude_caches=exclude_caches,
         by_owner=by_owner)
     if scheduler is None:
+        if tls:
+            raise InvalidOption("tls is for a scan on a Dask cluster (scheduler=...)")
         return _scan(paths, slashed, options, progress, export, None)
     # Here, not at the top: the cluster's code is half a MB that a scan on
     # this machine, the common case, has no use for.
     from .cluster import Cluster
 
-    on = Cluster(scheduler)
+    on = Cluster(scheduler, tls)
     try:
         return _scan(paths, slashed, options, progress, export, on)
     finally:

@@ -128,6 +128,24 @@ class _ScanCommand(click.Command):
 main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--help"]})
 
 
+
+def _tls_options(command):
+    """--tls-ca-file, --tls-cert, --tls-key: Dask's own options for a tls:// scheduler."""
+    for flag, dest, what in (("--tls-key", "tls_key", "private key"),
+                             ("--tls-cert", "tls_cert", "certificate"),
+                             ("--tls-ca-file", "tls_ca_file", "CA certificates")):
+        command = click.option(
+            flag, dest, metavar="FILE", default=None,
+            type=click.Path(exists=True, dir_okay=False),
+            help=f"For a tls:// --scheduler: the {what} (PEM; default: Dask's "
+                 f"distributed.comm.tls configuration).")(command)
+    return command
+
+
+def _tls(ca_file, cert, key):
+    given = {"ca_file": ca_file, "cert": cert, "key": key}
+    return {name: path for name, path in given.items() if path} or None
+
 @main.command("scan", cls=_ScanCommand, context_settings={"help_option_names": ["-h", "--help"]})
 # Not readable=True: an unreadable PATH is counted and reported as du does, not refused.
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False))
@@ -196,6 +214,7 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
               help="Scan on a Dask cluster: its scheduler's address (tcp://HOST:8786; also "
                    "SIZESCAN_SCHEDULER). Every worker must see PATH at the same path and "
                    "have sizescan installed ('sizescan[dask]').")
+@_tls_options
 @click.option("--start-method", type=click.Choice(["fork", "forkserver", "spawn"]), default=None,
               help="multiprocessing start method (default: the platform's).")
 @click.version_option(__version__, prog_name="sizescan")
@@ -203,7 +222,8 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
                  one_file_system,
                  dereference, exclude, exclude_from, exclude_caches, exclude_kernfs, count_links,
                  apparent, si, exact, color, export, extended, html_to, html_boxes, import_from,
-                 as_json, no_progress, quiet, scheduler, start_method):
+                 as_json, no_progress, quiet, scheduler, tls_ca_file, tls_cert, tls_key,
+                 start_method):
     """Show where the space under each PATH (default: .) went.
 
     Totals equal GNU du's: apparent size as `du -sb`, disk usage as `du -sB1`.
@@ -250,6 +270,7 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
                 export=sys.stdout.buffer if export == "-" else export, extended=extended,
                 # The report's owners panel costs 2% more (benchmarks/README.md).
                 scheduler=scheduler or None, by_owner=by_owner or bool(html_to),
+                tls=_tls(tls_ca_file, tls_cert, tls_key),
             ), size, progress=not (as_json or quiet or no_progress or export == "-"),
                 export_name=export)
         if not quiet:
@@ -423,10 +444,11 @@ def _scan(paths, options, size, progress, export_name=None):
               help="Worker processes for a side that is a live PATH.")
 @click.option("--scheduler", envvar="SIZESCAN_SCHEDULER", metavar="ADDRESS", default=None,
               help="Scan a live PATH on a Dask cluster (see sizescan --help).")
+@_tls_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def diff_command(old, new, top, max_depth, apparent, si, exact, color, workers, scheduler,
-                 as_json, no_progress):
+                 tls_ca_file, tls_cert, tls_key, as_json, no_progress):
     """Show which directories grew, shrank, appeared or disappeared from OLD to NEW.
 
     OLD and NEW are each a directory (scanned now) or an export file
@@ -440,7 +462,8 @@ def diff_command(old, new, top, max_depth, apparent, si, exact, color, workers, 
     for side in (old, new):
         if os.path.isdir(side):
             sides.append(_scan([side], dict(workers=workers, apparent=apparent, views=True, top=0,
-                                            scheduler=scheduler or None),
+                                            scheduler=scheduler or None,
+                                            tls=_tls(tls_ca_file, tls_cert, tls_key)),
                                size, progress=not (as_json or no_progress)))
         else:
             sides.append(_import(side, top=0, apparent=apparent))

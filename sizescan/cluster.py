@@ -204,13 +204,16 @@ class Cluster:
     """A Dask cluster to scan with: a scheduler's address, or a ``distributed.Client``
     (used as it is, and left open)."""
 
-    def __init__(self, scheduler):
+    def __init__(self, scheduler, tls=None):
         try:
             import distributed
         except ImportError:
             raise ClusterUnavailable("scanning on a Dask cluster needs dask and distributed: "
                                      "pip install 'sizescan[dask]'") from None
         if isinstance(scheduler, distributed.Client):
+            if tls:
+                raise InvalidOption("tls is for a scheduler given by its address; a Client "
+                                    "brings its own security")
             self.client, self._owned = scheduler, False
         elif isinstance(scheduler, str):
             from distributed.comm import get_address_host_port
@@ -221,11 +224,18 @@ class Cluster:
                 get_address_host_port(scheduler)
             except ValueError as exc:
                 raise InvalidOption(f"bad scheduler address {scheduler!r}: {exc}") from None
+            security = _security(scheduler, tls)
             try:
                 self.client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S,
-                                                 set_as_default=False)
+                                                 set_as_default=False, security=security)
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ClusterUnreachable(scheduler, exc) from None
+            except MemoryError:
+                # Dask reads a frame's length from the first bytes it gets:
+                # from a server that is not a Dask scheduler, a length in
+                # the exabytes.
+                raise ClusterUnreachable(
+                    scheduler, "what answers there is not a Dask scheduler") from None
             self._owned = True
         else:
             raise InvalidOption(f"scheduler must be an address or a distributed.Client, "
@@ -239,6 +249,35 @@ class Cluster:
         if self._owned:
             with contextlib.suppress(Exception):  # closing a client whose scheduler is gone
                 self.client.close(timeout=CANCEL_WAIT_S)
+
+
+# The PEM files a tls:// scheduler is reached with (scan(tls=...), the
+# CLI's --tls-* options): Dask's own names for them.
+TLS_FILES = {"ca_file": "tls_ca_file", "cert": "tls_client_cert", "key": "tls_client_key"}
+
+
+def _security(address: str, tls):
+    """The ``distributed.security.Security`` to reach ``address`` with: the
+    files in ``tls`` (see TLS_FILES), else Dask's configuration's
+    (``distributed.comm.tls.*``, e.g. DASK_DISTRIBUTED__COMM__TLS__CA_FILE)."""
+    from distributed.security import Security
+
+    if not tls:
+        security = Security()
+    else:
+        unknown = set(tls) - set(TLS_FILES)
+        if unknown:
+            raise InvalidOption(f"tls takes {', '.join(TLS_FILES)}, not {', '.join(sorted(unknown))}")
+        for name, path in tls.items():
+            if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
+                raise InvalidOption(f"tls {name}: {path!r} is not a file")
+        security = Security(require_encryption=True,
+                            **{TLS_FILES[name]: os.fspath(path) for name, path in tls.items()})
+    if address.startswith("tls://") and not (security.tls_ca_file and security.tls_client_cert):
+        raise ClusterUnreachable(address, "a tls:// scheduler needs a CA file and a "
+                                          "certificate (--tls-ca-file, --tls-cert, --tls-key, or "
+                                          "Dask's distributed.comm.tls configuration)")
+    return security
 
 
 class DaskBackend(Backend):

@@ -408,3 +408,111 @@ def test_a_worker_without_a_mount_inside_path_fails_the_scan(tmp_path, worker_se
             assert proc.stdout == b"" and str(inner).encode() in proc.stderr
     finally:
         subprocess.run(["umount", str(inner)], check=False)
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    """A CA and a certificate it signed for 127.0.0.1, made with openssl: (CA, cert, key)."""
+    require("openssl", "the TLS cluster's certificates")
+    d = tmp_path_factory.mktemp("tls")
+    ca_key, ca, key, csr, cert = (str(d / n) for n in ("ca.key", "ca.pem", "key.pem", "req.csr",
+                                                       "cert.pem"))
+    run = dict(check=True, capture_output=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key,
+                    "-out", ca, "-days", "2", "-subj", "/CN=sizescan test CA"], **run)
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+                    "-subj", "/CN=127.0.0.1"], **run)
+    ext = d / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
+                    "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", str(ext)], **run)
+    return ca, cert, key
+
+
+def _listening(pids) -> list:
+    """The local addresses the processes ``pids`` listen on (TCP)."""
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        if any(f"pid={pid}," in line for pid in pids):
+            found.append(line.split()[3])
+    return found
+
+
+def test_a_tls_cluster(tmp_path, certificates):
+    """A scheduler and workers speaking only TLS (certificates from openssl),
+    every endpoint on 127.0.0.1: a scan with --tls-* equals du; with Dask's
+    configuration instead of options too; without certificates, one line."""
+    need_dask()
+    from conftest import descendants
+
+    ca, cert, key = certificates
+    root = make_mixed_tree(tmp_path)
+    with local_cluster(workers=2, log_dir=str(tmp_path), tls=certificates) as c:
+        assert c.address.startswith("tls://127.0.0.1:")
+        pids = [c.scheduler.pid, *(w.pid for w in c.workers)]
+        pids += [child for pid in list(pids) for child in descendants(pid)]
+        addresses = _listening(pids)
+        assert len(addresses) >= 5  # scheduler, its HTTP server, workers, nannies, their HTTP
+        assert all(a.startswith("127.0.0.1:") for a in addresses), addresses
+        proc = run_cli(root, "--scheduler", c.address, "--json", "--tls-ca-file", ca,
+                       "--tls-cert", cert, "--tls-key", key)
+        assert proc.returncode == 0, proc.stderr
+        doc = json.loads(proc.stdout)
+        assert (doc["total_size"], doc["disk_usage"]) == du_sum([root])
+        assert doc["cluster"]["workers"] >= 1
+        env = {"DASK_DISTRIBUTED__COMM__TLS__CA_FILE": ca,
+               "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": cert,
+               "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": key}
+        proc = run_cli(root, "--scheduler", c.address, "--json", env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["total_size"] == doc["total_size"]
+        result = scan(root, scheduler=c.address, tls={"ca_file": ca, "cert": cert, "key": key})
+        assert_matches_du(result, [root])
+        proc = run_cli(root, "--scheduler", c.address)
+        assert proc.returncode == 2 and proc.stderr.count(b"\n") == 1, proc.stderr
+        assert b"needs a CA file and a certificate" in proc.stderr
+        # Plain TCP to a TLS scheduler: refused in one line, within the connect timeout.
+        proc = run_cli(root, "--scheduler", c.address.replace("tls://", "tcp://"))
+        assert proc.returncode == 2 and proc.stderr.count(b"\n") == 1, proc.stderr
+        assert b"cannot reach the Dask scheduler" in proc.stderr
+
+
+def test_a_port_that_is_not_dask_is_one_line(tmp_path):
+    """--scheduler pointed at a server that is not Dask: one that greets as
+    sshd does, and one that says nothing and closes."""
+    need_dask()
+    import socket
+    import threading
+
+    write(str(tmp_path / "t" / "f"), 10)
+    for greeting in (b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n" * 4, b""):
+        server = socket.create_server(("127.0.0.1", 0))
+        stop = threading.Event()
+
+        def serve(server=server, greeting=greeting):
+            server.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    continue
+                with conn:
+                    conn.sendall(greeting)
+                    if greeting:
+                        stop.wait(6)  # as sshd: it waits for the client's own greeting
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        try:
+            port = server.getsockname()[1]
+            started = time.monotonic()
+            proc = run_cli(str(tmp_path / "t"), "--scheduler", f"tcp://127.0.0.1:{port}")
+            assert time.monotonic() - started < 20
+            assert proc.returncode == 2 and proc.stderr.count(b"\n") == 1, proc.stderr
+            assert proc.stderr.startswith(
+                b"sizescan: cannot reach the Dask scheduler at tcp://127.0.0.1:"), proc.stderr
+        finally:
+            stop.set()
+            thread.join()
+            server.close()
