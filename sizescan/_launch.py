@@ -9,6 +9,8 @@ package's own ``__init__`` imports lazily.
 """
 
 import atexit
+import contextlib
+import os
 import signal
 import sys
 
@@ -61,6 +63,11 @@ def _cancel_alarm():
 
 def _unraisable(unraisable):
     exc = unraisable.exc_value
+    if isinstance(exc, MemoryError):
+        # A thread that could not even start under a memory limit (a lane,
+        # a queue's feeder): the scan goes on without it, or fails and says
+        # so in one line.  No traceback.
+        return
     if not isinstance(exc, Interrupted):
         _python_hook(unraisable)
         return
@@ -74,26 +81,54 @@ def _unraisable(unraisable):
         signal.setitimer(signal.ITIMER_REAL, _REDELIVER_S)
 
 
+def _quiet_memory_errors_in_threads():
+    """The same for a thread that ran out of memory before its own code
+    could catch anything (see _unraisable)."""
+    import threading
+
+    python_hook = threading.excepthook
+
+    def hook(args):
+        if not issubclass(args.exc_type, MemoryError):
+            python_hook(args)
+
+    threading.excepthook = hook
+
+
 def call(body) -> int:
     """``body()``'s exit status, or 128 + the signal if one interrupted it."""
     for signum in STOP_SIGNALS:
         signal.signal(signum, _interrupt)
     sys.unraisablehook = _unraisable
-    atexit.register(_cancel_alarm)
     try:
+        _quiet_memory_errors_in_threads()
+        atexit.register(_cancel_alarm)
         return body()
     except Interrupted as exc:
         return 128 + exc.signum
     except KeyboardInterrupt:  # SIGINT raised by the default handler, before ours
         return 128 + signal.SIGINT
+    except MemoryError:
+        return _out_of_memory()
     except Exception as exc:
         # Python wraps what some hooks raise, the signal's Interrupted too:
         # a class body's __set_name__ (a dataclass being imported) raises
         # RuntimeError "Error calling __set_name__" from it.
         cause = _interrupted_in(exc)
-        if cause is None:
-            raise
-        return 128 + cause.signum
+        if cause is not None:
+            return 128 + cause.signum
+        # An extension module that could not be mapped (ulimit -v) is no bug.
+        if isinstance(exc, ImportError) and "failed to map segment" in str(exc):
+            return _out_of_memory()
+        raise
+
+
+def _out_of_memory() -> int:
+    # Anywhere the command's own handling did not reach (an import, the
+    # output): one line, written without building anything.
+    with contextlib.suppress(OSError):
+        os.write(2, b"sizescan: out of memory\n")
+    return 2
 
 
 def _interrupted_in(exc):

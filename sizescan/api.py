@@ -38,6 +38,9 @@ def _paths(paths):
         raise InvalidOption(f"PATH must be a path or a list of paths, not {paths!r}") from None
     if not given:
         raise InvalidOption("no path given")
+    for p in given:
+        if "\0" in p:
+            raise InvalidOption(f"PATH {p!r:.60} holds a NUL byte: no file has such a name")
     stripped = [p.rstrip("/") or p[:1] for p in given]
     slashed = {i for i, (p, s) in enumerate(zip(given, stripped)) if p != s}
     for i in sorted(slashed):
@@ -119,6 +122,10 @@ def scan(
     that could not start), :class:`ExportFailed` an export not written.
     """
     paths, slashed = _paths(paths)
+    if progress is not None and not callable(progress):
+        raise InvalidOption(f"progress must be a callable, not {progress!r:.40}")
+    if extended and export is None:
+        raise InvalidOption("extended only adds fields to an export")
     options = ScanOptions.from_environment(
         workers=workers, io_depth=io_depth, top=top, max_depth=max_depth, apparent=apparent,
         one_file_system=one_file_system, dereference=dereference, exclude=exclude,
@@ -151,7 +158,8 @@ def _scan_and_export(paths, slashed, options, progress, export, cluster) -> Scan
     if len(paths) != 1:
         raise InvalidOption("an export holds one tree: give a single PATH")
     root = paths[0]
-    from .ncdu import ExportSpool, NcduEncoder  # here: a scan without an export needs neither
+    # Here: a scan without an export needs none of these.
+    from .ncdu import ExportSpool, NcduEncoder, SpoolFailed
 
     encoder = NcduEncoder(options.extended)
     try:
@@ -172,9 +180,12 @@ def _scan_and_export(paths, slashed, options, progress, export, cluster) -> Scan
                 os.close(fd)
             except OSError as exc:
                 raise ExportFailed(target.name, exc) from None
-        result, spool = engine.run(paths, options, progress=progress, encoder=encoder,
-                                   spool=ExportSpool(spool_path), slashed=slashed,
-                                   cluster=cluster)
+        try:
+            result, spool = engine.run(paths, options, progress=progress, encoder=encoder,
+                                       spool=ExportSpool(spool_path), slashed=slashed,
+                                       cluster=cluster)
+        except SpoolFailed as exc:
+            raise ExportFailed(target.name, exc) from None
         root_info = encoder.root(root, st)
         try:
             spool.write(target.out, root_info, progver=__version__,

@@ -19,7 +19,7 @@ from .api import scan
 # The export reader (.ncdu) and diff (.compare) are imported where they are used: a
 # scan without them starts 5-7 ms sooner (95 ms against 100, `import sizescan.cli`).
 from .errors import BadExport, CannotAccess, ExportFailed, InvalidOption, ScanError
-from .format import (Palette, SizeFormat, age_report, diff_report, display_path, issue_message,
+from .format import (Palette, SizeFormat, age_report, diff_report, display_message, issue_message,
                      owner_report, quote, report, tree_report, type_report)
 from .html import DEFAULT_BOXES
 from .html import write as write_html
@@ -29,6 +29,7 @@ from .result import ScanIssue
 from .signals import held_signals
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILURE = 0, 1, 2
+OUT_OF_MEMORY = "out of memory (ulimit -v, or the machine's): the scan could not go on"
 
 
 class _ProgressBar:
@@ -424,10 +425,13 @@ def _scan(paths, options, size, progress, export_name=None):
         _cannot_write(exc, "stdout" if export_name == "-" else None)
     except ScanError as exc:  # the engine failed, and says how
         _close(bar)
-        _fail(display_path(str(exc)))
+        _fail(display_message(str(exc)))
+    except MemoryError:
+        _close(bar)
+        _fail(OUT_OF_MEMORY)
     except Exception as exc:  # a bug: said as itself, never taken for something else
         _close(bar)
-        _fail(display_path(f"unexpected error: {type(exc).__name__}: {exc}"))
+        _fail(display_message(f"unexpected error: {type(exc).__name__}: {exc}"))
     finally:
         _close(bar)
 

@@ -62,9 +62,11 @@ format: the export's encoder and spool are handed in (see ``api``).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
+import pickle
 import queue as queue_mod
 import select
 import signal
@@ -86,8 +88,8 @@ from .records import (OP_ACCESS, Detail, DirTask, Link, PathError, Record, TaskR
                       join, root_key)
 from .tally import DirTally
 from .signals import become_child, held_signals
-from .worker import (Scanner, WorkerConfig, exit_with_parent, has_cache_tag, init_worker,
-                     scan_tasks)
+from .worker import (START_OUT_OF_MEMORY, Scanner, WorkerConfig, exit_with_parent, has_cache_tag,
+                     init_worker, scan_tasks)
 
 # Directories per task: enough to amortise a round trip through the pool,
 # few enough that every worker gets a share of a narrow frontier.
@@ -344,13 +346,15 @@ class _Pool:
         # registered, and exits.  A worker already at work sends no more
         # messages (worker._PoolSink): its tasks are done again elsewhere.
         self.stopping = ctx.RawValue("b", 0)
+        # Set by a worker that could not start (worker.init_worker).
+        self.start_failed = ctx.RawValue("b", 0)
         self._hurry, self._kill = threading.Event(), False
         self.watch = _WorkerWatch()
         # The queue reaches the workers through the initializer: a Queue may
         # only be passed to a process when it starts, never as a task argument.
         self.pool = ctx.Pool(workers, initializer=init_worker,
                              initargs=(config, sink_queue, self.task_slots, self.registry,
-                                       ctx.Lock(), self.stopping))
+                                       ctx.Lock(), self.stopping, self.start_failed))
 
     def learn(self):
         self.watch.learn(self.registry)
@@ -488,6 +492,8 @@ class PoolBackend(Backend):
         except queue_mod.Empty:
             return None
         if isinstance(item, _Failed):
+            if isinstance(item.error, MemoryError):
+                raise MemoryError("a worker ran out of memory") from None
             raise WorkerFailed(f"a worker failed: {item.error!r}") from item.error
         task = self._tasks.pop(item.task_id, None)
         if task is None:
@@ -498,6 +504,11 @@ class PoolBackend(Backend):
         return item
 
     def check(self):
+        failed = self._pool.start_failed.value
+        if failed == START_OUT_OF_MEMORY:
+            raise MemoryError("worker processes ran out of memory as they started")
+        if failed:
+            raise PoolFailed("cannot start the worker pool: its workers failed as they started")
         # A dead idle worker loses no task but may hold the task queue's lock,
         # so every death counts, not only those of workers with a task.
         slots = self._pool.task_slots
@@ -589,21 +600,30 @@ def _collector_main(sink_queue, conn, collector, counters, version):
     # over as they grow.  The process ends once the result is sent.
     gc.disable()
     expected = None
-    while expected is None or not expected <= collector.received:
-        if expected is None and conn.poll():
-            expected = conn.recv()
-            continue  # everything due may have come already
-        try:
-            # Until the walker's word comes, in short waits: it comes through
-            # conn, which a wait on the queue alone would notice only a
-            # PROGRESS_INTERVAL_S later (at the end of every pool scan).
-            message = sink_queue.get(timeout=PROGRESS_INTERVAL_S if expected is not None
-                                     else _WORD_POLL_S)
-        except queue_mod.Empty:
-            continue
-        collector.take(message)
-        counters.publish(collector)
-    conn.send((collector.result(version), collector.spool))
+    try:
+        while expected is None or not expected <= collector.received:
+            if expected is None and conn.poll():
+                expected = conn.recv()
+                continue  # everything due may have come already
+            try:
+                # Until the walker's word comes, in short waits: it comes
+                # through conn, which a wait on the queue alone would notice
+                # only a PROGRESS_INTERVAL_S later (at the end of every pool scan).
+                message = sink_queue.get(timeout=PROGRESS_INTERVAL_S if expected is not None
+                                         else _WORD_POLL_S)
+            except queue_mod.Empty:
+                continue
+            collector.take(pickle.loads(message))  # pickled by the worker: see _PoolSink
+            counters.publish(collector)
+        result = (collector.result(version), collector.spool)
+    except (OSError, MemoryError) as exc:
+        # The export's spool in a full $TMPDIR, memory run out: the walker
+        # says it as itself (see _collector_died), not as "the collector died".
+        collector = None  # what it held, freed for the message to be made
+        with contextlib.suppress(Exception):
+            conn.send(_CollectorFailed(exc))
+        os._exit(1)
+    conn.send(result)
     conn.close()
     # The caller waits for this process to end.  Under spawn and forkserver it
     # ends through Python's exit, whose collection would walk every object the
@@ -925,13 +945,62 @@ def _spare_descriptors():
 
 
 def affordable_io_depth(io_depth: int, workers: int) -> int:
-    """``io_depth``, or less when the descriptor limit would not hold it: each
+    """``io_depth``, or less when the descriptor limit would not hold it (each
     of a worker's threads keeps up to two directories open, and a forked
-    worker also holds what the caller held."""
+    worker also holds what the caller held), or the address space limit
+    (ulimit -v: each thread's stack is reserved whole, 8 MB by default, and
+    a thread that gets its stack but no memory to start dies noisily)."""
     spare = _spare_descriptors()
-    if spare is None:
-        return io_depth
-    return max(1, min(io_depth, (spare - _FDS_FIXED - _FDS_PER_WORKER * workers) // 3))
+    if spare is not None:
+        io_depth = max(1, min(io_depth, (spare - _FDS_FIXED - _FDS_PER_WORKER * workers) // 3))
+    room = _spare_address_space()
+    if room is not None:
+        if room < _THREADS_NEED_ROOM:
+            # Threads that run out of memory die in ways Python does not
+            # always survive (a lane stuck for good was seen at 60 MB, 1 run
+            # in 15): under a tight limit, one request at a time.
+            return 1
+        # Half of what is left for the stacks; the scan's own memory, and a
+        # forked worker's copy of the caller's, need the rest.
+        io_depth = max(1, min(io_depth, room // (2 * _thread_stack_bytes())))
+    return io_depth
+
+
+# Address space a scan with threads must have left under ulimit -v.
+_THREADS_NEED_ROOM = 256 << 20
+
+
+def _spare_address_space():
+    """Bytes this process may still map under RLIMIT_AS; None when unbounded."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return max(0, limit - int(line.split()[1]) * 1024)
+    except (ImportError, OSError, ValueError):
+        pass
+    return None
+
+
+def _thread_stack_bytes() -> int:
+    """The stack a new thread of this process reserves."""
+    size = threading.stack_size()
+    if size:
+        return size
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_STACK)[0]
+        if soft != resource.RLIM_INFINITY and soft > 0:
+            return soft
+    except (ImportError, OSError, ValueError):
+        pass
+    return 8 << 20
 
 
 def affordable_workers(workers: int) -> int:
@@ -963,7 +1032,20 @@ def collector_lost(proc, conn) -> bool:
     return not proc.is_alive() and not conn.poll()
 
 
-def _collector_died(proc) -> CollectorDied:
+class _CollectorFailed(NamedTuple):
+    """What the collector process sends instead of the result when taking
+    records failed in a way that is not a bug: the error, raised here."""
+
+    error: BaseException
+
+
+def _collector_died(proc, conn) -> BaseException:
+    """Why the collector process is gone: the error it sent, or its exit status."""
+    with contextlib.suppress(EOFError, OSError):
+        if conn.poll():
+            sent = conn.recv()
+            if isinstance(sent, _CollectorFailed):
+                return sent.error
     proc.join(1.0)  # bounded: its exit status names the cause
     return CollectorDied(proc.exitcode)
 
@@ -1005,7 +1087,7 @@ def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
         def check():
             # During the walk the collector sends nothing: gone is dead.
             if not proc.is_alive():
-                raise _collector_died(proc)
+                raise _collector_died(proc, conn)
             backend.check()
 
         backend = PoolBackend(ctx, workers, config, sink_queue)
@@ -1049,12 +1131,12 @@ def _wait_for_collector(proc, conn, counters, backend, tick):
     try:
         conn.send(due)
     except OSError:  # the collector is gone (a broken pipe)
-        raise _collector_died(proc) from None
+        raise _collector_died(proc, conn) from None
     received, since = -1, time.monotonic()
     while not conn.poll(PROGRESS_INTERVAL_S):
         tick()
         if collector_lost(proc, conn):
-            raise _collector_died(proc)
+            raise _collector_died(proc, conn)
         if counters.received != received:
             received, since = counters.received, time.monotonic()
         elif (received < len(due) and time.monotonic() - since > MESSAGE_TIMEOUT_S
@@ -1062,6 +1144,9 @@ def _wait_for_collector(proc, conn, counters, backend, tick):
             raise ResultsLost(
                 f"a worker's results were lost ({len(due) - received} messages never arrived)")
     try:
-        return conn.recv()
+        sent = conn.recv()
     except (EOFError, OSError):  # the pipe closed: the collector is gone
-        raise _collector_died(proc) from None
+        raise _collector_died(proc, conn) from None
+    if isinstance(sent, _CollectorFailed):
+        raise sent.error
+    return sent

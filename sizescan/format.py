@@ -44,6 +44,14 @@ def display_path(path: str) -> str:
         for c in path)
 
 
+def display_message(text: str) -> str:
+    """A message safe to print on one line, whose names may already be
+    quoted with ``repr`` (which escapes with backslashes): control and
+    invisible characters escaped as :func:`display_path` does, backslashes
+    left as they are, so repr's own escapes are not doubled."""
+    return "\\".join(display_path(part) for part in text.split("\\"))
+
+
 def quote(path: str) -> str:
     """A path as du quotes it in messages: in single quotes, escaped."""
     shown = display_path(path)

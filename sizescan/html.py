@@ -109,9 +109,18 @@ def page_data(result: ScanResult, *, boxes: int = DEFAULT_BOXES, host: str | Non
 
 
 def _hash(text: str) -> str:
-    import hashlib  # here: it loads OpenSSL, which a scan without a report need not carry
+    try:
+        # CPython's own SHA-256, the one hashlib falls back to: hashlib
+        # loads OpenSSL (3.7 MiB; under ulimit -v it may not load, and
+        # hashlib then logs a traceback per algorithm).
+        from _sha256 import sha256
+    except ImportError:
+        try:
+            from _sha2 import sha256  # Python 3.12 and later
+        except ImportError:
+            from hashlib import sha256
 
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    digest = sha256(text.encode("utf-8")).digest()
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 

@@ -23,7 +23,7 @@ import stat as _stat
 
 from .collect import Collector
 from .errors import BadExport
-from .format import display_path
+from .format import display_message
 from .kinds import tally_key
 from .options import ScanOptions
 from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
@@ -118,6 +118,11 @@ class NcduEncoder:
         return f',\n{{"name":"{json_name(name)}","read_error":true}}'
 
 
+class SpoolFailed(OSError):
+    """The export's temporary file could not be written (a full $TMPDIR):
+    the API says it as the export not written (ExportFailed)."""
+
+
 class ExportSpool:
     """Where a scan's export text waits until the walk is over.
 
@@ -160,12 +165,16 @@ class ExportSpool:
             self.flags[key] = self.flags.get(key, 0) | detail.flags
         if detail.fragment:
             data = detail.fragment.encode("utf-8", "surrogateescape")
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
-            offset = os.lseek(self._fd, 0, os.SEEK_END)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view):]
+            try:
+                if self._fd is None:
+                    self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+                offset = os.lseek(self._fd, 0, os.SEEK_END)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self._fd, view):]
+            except OSError as exc:  # $TMPDIR full, most often
+                raise SpoolFailed(exc.errno, f"cannot write its temporary file {self.path!r}: "
+                                             f"{exc.strerror}") from None
             self.fragments.setdefault(key, []).append((offset, len(data)))
         if detail.subdirs:
             for name, info in detail.subdirs:
@@ -362,7 +371,7 @@ def read_export(source, *, top: int = 10, apparent: bool = False, max_depth: int
 def _bad_export(message: str) -> BadExport:
     # Names in a message are data: escaped like every name shown to people
     # (a newline or U+202E in a file name must not split or reorder the line).
-    return BadExport(display_path(message))
+    return BadExport(display_message(message))
 
 
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"

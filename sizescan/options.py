@@ -77,6 +77,12 @@ class ScanOptions:
     task_budget_s: float = field(default=0.2, repr=False)
 
     def __post_init__(self):
+        for name in ("apparent", "one_file_system", "dereference", "exclude_kernfs",
+                     "count_links", "views", "extended", "exclude_caches", "by_owner"):
+            # Strictly: "no" is truthy, and would turn a flag on.
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidOption(f"{name} must be True or False, not "
+                                    f"{getattr(self, name)!r:.40}")
         _integer("workers", self.workers, 1, optional=True, high=MAX_WORKERS)
         _integer("io_depth", self.io_depth, 1, optional=True, high=MAX_IO_DEPTH)
         _integer("top", self.top, 0, optional=False)

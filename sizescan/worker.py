@@ -25,8 +25,10 @@ from __future__ import annotations
 import errno
 import math
 import os
+import pickle
 import signal
 import stat as _stat
+import _thread
 import threading
 import time
 from collections import deque
@@ -523,6 +525,13 @@ def has_cache_tag(dir_fd) -> bool:
         os.close(tag)
 
 
+# The stack of each thread a pool worker starts (see init_worker).
+LANE_STACK = 1 << 20
+
+# How long a task waits for a lane thread it started to run: one that has
+# not run by then died starting (ulimit -v), and will not (see _Lanes.run).
+LANE_START_S = 2.0
+
 # How long a task with lanes goes on into what it finds (see _LaneQueue).
 LANE_DESCEND_S = 1.0
 
@@ -574,17 +583,17 @@ class _Lanes:
                 self.lanes.append(lane)
         state = _LaneQueue(dir_tasks, chunk_tasks, descend_s, cfg.options.split_at, cfg.piece,
                            stop_at)
-        threads = []
         if not self.threads_failed:
+            # Bare threads (_thread): threading.Thread.start() waits for the
+            # new thread to say it runs, and one that ran out of memory in
+            # its own start-up (ulimit -v) never says so: the task hung.
             for lane in self.lanes[1:]:
-                thread = threading.Thread(target=state.serve, args=(lane,), daemon=True,
-                                          name="sizescan-lane")
                 try:
-                    thread.start()
+                    _thread.start_new_thread(state.enter, (lane,))
                 except RuntimeError:  # no thread to spare (ulimit -v): fewer lanes
                     self.threads_failed = True
                     break
-                threads.append(thread)
+                state.launched += 1
         try:
             state.serve(self.lanes[0])  # this thread is a lane too
         except BaseException:
@@ -594,8 +603,8 @@ class _Lanes:
             self.abandoned = True
             state.stop()
             raise
-        for thread in threads:
-            thread.join()
+        if not state.close(LANE_START_S):
+            self.threads_failed = True  # some never started: none from now on
         if state.failure is not None:
             raise state.failure
         return state.records, state.leftover(), state.leftover_chunks()
@@ -627,6 +636,35 @@ class _LaneQueue:
         self.busy = 0
         self.records, self.subdirs = [], []
         self.failure = None
+        # Threads started for this task, those that came (enter), those
+        # that left; once closed, one that comes late leaves at once.
+        self.launched = self.arrived = self.left = 0
+        self.closed = False
+
+    def enter(self, lane):
+        """A lane thread's body: serve, unless the task is over already."""
+        with self.ready:
+            if self.closed:
+                return
+            self.arrived += 1
+        try:
+            self.serve(lane)
+        finally:
+            with self.ready:
+                self.left += 1
+                self.ready.notify_all()
+
+    def close(self, start_s) -> bool:
+        """Wait for the lanes that came to leave, and up to ``start_s`` for
+        those not come yet; then no more come.  False if some never came
+        (a thread that died starting)."""
+        deadline = time.monotonic() + start_s
+        with self.ready:
+            while self.left < self.arrived or (self.arrived < self.launched
+                                                and time.monotonic() < deadline):
+                self.ready.wait(0.05)
+            self.closed = True
+            return self.arrived == self.launched
 
     def _next(self):
         if self.given:
@@ -730,10 +768,18 @@ class _PoolSink:
 
     def __call__(self, message) -> None:
         if not self.stopping.value:
-            self.queue.put(message)
+            # Pickled here, not by the queue's feeder thread: there a
+            # failure (MemoryError under ulimit -v) is printed and the
+            # message lost, the worker alive, and the walker waits for it
+            # for ever.  Here it fails the task, which the walker sees.
+            self.queue.put(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
 
-def init_worker(config, sink_queue, task_slots, registry, registry_lock, stopping):
+# What init_worker writes in its ``failed`` flag: why a worker could not start.
+START_OUT_OF_MEMORY, START_FAILED = 1, 2
+
+
+def init_worker(config, sink_queue, task_slots, registry, registry_lock, stopping, failed):
     """Pool initializer: become a worker of one scan.
 
     Records this process's pid in ``registry`` (shared memory the walker
@@ -741,9 +787,26 @@ def init_worker(config, sink_queue, task_slots, registry, registry_lock, stoppin
     Pool), then keeps a Scanner that sends its messages to ``sink_queue``.
     Exits at once if the pool is already being stopped (``stopping``): the
     walker read the registry after setting it, so it may never see this one.
+
+    A worker that cannot start (no memory under ulimit -v) says so in
+    ``failed`` and exits: Pool would start another in its place, which
+    fails the same way, for ever, while the tasks wait.
     """
+    try:
+        _become_worker(config, sink_queue, task_slots, registry, registry_lock, stopping)
+    except BaseException as exc:
+        failed.value = START_OUT_OF_MEMORY if isinstance(exc, MemoryError) else START_FAILED
+        os._exit(1)
+
+
+def _become_worker(config, sink_queue, task_slots, registry, registry_lock, stopping):
     global _pool_scanner
     become_child()
+    # A lane needs little stack (its frames are on the heap); the default
+    # (ulimit -s, 8 MB) made 64 lanes 512 MB of address space, past a
+    # ulimit -v the scan would otherwise fit in.  Our own process: the
+    # caller's threads keep theirs.
+    threading.stack_size(LANE_STACK)
     exit_with_parent()
     # Bounded: a worker killed while holding the lock must not stop the
     # others from starting; an unregistered worker is still found if it
@@ -794,5 +857,5 @@ def _die_with_parent():
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, ImportError):  # ImportError: no memory to map ctypes
         pass

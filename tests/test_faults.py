@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -341,7 +342,7 @@ def test_a_pool_being_stopped_sends_no_more_messages():
     sink_queue, stopping = ctx.Queue(), ctx.RawValue("b", 0)
     sink = _PoolSink(sink_queue, stopping)
     sink(Message(1, [b"a"]))
-    assert sink_queue.get(timeout=10) == Message(1, [b"a"])
+    assert pickle.loads(sink_queue.get(timeout=10)) == Message(1, [b"a"])  # pickled by the sink
     stopping.value = 1
     sink(Message(2, [b"b"]))
     time.sleep(0.2)

@@ -332,3 +332,18 @@ def test_no_output_through_a_link_another_user_planted(public_tmp, tmp_path, opt
     proc = run_cli(str(tree), option, os.path.join(shared, "root-link"), "--no-progress")
     assert proc.returncode == 0, proc.stderr
     assert own.stat().st_size > 0 and os.path.islink(os.path.join(shared, "root-link"))
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(progress=5), dict(apparent="no"), dict(by_owner=2), dict(one_file_system="yes"),
+    dict(views=None), dict(extended=True), dict(paths=["sample\0tree"]), dict(top=True),
+    dict(workers=2.5), dict(exclude=[1]), dict(gitignore=[b"x"]), dict(start_method="bogus"),
+    dict(export=123), dict(scheduler=5), dict(tls={"ca_file": "x"}), dict(paths=[5]),
+])
+def test_every_bad_library_argument_is_invalid_option(tmp_path, kwargs):
+    from sizescan import InvalidOption
+
+    kwargs = dict(kwargs)
+    paths = kwargs.pop("paths", str(tmp_path))
+    with pytest.raises(InvalidOption):
+        scan(paths, **kwargs)

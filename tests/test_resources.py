@@ -8,8 +8,10 @@ import json
 import multiprocessing
 import os
 import resource
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -78,3 +80,67 @@ def test_called_in_a_daemonic_process_scans_in_process(tree):
         total, disk, workers = pool.apply(_scan_in_a_pool_worker, (tree,))
     assert (total, disk) == du_sum([tree])
     assert workers == 1
+
+
+def _in_group(pgid: int) -> list:
+    """Live processes of process group ``pgid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.slow
+def test_every_address_space_limit_ends_in_a_result_or_one_line(tmp_path):
+    """ulimit -v from 30 to 120 MB, 5 runs each, plain, with threads and with
+    an export and a report: the scan finishes (du's totals) or says it ran
+    out of memory in one line, exit 2; never a traceback, never a hang
+    (30 s), never a process left behind."""
+    root = tmp_path / "t"
+    for d in range(1500):
+        for f in range(20):
+            write(str(root / f"d{d % 50}" / f"s{d}" / f"f{f}"), size=(d * 131 + f) % 3000)
+    expected = du_sum([root])
+    out = tmp_path / "out"
+    out.mkdir()
+    variants = [[], ["--io-depth", "16"], ["-o", str(out / "t.json"), "--html", str(out / "t.html")]]
+    seen = set()
+    for megabytes in range(30, 121, 10):
+        limit = megabytes << 20
+
+        def limited(limit=limit):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+        for extra in variants:
+            for _ in range(5):
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "sizescan", str(root), "--json", "--no-progress",
+                     *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    preexec_fn=limited, start_new_session=True)
+                try:
+                    stdout, stderr = proc.communicate(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.communicate()
+                    pytest.fail(f"hung at {megabytes} MB with {extra}")
+                where = (megabytes, extra, proc.returncode, stderr[-3000:])
+                if proc.returncode == 0:
+                    doc = json.loads(stdout)
+                    assert (doc["total_size"], doc["disk_usage"]) == expected, where
+                    assert stderr == b"", where
+                else:
+                    assert proc.returncode == 2, where
+                    assert stderr.count(b"\n") == 1 and b"Traceback" not in stderr, where
+                seen.add(proc.returncode)
+                deadline = time.monotonic() + 5
+                while _in_group(proc.pid):
+                    assert time.monotonic() < deadline, f"processes left at {megabytes} MB"
+                    time.sleep(0.05)
+    assert seen == {0, 2}  # the range spans both outcomes
