@@ -279,10 +279,13 @@ class _WorkerWatch:
                 pass  # gone already
 
     def close(self):
-        for fd in self._fds.values():
+        # Each forgotten before it is closed: a signal between the two must
+        # not leave it to be closed again (EBADF, or another thread's
+        # descriptor that took the number).
+        while self._fds:
+            _, fd = self._fds.popitem()
             if fd is not None and fd != _DEAD:
                 os.close(fd)
-        self._fds.clear()
 
 
 # How long a thread may take to start running before it is taken as unable to.

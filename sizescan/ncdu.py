@@ -152,9 +152,9 @@ class ExportSpool:
 
     def close(self) -> None:
         """Close the file; the next record opens it again (in any process)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        fd, self._fd = self._fd, None  # forgotten first: never closed twice
+        if fd is not None:
+            os.close(fd)
 
     def add(self, record) -> None:
         """Keep what ``record`` says for the export (see records.Detail)."""

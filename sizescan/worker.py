@@ -195,15 +195,20 @@ class Scanner:
 
     def release(self) -> None:
         """Close the directory kept open for the next task (each lane's too)."""
-        if self._kept is not None:
-            os.close(self._kept[1])
-            self._kept = None
+        # Forgotten before it is closed: Ctrl-C between the two must not
+        # leave it to be closed again (EBADF on the way out, or, with scans
+        # in threads, another thread's descriptor that took the number).
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            os.close(kept[1])
         if self._lanes is not None:
             self._lanes.release()
 
     def _keep_open(self, path, fd):
-        self.release()
-        self._kept = (dir_prefix(path), fd)
+        prefix = dir_prefix(path)
+        old, self._kept = self._kept, (prefix, fd)
+        if old is not None:
+            os.close(old[1])
 
     def _open_task(self, task, follow):
         """An open descriptor of the directory ``task`` names, checked to be
@@ -253,9 +258,9 @@ class Scanner:
                 piece = raw[start:cut] or b"/"
                 # The directories on the way were walked already: no O_NOFOLLOW.
                 new = os.open(piece, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
-                if fd is not None:
-                    os.close(fd)
-                fd = new
+                old, fd = fd, new  # the finally below closes fd: never old twice
+                if old is not None:
+                    os.close(old)
                 start = cut + 1
             return os.open(raw[start:], flags, dir_fd=fd)
         finally:
