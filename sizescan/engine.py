@@ -71,6 +71,7 @@ import queue as queue_mod
 import select
 import signal
 import stat as _stat
+import sys
 import _thread
 import threading
 import time
@@ -1018,6 +1019,27 @@ def affordable_workers(workers: int) -> int:
     return workers if spare >= workers else (spare if spare >= 2 else 1)
 
 
+def _children_can_start(ctx) -> bool:
+    """Whether processes of ``ctx`` can start from this program.
+
+    Under spawn and forkserver a child first runs the caller's main module
+    again, from its file: a script read from stdin (``python -``, main file
+    "<stdin>") has none, and every child dies with a traceback.  The scan
+    then goes on in the calling process (see run), whole.
+    """
+    if ctx.get_start_method() == "fork":
+        return True
+    main = sys.modules.get("__main__")
+    if main is None or getattr(getattr(main, "__spec__", None), "name", None) is not None:
+        return True  # run as a module (python -m): found by name
+    path = getattr(main, "__file__", None)
+    if path is None:
+        return True  # interactive: nothing is run again
+    base = multiprocessing.process.ORIGINAL_DIR
+    return os.path.isfile(path if os.path.isabs(path) or base is None
+                          else os.path.join(base, path))
+
+
 class _PoolNotStarted(Exception):
     """The pool or the collector could not be started: nothing was handed over yet."""
 
@@ -1071,6 +1093,8 @@ def _scan_on_cluster(cluster, frontier, collector, config, roots, table, tick):
 def _scan_with_pool(frontier, collector, config, workers, start_method, tick):
     """The rest of the walk with worker processes and the collector process."""
     ctx = multiprocessing.get_context(start_method)
+    if not _children_can_start(ctx):
+        raise _PoolNotStarted("the main module cannot be loaded again")
     sink_queue = conn = proc = backend = None
     try:
         try:

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from conftest import assert_matches_du, write
+from conftest import assert_matches_du, du_sum, write
 from sizescan import CannotAccess, EngineFailure, InvalidOption, ScanProgress, scan
 
 
@@ -182,3 +182,21 @@ def test_concurrent_scans_in_threads_are_each_exact(tmp_path):
         assert failures == []
         assert got == expected
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_a_script_read_from_stdin_scans_under_every_start_method(tmp_path, start_method):
+    """``python -`` has no main file for spawn and forkserver children to
+    load again (every child died with a traceback, and the scan said "the
+    collector process died"): the scan goes on in the calling process."""
+    root = tmp_path / "t"
+    for i in range(300):
+        write(str(root / f"d{i % 7}" / f"f{i}"), size=i * 13)
+    script = (f"from sizescan import scan\n"
+              f"r = scan({str(root)!r}, workers=2, start_method={start_method!r})\n"
+              f"print(r.total_size, r.disk_usage)\n")
+    proc = subprocess.run([sys.executable, "-"], input=script.encode(), capture_output=True,
+                          env=dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0"), timeout=120,
+                          cwd=str(tmp_path))
+    assert (proc.returncode, proc.stderr) == (0, b"")
+    assert tuple(map(int, proc.stdout.split())) == du_sum([root])
