@@ -83,7 +83,7 @@ from ._version import __version__
 from .collect import Collector
 from .errors import CannotAccess, CollectorDied, PoolFailed, ResultsLost, WorkerFailed, WorkersKeptDying
 from .fs import (default_io_depth, default_workers, filesystem_type, is_slow_filesystem,
-                 kernfs_devices, mount_point_ids, mounts, request_latency)
+                 kernfs_devices, mount_point_ids, mount_points_inside, mounts, request_latency)
 from .kinds import tally_key
 from .records import (OP_ACCESS, Detail, DirTask, Link, PathError, Record, TaskResult,
                       join, root_key)
@@ -679,6 +679,42 @@ def _walk(backend, frontier, tick, deadline=None, check=None):
     return True
 
 
+# Slow filesystems whose latency is measured before a scan, at most: each
+# probe is a few round trips (see fs.request_latency).
+_PROBES = 4
+
+
+def _plan(paths, mount_ids, table):
+    """(workers, io_depth) for a scan of ``paths`` when the caller does not say.
+
+    Workers follow the first PATH's filesystem, as before (a spinning disk
+    there caps them).  Requests in flight follow every filesystem the walk
+    may enter, not only the first PATH's: the PATHs' own and those mounted
+    inside them (NFS home directories under a local /home), the most any
+    of them wants (the local part then runs with threads too; the network
+    part without them ran 13x slower).  Latencies are measured on up to
+    _PROBES slow filesystems.
+    """
+    types = {m.mount_point: m.fstype for m in table}
+    places = [(path, filesystem_type(path, table)) for path in paths]
+    if mount_ids:
+        places += [(point, types.get(point)) for point in mount_points_inside(paths, table)]
+    workers = io_depth = None
+    probed = 0
+    for place, fstype in places:
+        latency = None
+        if is_slow_filesystem(fstype):
+            if probed >= _PROBES:
+                continue
+            probed += 1
+            # A network mount: do its requests wait on a round trip, or on a CPU?
+            latency = request_latency(place)
+        if workers is None:
+            workers = default_workers(place, table, latency=latency)
+        io_depth = max(io_depth or 1, default_io_depth(place, table, latency))
+    return workers or 1, io_depth or 1
+
+
 def _stat_roots(paths, spelled, options, collector):
     """Each PATH's stat, or None where it failed (an error, or CannotAccess if alone)."""
     stats = []
@@ -835,15 +871,14 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
     stats = _stat_roots(paths, spelled, options, collector)
     table = mounts()
     mount_ids = mount_point_ids([p for p, st in zip(paths, stats) if st is not None], table)
-    latency = None
-    if (options.workers is None or options.io_depth is None) and is_slow_filesystem(
-            filesystem_type(paths[0], table)):
-        # A network mount: do its requests wait on a round trip, or on a CPU?
-        latency = request_latency(spelled[0])
-    workers = affordable_workers(options.workers or default_workers(paths[0], table,
-                                                                    latency=latency))
-    io_depth = affordable_io_depth(options.io_depth or default_io_depth(paths[0], table, latency),
-                                   workers)
+    workers, io_depth = options.workers, options.io_depth
+    if workers is None or io_depth is None:
+        plan_workers, plan_depth = _plan(
+            [spelled[i] for i, st in enumerate(stats) if st is not None] or spelled[:1],
+            mount_ids, table)
+        workers, io_depth = workers or plan_workers, io_depth or plan_depth
+    workers = affordable_workers(workers)
+    io_depth = affordable_io_depth(io_depth, workers)
     config = WorkerConfig(
         options,
         roots=paths,

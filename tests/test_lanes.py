@@ -252,3 +252,25 @@ def test_library_ctrl_c_leaves_no_thread_behind(tmp_path, monkeypatch):
     while any(t.name == "sizescan-lane" for t in threading.enumerate()):
         assert time.monotonic() < deadline, "a thread was left behind"
         time.sleep(0.1)
+
+
+def test_requests_in_flight_follow_a_slow_mount_inside_a_local_path(tmp_path):
+    """NFS home directories under a local /home: the walk enters a slow
+    filesystem below a local PATH, and plans its requests in flight for it
+    (it planned for the local PATH alone: one at a time)."""
+    local = tmp_path / "home"
+    write(str(local / "local-file"), 100)
+    src = tmp_path / "src"
+    for d in range(20):
+        write(str(src / f"d{d}" / "f"), 1000 + d)
+    inside = local / "alice"
+    inside.mkdir()
+    with slowfs_mount(src, inside, delay_ms=2.0):
+        proc = subprocess.run([sys.executable, "-m", "sizescan", "--json", str(local)],
+                              capture_output=True, check=True)
+        doc = json.loads(proc.stdout)
+        assert doc["io_depth"] > 8, doc["io_depth"]
+        assert (doc["total_size"], doc["disk_usage"]) == du_sum([local])
+    doc = json.loads(subprocess.run([sys.executable, "-m", "sizescan", "--json", str(local)],
+                                    capture_output=True, check=True).stdout)
+    assert doc["io_depth"] == 1  # the same local tree without the mount
