@@ -279,6 +279,21 @@ class _WorkerWatch:
             except OSError:
                 pass  # gone already
 
+    def wait_gone(self, timeout):
+        """Wait until every watched process has exited (up to ``timeout``):
+        killed is not yet gone, and a caller that returns while its workers
+        are still dying (seconds, on a loaded machine) leaves them behind."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = [pid for pid in self._fds if pid not in self.dead()]
+            if not left or time.monotonic() >= deadline:
+                return
+            fds = [self._fds[pid] for pid in left if self._fds[pid] is not None]
+            if fds:
+                select.select(fds, [], [], max(0.0, min(0.05, deadline - time.monotonic())))
+            else:
+                time.sleep(0.01)
+
     def close(self):
         # Each forgotten before it is closed: a signal between the two must
         # not leave it to be closed again (EBADF, or another thread's
@@ -410,6 +425,9 @@ class _Pool:
             self.learn()
             self.watch.kill_all()
             stopped.wait(KILLED_WAIT_S)
+        if kill or not stopped.is_set():
+            self.learn()  # a worker Pool started in the meantime sees `stopping` and exits
+            self.watch.wait_gone(STOP_TIMEOUT_S)
         self.watch.close()
 
 
