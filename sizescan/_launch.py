@@ -150,4 +150,96 @@ def _run(argv):
 
 def main(argv=None):
     """Run the command; exit with its status (128 + the signal when interrupted)."""
+    if _address_space_limited():
+        _watched()  # returns in the child, which runs the command
     sys.exit(call(lambda: _run(argv)))
+
+
+# Under a ulimit -v that memory runs into, CPython 3.11 can loop for ever
+# inside its own exception handling: unwinding to a handler it allocates an
+# int for the handler's offset, fails, and unwinds to the same handler
+# again, holding the GIL, no Python code of ours ever running (seen at 30
+# MB, in the first runs of a loop).  Only another process can see that: the
+# command then runs in a child that beats a pipe from a thread of its own
+# (which the loop starves), and this process, which never imports
+# sizescan, ends it after WATCHDOG_S of silence.
+WATCHDOG_S = 20.0
+
+
+def _watchdog_s() -> float:
+    try:  # SIZESCAN_WATCHDOG_S: the tests' way to wait less
+        return float(os.environ.get("SIZESCAN_WATCHDOG_S", WATCHDOG_S))
+    except ValueError:
+        return WATCHDOG_S
+
+
+def _address_space_limited() -> bool:
+    try:
+        import resource
+    except ImportError:
+        return False
+    return resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY
+
+
+def _watched() -> None:
+    """Fork; in the parent, watch the child's beats and exit as it does."""
+    try:
+        beat_r, beat_w = os.pipe()
+        child = os.fork()
+    except OSError:
+        return  # no process to spare: the command runs unwatched
+    if child == 0:
+        os.close(beat_r)
+        _beat(beat_w)
+        return
+    os.close(beat_w)
+    # Signals are the child's to handle (it gets the terminal's too); one
+    # sent to this process alone is passed on.
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, lambda sig, _frame: os.kill(child, sig))
+    import select
+
+    silence = _watchdog_s()
+    while True:
+        try:
+            ready, _, _ = select.select([beat_r], [], [], silence)
+        except InterruptedError:
+            continue
+        if not ready:  # silence: the child is stuck
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGKILL)  # its workers see their parent go
+            os.waitpid(child, 0)
+            _out_of_memory()
+            os._exit(2)
+        try:
+            data = os.read(beat_r, 512)
+        except InterruptedError:
+            continue
+        if not data:  # the child is done (or could not beat): wait for it
+            break
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status)
+             else 128 + os.WTERMSIG(status))
+
+
+def _beat(fd: int) -> None:
+    import threading
+    import time
+
+    def beat():
+        while True:
+            try:
+                os.write(fd, b".")
+            except OSError:
+                return
+            time.sleep(1.0)
+
+    try:
+        threading.Thread(target=beat, name="sizescan-beat", daemon=True).start()
+    except RuntimeError:
+        os.close(fd)  # no thread to spare: unwatched (the parent sees the end of the pipe)

@@ -428,6 +428,11 @@ class _Pool:
         if kill or not stopped.is_set():
             self.learn()  # a worker Pool started in the meantime sees `stopping` and exits
             self.watch.wait_gone(STOP_TIMEOUT_S)
+            # And the workers we never learnt of (one that did not get the
+            # registry's lock in time, under load) are terminate()'s to end:
+            # given the time it takes there, bounded (it may wait on a lock
+            # a killed worker held).
+            stopped.wait(STOP_TIMEOUT_S)
         self.watch.close()
 
 

@@ -11,6 +11,7 @@ import resource
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 
 import pytest
@@ -144,3 +145,46 @@ def test_every_address_space_limit_ends_in_a_result_or_one_line(tmp_path):
                     assert time.monotonic() < deadline, f"processes left at {megabytes} MB"
                     time.sleep(0.05)
     assert seen == {0, 2}  # the range spans both outcomes
+
+
+def test_a_command_stuck_holding_the_gil_under_ulimit_v_is_ended(tmp_path):
+    """The watchdog (see _launch.WATCHDOG_S): under an address-space limit
+    the command runs in a child whose beats a thread sends; a child stuck
+    holding the GIL (as CPython 3.11 can, looping in its own exception
+    handling when memory is gone; here a regex that backtracks for ever)
+    is ended, with one line and exit 2, its workers with it."""
+    script = textwrap.dedent("""
+        import re, resource, sys
+        from sizescan import _launch
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+        _launch._run = lambda argv: re.match(r"(a*)*b", "a" * 64)  # holds the GIL
+        _launch.main([])
+    """)
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60,
+                          env=dict(os.environ, SIZESCAN_WATCHDOG_S="2"))
+    assert time.monotonic() - started < 15
+    assert (proc.returncode, proc.stderr) == (2, b"sizescan: out of memory\n")
+
+
+def test_the_watchdog_passes_the_status_and_signals_on(tmp_path):
+    """Watched (ulimit -v), the command's status is the child's, and a
+    signal sent to the watching process alone reaches the command."""
+    write(str(tmp_path / "t" / "f"), 10)
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    ok = subprocess.run([sys.executable, "-m", "sizescan", str(tmp_path / "t"), "--json"],
+                        capture_output=True, preexec_fn=limited, timeout=60)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["total_size"] == du_sum([tmp_path / "t"])[0]
+    missing = subprocess.run([sys.executable, "-m", "sizescan", str(tmp_path / "nothing")],
+                             capture_output=True, preexec_fn=limited, timeout=60)
+    assert missing.returncode == 1 and missing.stderr.count(b"\n") == 1
+    proc = subprocess.Popen([sys.executable, "-c", "import sys, time; from sizescan import _launch;"
+                             " _launch._run = lambda argv: time.sleep(30); _launch.main([])"],
+                            stderr=subprocess.PIPE, preexec_fn=limited)
+    time.sleep(1.5)
+    os.kill(proc.pid, signal.SIGTERM)  # the watcher, not the group
+    _, err = proc.communicate(timeout=20)
+    assert (proc.returncode, err) == (143, b"")
