@@ -117,8 +117,10 @@ def call(body) -> int:
         cause = _interrupted_in(exc)
         if cause is not None:
             return 128 + cause.signum
-        # An extension module that could not be mapped (ulimit -v) is no bug.
-        if isinstance(exc, ImportError) and "failed to map segment" in str(exc):
+        # An extension module that could not be mapped (ulimit -v) is no bug,
+        # nor is the import that fell back from it and failed in turn.
+        if _chain_has(exc, lambda e: isinstance(e, ImportError)
+                      and "failed to map segment" in str(e)):
             return _out_of_memory()
         raise
 
@@ -131,15 +133,21 @@ def _out_of_memory() -> int:
     return 2
 
 
-def _interrupted_in(exc):
-    """The Interrupted that ``exc`` was raised from, if any."""
+def _chain_has(exc, test):
+    """The first exception ``exc`` was raised from (itself included) that
+    passes ``test``, or None."""
     seen = set()
     while exc is not None and id(exc) not in seen:
-        if isinstance(exc, Interrupted):
+        if test(exc):
             return exc
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return None
+
+
+def _interrupted_in(exc):
+    """The Interrupted that ``exc`` was raised from, if any."""
+    return _chain_has(exc, lambda e: isinstance(e, Interrupted))
 
 
 def _run(argv):

@@ -112,6 +112,8 @@ STOP_TIMEOUT_S = 2.0
 # How long to let Pool.terminate() reap workers already killed (it may wait
 # on a lock one of them held; exit reaps them anyway).
 KILLED_WAIT_S = 0.2
+# How long a stop waits for the workers it killed to be gone.
+REAP_WAIT_S = 0.5
 # How long a pool replaced after a death keeps its live workers before
 # terminate(): their queue's feeder threads write what they put before the
 # pool was given up, and SIGTERM would cut a message in the middle (see
@@ -426,13 +428,17 @@ class _Pool:
             self.watch.kill_all()
             stopped.wait(KILLED_WAIT_S)
         if kill or not stopped.is_set():
+            # Killed is not yet gone: on a loaded machine a worker takes a
+            # while to die, and a caller that returns first leaves it behind
+            # (multiprocessing.active_children() still lists it).  Bounded
+            # well under Ctrl-C's second: a worker inside a request to a
+            # FUSE server dies only when the request ends.
+            deadline = time.monotonic() + REAP_WAIT_S
             self.learn()  # a worker Pool started in the meantime sees `stopping` and exits
-            self.watch.wait_gone(STOP_TIMEOUT_S)
-            # And the workers we never learnt of (one that did not get the
-            # registry's lock in time, under load) are terminate()'s to end:
-            # given the time it takes there, bounded (it may wait on a lock
-            # a killed worker held).
-            stopped.wait(STOP_TIMEOUT_S)
+            self.watch.wait_gone(REAP_WAIT_S)
+            # The workers we never learnt of (one that missed the registry's
+            # lock, under load) are terminate()'s to end.
+            stopped.wait(max(0.0, deadline - time.monotonic()))
         self.watch.close()
 
 
@@ -898,7 +904,7 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
     if workers is None or io_depth is None:
         plan_workers, plan_depth = _plan(
             [spelled[i] for i, st in enumerate(stats) if st is not None] or spelled[:1],
-            mount_ids, table)
+            None if options.one_file_system else mount_ids, table)  # -x enters none
         workers, io_depth = workers or plan_workers, io_depth or plan_depth
     workers = affordable_workers(workers)
     io_depth = affordable_io_depth(io_depth, workers)
