@@ -118,9 +118,13 @@ def call(body) -> int:
         if cause is not None:
             return 128 + cause.signum
         # An extension module that could not be mapped (ulimit -v) is no bug,
-        # nor is the import that fell back from it and failed in turn.
-        if _chain_has(exc, lambda e: isinstance(e, ImportError)
-                      and "failed to map segment" in str(e)):
+        # nor is the import that fell back from it and failed in turn; nor a
+        # SystemError under an address-space limit (CPython's "error return
+        # without exception set", seen once at 30 MB: a failed allocation
+        # that its caller did not report).
+        if _chain_has(exc, lambda e: isinstance(e, MemoryError) or (
+                isinstance(e, ImportError) and "failed to map segment" in str(e)) or (
+                isinstance(e, SystemError) and _address_space_limited())):
             return _out_of_memory()
         raise
 
