@@ -29,7 +29,6 @@ from .result import ScanIssue
 from .signals import held_signals
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILURE = 0, 1, 2
-OUT_OF_MEMORY = "out of memory (ulimit -v, or the machine's): the scan could not go on"
 
 
 class _ProgressBar:
@@ -428,7 +427,7 @@ def _scan(paths, options, size, progress, export_name=None):
         _fail(display_message(str(exc)))
     except MemoryError:
         _close(bar)
-        _fail(OUT_OF_MEMORY)
+        raise  # said in one line by _launch, wherever it happens
     except Exception as exc:  # a bug: said as itself, never taken for something else
         _close(bar)
         _fail(display_message(f"unexpected error: {type(exc).__name__}: {exc}"))

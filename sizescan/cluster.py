@@ -52,7 +52,7 @@ from ._version import __version__
 from .engine import Backend
 from .errors import (ClusterLost, ClusterUnavailable, ClusterUnreachable, InvalidOption,
                      PathNotOnWorker, WorkerFailed, WorkersKeptDying)
-from .fs import kernfs_devices, mount_points_inside, mounts
+from .fs import kernfs_devices, mount_points_inside, mounts, types_at
 from .records import Message, TaskResult
 from .result import ClusterUse
 from .worker import Scanner
@@ -93,7 +93,7 @@ def survey(roots, table) -> Site:
     """The driver's view: ``roots`` is (path as given, follow, stat) of each
     directory PATH, ``table`` the mount table."""
     inside = []
-    types = {m.mount_point: m.fstype for m in table}
+    types = types_at(table)
     for mount_point in mount_points_inside([path for path, _, _ in roots], table):
         try:
             inside.append((mount_point, os.stat(mount_point).st_dev, types.get(mount_point)))
@@ -148,7 +148,7 @@ def local_view(job: Job):
     # Every filesystem mounted inside a PATH on the driver must be mounted
     # there here too, of the same type: else this worker would read the
     # directory under it (another tree, or an empty one) and say nothing.
-    types = {m.mount_point: m.fstype for m in mounts()}
+    types = types_at(mounts())
     for mount_point, dev, fstype in site.mounts:
         here = types.get(mount_point)
         if here != fstype:

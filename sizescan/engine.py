@@ -83,7 +83,8 @@ from ._version import __version__
 from .collect import Collector
 from .errors import CannotAccess, CollectorDied, PoolFailed, ResultsLost, WorkerFailed, WorkersKeptDying
 from .fs import (default_io_depth, default_workers, filesystem_type, is_slow_filesystem,
-                 kernfs_devices, mount_point_ids, mount_points_inside, mounts, request_latency)
+                 kernfs_devices, mount_point_ids, mount_points_inside, mounts, request_latency,
+                 types_at)
 from .kinds import tally_key
 from .records import (OP_ACCESS, Detail, DirTask, Link, PathError, Record, TaskResult,
                       join, root_key)
@@ -724,7 +725,7 @@ def _plan(paths, mount_ids, table):
     part without them ran 13x slower).  Latencies are measured on up to
     _PROBES slow filesystems.
     """
-    types = {m.mount_point: m.fstype for m in table}
+    types = types_at(table)
     places = [(path, filesystem_type(path, table)) for path in paths]
     if mount_ids:
         places += [(point, types.get(point)) for point in mount_points_inside(paths, table)]

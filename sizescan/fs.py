@@ -7,6 +7,9 @@ import re
 import time
 from typing import NamedTuple
 
+# The most symlinks the kernel follows in one path (Linux's MAXSYMLINKS).
+MAX_SYMLINKS = 40
+
 # Filesystems where every stat is a round trip to another process or host.
 # There a scan waits, not computes, so it pays to have many requests in
 # flight even on a 2-core machine.
@@ -53,6 +56,12 @@ def mounts() -> list[Mount]:
         major, _, minor = fields[2].partition(":")
         out.append(Mount(_unescape(fields[4]), right.split()[0], os.makedev(int(major), int(minor))))
     return out
+
+
+def types_at(table) -> dict:
+    """{mount point: filesystem type} of a mount table (the last mount at a
+    point, the one seen there, wins)."""
+    return {m.mount_point: m.fstype for m in table}
 
 
 def _real(path: str) -> str | None:

@@ -8,6 +8,7 @@ import stat as _stat
 import tempfile
 
 from .errors import ExportFailed, InvalidOption
+from .fs import MAX_SYMLINKS
 
 
 def _umask() -> int:
@@ -21,8 +22,6 @@ def _umask() -> int:
     return 0o022
 
 
-# The most symlinks the kernel follows in one path (Linux's MAXSYMLINKS).
-_MAX_SYMLINKS = 40
 _STICKY_OPEN = _stat.S_ISVTX | _stat.S_IWOTH
 
 
@@ -67,7 +66,7 @@ def resolve_for_writing(path: str) -> str:
             resolved = candidate
             continue
         followed += 1
-        if followed > _MAX_SYMLINKS:
+        if followed > MAX_SYMLINKS:
             raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
         folder = os.stat(resolved or "/")
         if (folder.st_mode & _STICKY_OPEN == _STICKY_OPEN and st.st_uid != euid

@@ -34,6 +34,7 @@ import time
 from collections import deque
 
 from .exclude import ExcludeMatcher, GitignoreMatcher
+from .fs import MAX_SYMLINKS
 from .kinds import DIRECTORY_KIND, kind_of
 from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
                       SKIP_PATTERN, ChunkTask, Detail, DirTask, Link, Message, PathError, Record,
@@ -43,9 +44,6 @@ from .tally import DirTally, Largest
 
 # https://bford.info/cachedir/: the tag file starts with exactly this.
 CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
-
-# The most symlinks the kernel follows in one path (Linux's MAXSYMLINKS).
-MAX_SYMLINKS = 40
 
 # The kernel refuses a path of PATH_MAX bytes or more (ENAMETOOLONG), while
 # du still walks such trees.  A longer path is opened a piece at a time,
