@@ -431,17 +431,17 @@ class GitignoreMatcher:
                 continue
         # The last match decides: runs of patterns of one sign, last first,
         # each run one regex for files and one for directories.
-        self._runs = []
+        runs = []
         for pattern in reversed(patterns):
-            if not self._runs or self._runs[-1][0] != pattern.negative:
-                self._runs.append((pattern.negative, [], []))
-            _, for_files, for_dirs = self._runs[-1]
+            if not runs or runs[-1][0] != pattern.negative:
+                runs.append((pattern.negative, [], []))
+            _, for_files, for_dirs = runs[-1]
             regex = (b"(?:.*/)?" + pattern.regex) if pattern.basename else pattern.regex
             for_dirs.append(regex)
             if not pattern.dir_only:
                 for_files.append(regex)
         self._checks = [(negative, _any(for_files), _any(for_dirs))
-                        for negative, for_files, for_dirs in self._runs]
+                        for negative, for_files, for_dirs in runs]
 
     def __call__(self, relative: str, is_dir: bool) -> bool:
         path = relative.encode("utf-8", "surrogateescape")
