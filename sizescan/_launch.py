@@ -163,8 +163,24 @@ def _run(argv):
 def main(argv=None):
     """Run the command; exit with its status (128 + the signal when interrupted)."""
     if _address_space_limited():
+        _load_unwinder()
         _watched()  # returns in the child, which runs the command
     sys.exit(call(lambda: _run(argv)))
+
+
+def _load_unwinder() -> None:
+    """Map libgcc_s now, while there is room.  glibc maps it the first time a
+    thread ends through pthread_exit (a daemon thread that wakes while the
+    interpreter finalizes) and aborts the whole process when it cannot:
+    "libgcc_s.so.1 must be installed", exit 134 instead of 2.  Mapped here,
+    before any thread or child, it is there for every process of the scan
+    (tests/test_resources.py, every address-space limit)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libgcc_s.so.1")  # its soname on every glibc system
+    except (ImportError, OSError, MemoryError):
+        pass  # another C library, or no room even now: as before
 
 
 # Under a ulimit -v that memory runs into, CPython 3.11 can loop for ever

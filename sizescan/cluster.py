@@ -207,7 +207,7 @@ class Cluster:
     def __init__(self, scheduler, tls=None):
         try:
             import distributed
-        except ImportError:
+        except ModuleNotFoundError:
             raise ClusterUnavailable("scanning on a Dask cluster needs dask and distributed: "
                                      "pip install 'sizescan[dask]'") from None
         if isinstance(scheduler, distributed.Client):

@@ -112,12 +112,14 @@ def _hash(text: str) -> str:
     try:
         # CPython's own SHA-256, the one hashlib falls back to: hashlib
         # loads OpenSSL (3.7 MiB; under ulimit -v it may not load, and
-        # hashlib then logs a traceback per algorithm).
+        # hashlib then logs a traceback per algorithm).  Only a module that
+        # is absent falls back: one that failed to map under that limit is
+        # out of memory, which the command says in one line.
         from _sha256 import sha256
-    except ImportError:
+    except ModuleNotFoundError:
         try:
             from _sha2 import sha256  # Python 3.12 and later
-        except ImportError:
+        except ModuleNotFoundError:
             from hashlib import sha256
 
     digest = sha256(text.encode("utf-8")).digest()

@@ -25,7 +25,7 @@ try:
     # CPython's own BLAKE2, the one hashlib.blake2b is: importing hashlib
     # would also load OpenSSL, 3.7 MiB more in every process of a scan.
     from _blake2 import blake2b
-except ImportError:  # another Python
+except ModuleNotFoundError:  # another Python (an ImportError that is not this is out of memory)
     from hashlib import blake2b
 
 # What could not be done to a path (du's two wordings: see format.issue_message).
