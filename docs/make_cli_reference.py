@@ -13,7 +13,7 @@ import sys
 
 from click.testing import CliRunner
 
-from sizescan.cli import main
+from sizescan.command.cli import main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET = os.path.join(HERE, "cli.md")

@@ -11,17 +11,17 @@ from ._version import __version__
 # handlers before any of this is imported (see _launch), and a library
 # user who needs only read_export does not pay for the engine.
 _HOMES = {
-    "scan": "api", "read_export": "ncdu", "diff": "compare", "ScanDiff": "compare",
-    "DirChange": "compare", "ScanProgress": "engine", "Measure": "measure",
-    "ScanOptions": "options", "ScanResult": "result", "ScanIssue": "result",
-    "FileTotal": "result", "DirTotal": "result", "RootTotal": "result", "TreeNode": "result",
-    "KindTotal": "result", "AgeTotal": "result", "ScanError": "errors",
+    "scan": "api", "read_export": "files.ncdu", "diff": "model.diff", "ScanDiff": "model.diff",
+    "DirChange": "model.diff", "ScanProgress": "engine.walker", "Measure": "model.measure",
+    "ScanOptions": "model.options", "ScanResult": "model.result", "ScanIssue": "model.result",
+    "FileTotal": "model.result", "DirTotal": "model.result", "RootTotal": "model.result", "TreeNode": "model.result",
+    "KindTotal": "model.result", "AgeTotal": "model.result", "ScanError": "errors",
     "InvalidOption": "errors", "CannotAccess": "errors", "EngineFailure": "errors",
     "WorkerFailed": "errors", "WorkersKeptDying": "errors", "CollectorDied": "errors",
     "ResultsLost": "errors", "PoolFailed": "errors", "ExportFailed": "errors",
     "BadExport": "errors", "ClusterUnavailable": "errors", "ClusterUnreachable": "errors",
-    "ClusterLost": "errors", "PathNotOnWorker": "errors", "ClusterUse": "result",
-    "OwnerTotal": "result",
+    "ClusterLost": "errors", "PathNotOnWorker": "errors", "ClusterUse": "model.result",
+    "OwnerTotal": "model.result",
 }
 
 

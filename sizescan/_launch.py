@@ -155,7 +155,7 @@ def _interrupted_in(exc):
 
 
 def _run(argv):
-    from .cli import run
+    from .command.cli import run
 
     return run(sys.argv[1:] if argv is None else argv)
 

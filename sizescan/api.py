@@ -14,13 +14,13 @@ import tempfile
 import time
 from typing import Callable, Iterable
 
-from . import engine
+from .engine import walker
 from ._version import __version__
-from .engine import ScanProgress
+from .engine.walker import ScanProgress
 from .errors import ExportFailed, InvalidOption
-from .options import ScanOptions
-from .output import OutputFile
-from .result import ScanResult
+from .model.options import ScanOptions
+from .files.atomic import OutputFile
+from .model.result import ScanResult
 from .signals import held_signals
 
 
@@ -138,7 +138,7 @@ def scan(
         return _scan(paths, slashed, options, progress, export, None)
     # Here, not at the top: the cluster's code is half a MB that a scan on
     # this machine, the common case, has no use for.
-    from .cluster import Cluster
+    from .engine.dask import Cluster
 
     on = Cluster(scheduler, tls)
     try:
@@ -149,7 +149,7 @@ def scan(
 
 def _scan(paths, slashed, options, progress, export, cluster):
     if export is None:
-        return engine.run(paths, options, progress=progress, slashed=slashed,
+        return walker.run(paths, options, progress=progress, slashed=slashed,
                           cluster=cluster)[0]
     return _scan_and_export(paths, slashed, options, progress, export, cluster)
 
@@ -159,7 +159,7 @@ def _scan_and_export(paths, slashed, options, progress, export, cluster) -> Scan
         raise InvalidOption("an export holds one tree: give a single PATH")
     root = paths[0]
     # Here: a scan without an export needs none of these.
-    from .ncdu import ExportSpool, NcduEncoder, SpoolFailed
+    from .files.ncdu import ExportSpool, NcduEncoder, SpoolFailed
 
     encoder = NcduEncoder(options.extended)
     try:
@@ -181,7 +181,7 @@ def _scan_and_export(paths, slashed, options, progress, export, cluster) -> Scan
             except OSError as exc:
                 raise ExportFailed(target.name, exc) from None
         try:
-            result, spool = engine.run(paths, options, progress=progress, encoder=encoder,
+            result, spool = walker.run(paths, options, progress=progress, encoder=encoder,
                                        spool=ExportSpool(spool_path), slashed=slashed,
                                        cluster=cluster)
         except SpoolFailed as exc:

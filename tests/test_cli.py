@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from conftest import du, du_sum, open_terminal, read_terminal, run_cli, write
 from sizescan import __version__
-from sizescan.cli import main
+from sizescan.command.cli import main
 
 
 @pytest.fixture

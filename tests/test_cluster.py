@@ -371,7 +371,7 @@ def test_the_cli_quietens_dask_and_tornado_loggers():
     need_dask()
     import logging
 
-    from sizescan.cli import _quiet_dask
+    from sizescan.command.cli import _quiet_dask
 
     _quiet_dask()
     for name in ("distributed", "distributed.client", "tornado", "tornado.application"):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sizescan.collect import Collector
-from sizescan.options import ScanOptions
-from sizescan.records import Link, Message, Record, dir_key, root_key
-from sizescan.result import largest
+from sizescan.engine.collect import Collector
+from sizescan.model.options import ScanOptions
+from sizescan.engine.records import Link, Message, Record
+from sizescan.model.keys import dir_key, root_key
+from sizescan.model.result import largest
 
 
 def rec(path, depth, *rest, **fields):

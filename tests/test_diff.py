@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from conftest import du, run_cli, write
 from sizescan import scan
-from sizescan.cli import main
+from sizescan.command.cli import main
 from sizescan import diff
-from sizescan.ncdu import read_export
+from sizescan.files.ncdu import read_export
 
 
 @pytest.fixture

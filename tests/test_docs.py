@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from sizescan.cli import main
+from sizescan.command.cli import main
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from conftest import NOBODY, du, du_sum, run_cli, write
 from sizescan import InvalidOption, read_export, scan
-from sizescan.cli import main
+from sizescan.command.cli import main
 
 
 def _roots(result):
@@ -229,7 +229,7 @@ def test_export_must_be_a_path_or_a_file(tmp_path, bad):
 def test_a_stalled_collector_is_waited_for(slow_tree, monkeypatch):
     mnt, src = slow_tree
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
-    monkeypatch.setattr("sizescan.engine.MESSAGE_TIMEOUT_S", 0.5)
+    monkeypatch.setattr("sizescan.engine.collector.MESSAGE_TIMEOUT_S", 0.5)
 
     def stall():
         time.sleep(0.3)

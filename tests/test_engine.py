@@ -48,7 +48,7 @@ def test_small_tree_needs_no_pool(tmp_path):
 
 
 def test_progress_is_sampled(tmp_path, force_pool, monkeypatch):
-    monkeypatch.setattr("sizescan.engine.PROGRESS_INTERVAL_S", 0.0)
+    monkeypatch.setattr("sizescan.engine.walker.PROGRESS_INTERVAL_S", 0.0)
     root = tmp_path / "t"
     for i in range(200):
         write(str(root / f"d{i}" / "f"), size=100)
@@ -105,7 +105,7 @@ def test_a_task_that_raises_fails_the_scan_without_hanging(mixed_tree, force_poo
         raise RuntimeError("broken worker code")
 
     # Under fork the workers inherit the patched class: the task really raises.
-    monkeypatch.setattr("sizescan.worker.Scanner._size_entries", broken)
+    monkeypatch.setattr("sizescan.engine.pipeline.Scanner._size_entries", broken)
     with pytest.raises(EngineFailure, match="broken worker code"):
         scan(mixed_tree, workers=2, start_method="fork")
     assert multiprocessing.active_children() == []

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from conftest import du_sum, require, write
 from sizescan import scan
-from sizescan.cli import main
+from sizescan.command.cli import main
 
 SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
 
@@ -137,7 +137,7 @@ def test_gitignore_rules_travel_to_workers_as_their_lines():
     # there (01a4d9c lost __getstate__ and sent the compiled specs instead).
     import pickle
 
-    from sizescan.exclude import GitignoreMatcher
+    from sizescan.engine.exclude import GitignoreMatcher
 
     lines = ["logs/**", "!logs/keep.txt", "x/**/"]
     matcher = pickle.loads(pickle.dumps(GitignoreMatcher(lines)))

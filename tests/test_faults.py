@@ -21,8 +21,8 @@ from click.testing import CliRunner
 
 from conftest import alive, descendants, du_sum, open_terminal, read_terminal
 from sizescan import EngineFailure, scan
-from sizescan.engine import collector_lost
-from sizescan.cli import main
+from sizescan.engine.collector import collector_lost
+from sizescan.command.cli import main
 
 
 def _pool_workers():
@@ -79,7 +79,7 @@ def test_engine_failure_is_exit_2_without_traceback(tmp_path, monkeypatch):
 
     (tmp_path / "t" / "a").mkdir(parents=True)
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
-    monkeypatch.setattr("sizescan.worker.Scanner._scan_directory", unpicklable)  # inherited under fork
+    monkeypatch.setattr("sizescan.engine.pipeline.Scanner._scan_directory", unpicklable)  # inherited under fork
     res = CliRunner().invoke(main, [str(tmp_path / "t"), "--workers", "2", "--start-method", "fork"])
     assert res.exit_code == 2
     assert res.output.startswith("sizescan: a worker failed: ")
@@ -153,7 +153,7 @@ def test_slow_mount_scan_equals_du(slow_tree):
 
 
 def test_a_directory_that_kills_every_reader_ends_the_scan_with_exit_2(tmp_path, monkeypatch):
-    import sizescan.worker as worker
+    import sizescan.engine.pipeline as worker
 
     real = worker.Scanner._scan_directory
 
@@ -265,19 +265,19 @@ def test_collector_killed_as_the_walk_ends_is_named(tmp_path, monkeypatch):
     # The window 0.1 fell into: the walker's word ("these messages are due")
     # hits a broken pipe, which escaped as BrokenPipeError and became exit 0.
     from sizescan import CollectorDied
-    import sizescan.engine as engine
+    from sizescan.engine.collector import CollectorProcess
 
-    real = engine._wait_for_collector
+    real = CollectorProcess.result
 
-    def kill_first(proc, *args):
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.join(10)
-        return real(proc, *args)
+    def kill_first(self, *args):
+        os.kill(self._proc.pid, signal.SIGKILL)
+        self._proc.join(10)
+        return real(self, *args)
 
     for i in range(20):
         (tmp_path / "t" / f"d{i}").mkdir(parents=True)
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
-    monkeypatch.setattr(engine, "_wait_for_collector", kill_first)
+    monkeypatch.setattr(CollectorProcess, "result", kill_first)
     with pytest.raises(CollectorDied, match=r"^the collector process died \(killed by SIGKILL\)$"):
         scan(str(tmp_path / "t"), workers=2)
     assert multiprocessing.active_children() == []
@@ -335,8 +335,8 @@ def test_interrupted_scans_leave_no_worker_behind(tmp_path, monkeypatch):
 def test_a_pool_being_stopped_sends_no_more_messages():
     # Its tasks are done again by the next pool, and a message it started
     # could be cut by Pool's SIGTERM, holding the queue's lock for good.
-    from sizescan.records import Message
-    from sizescan.worker import _PoolSink
+    from sizescan.engine.records import Message
+    from sizescan.engine.pipeline import _PoolSink
 
     ctx = multiprocessing.get_context("fork")
     sink_queue, stopping = ctx.Queue(), ctx.RawValue("b", 0)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import require, write
 from sizescan import BadExport, read_export, scan
-from sizescan.format import Palette, SizeFormat, age_report, report, tree_report, type_report
+from sizescan.command.people import Palette, SizeFormat, age_report, report, tree_report, type_report
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from conftest import NOBODY, open_terminal, read_terminal, require, run_cli, write
 from sizescan import read_export, scan
-from sizescan.cli import main
+from sizescan.command.cli import main
 
 HEADER = '[1,2,{"progname":"x","timestamp":1},[{"name":"/r"},'
 

@@ -19,13 +19,13 @@ import pytest
 
 from conftest import alive, descendants, du_sum, slowfs_mount, write
 from sizescan import scan
-from sizescan.collect import Collector
-from sizescan.ncdu import read_export
-from sizescan.fs import (FAST_REQUEST_S, SLOW_IO_DEPTH, THREAD_COST_S, cpu_count,
+from sizescan.engine.collect import Collector
+from sizescan.files.ncdu import read_export
+from sizescan.engine.fs import (FAST_REQUEST_S, SLOW_IO_DEPTH, THREAD_COST_S, cpu_count,
                          default_io_depth, default_workers, is_rotational, request_latency)
-from sizescan.options import ScanOptions
-from sizescan.records import DirTask
-from sizescan.worker import Scanner, WorkerConfig
+from sizescan.model.options import ScanOptions
+from sizescan.engine.records import DirTask
+from sizescan.engine.pipeline import Scanner, WorkerConfig
 
 
 def _tree(root):

@@ -8,8 +8,8 @@ import threading
 
 from conftest import du, write
 from sizescan import scan
-from sizescan.collect import MOVED
-from sizescan.worker import Replaced
+from sizescan.engine.collect import MOVED
+from sizescan.engine.pipeline import Replaced
 
 REPLACED = Replaced().strerror
 

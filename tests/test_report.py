@@ -12,7 +12,8 @@ import pytest
 
 from browser import launch, open_report
 from conftest import du, du_sum, require, run_cli, write
-from sizescan import html, read_export, scan
+from sizescan import read_export, scan
+from sizescan.files import html
 
 # Names (no "/" in one); the issue's own example is a path: see SCRIPT_END.
 HOSTILE = [

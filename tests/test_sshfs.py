@@ -15,7 +15,7 @@ import pytest
 
 from conftest import du_sum, sshfs_mount, write
 from sizescan import scan
-from sizescan.fs import request_latency
+from sizescan.engine.fs import request_latency
 from sshd import NO_CACHE  # benchmarks/sshd.py: sshfs 3 has no "cache=no"
 
 

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from conftest import du, du_sum, make_mixed_tree, open_terminal, read_terminal, write
 from sizescan import scan
-from sizescan.cli import main
-from sizescan.records import root_key
+from sizescan.command.cli import main
+from sizescan.model.keys import root_key
 
 
 @pytest.fixture

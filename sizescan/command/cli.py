@@ -14,19 +14,22 @@ import sys
 
 import click
 
-from ._version import __version__
-from .api import scan
+from .._version import __version__
+from ..api import scan
 # The export reader (.ncdu) and diff (.compare) are imported where they are used: a
 # scan without them starts 5-7 ms sooner (95 ms against 100, `import sizescan.cli`).
-from .errors import BadExport, CannotAccess, ExportFailed, InvalidOption, ScanError
-from .format import (Palette, SizeFormat, age_report, diff_report, display_message, issue_message,
-                     owner_report, quote, report, tree_report, type_report)
-from .html import DEFAULT_BOXES
-from .html import write as write_html
-from .options import MAX_IO_DEPTH, MAX_WORKERS
-from .output import OutputFile
-from .result import ScanIssue
-from .signals import held_signals
+from ..errors import BadExport, CannotAccess, ExportFailed, InvalidOption, ScanError
+from .people import (
+    Palette, SizeFormat, age_report, diff_report, issue_message, owner_report, report, tree_report,
+    type_report,
+)
+from ..model.names import display_message, quote
+from ..files.html import DEFAULT_BOXES
+from ..files.html import write as write_html
+from ..model.options import MAX_IO_DEPTH, MAX_WORKERS
+from ..files.atomic import OutputFile
+from ..model.result import ScanIssue
+from ..signals import held_signals
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILURE = 0, 1, 2
 
@@ -374,7 +377,7 @@ def _write_report(result, target, boxes, import_from):
 
 
 def _import(source, **options):
-    from .ncdu import read_export
+    from ..files.ncdu import read_export
 
     try:
         if source == "-":
@@ -470,7 +473,7 @@ def diff_command(old, new, top, max_depth, apparent, si, exact, color, workers, 
                                size, progress=not (as_json or no_progress)))
         else:
             sides.append(_import(side, top=0, apparent=apparent))
-    from .compare import diff
+    from ..model.diff import diff
 
     changes = diff(*sides, top=top or None, max_depth=max_depth)
     # A side with unreadable parts has partial totals: say so, as a scan does.

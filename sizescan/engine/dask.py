@@ -48,14 +48,16 @@ import uuid
 from collections import deque
 from typing import NamedTuple
 
-from ._version import __version__
-from .engine import Backend
-from .errors import (ClusterLost, ClusterUnavailable, ClusterUnreachable, InvalidOption,
-                     PathNotOnWorker, WorkerFailed, WorkersKeptDying)
+from .._version import __version__
+from .frontier import Backend
+from ..errors import (
+    ClusterLost, ClusterUnavailable, ClusterUnreachable, InvalidOption, PathNotOnWorker,
+    WorkerFailed, WorkersKeptDying,
+)
 from .fs import kernfs_devices, mount_points_inside, mounts, types_at
 from .records import Message, TaskResult
-from .result import ClusterUse
-from .worker import Scanner
+from ..model.result import ClusterUse
+from .pipeline import Scanner
 
 # Directories given to one task: it goes on into what it finds anyway, and a
 # task's own directories are read whatever the budget says.

@@ -35,11 +35,14 @@ from collections import deque
 
 from .exclude import ExcludeMatcher, GitignoreMatcher
 from .fs import MAX_SYMLINKS
-from .kinds import DIRECTORY_KIND, kind_of
-from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
-                      SKIP_PATTERN, ChunkTask, Detail, DirTask, Link, Message, PathError, Record,
-                      TaskResult, add_counts, add_owner, dir_prefix)
-from .signals import become_child
+from ..model.kinds import DIRECTORY_KIND, kind_of
+from ..model.keys import EXCLUDED, READ_ERROR, dir_prefix
+from .records import (
+    OP_ACCESS, OP_READ, SKIP_KERNFS, SKIP_OTHER_FS, SKIP_PATTERN, ChunkTask, Detail, DirTask, Link,
+    Message, PathError, Record, TaskResult,
+)
+from ..model.kinds import add_counts, add_owner
+from ..signals import become_child
 from .tally import DirTally, Largest
 
 # https://bford.info/cachedir/: the tag file starts with exactly this.

@@ -21,15 +21,16 @@ import os
 import re
 import stat as _stat
 
-from .collect import Collector
-from .errors import BadExport
-from .format import display_message
-from .kinds import tally_key
-from .options import ScanOptions
-from .records import (EXCLUDED, OP_ACCESS, OP_READ, READ_ERROR, SKIP_KERNFS, SKIP_OTHER_FS,
-                      SKIP_PATTERN, Link, PathError, Record, add_owner, dir_key, dir_prefix,
-                      join, path_up, root_key)
-from .tally import DirTally
+from ..engine.collect import Collector
+from ..errors import BadExport
+from ..model.names import display_message
+from ..model.kinds import add_owner, tally_key
+from ..model.options import ScanOptions
+from ..model.keys import EXCLUDED, READ_ERROR, dir_key, dir_prefix, join, path_up, root_key
+from ..engine.records import (
+    OP_ACCESS, OP_READ, SKIP_KERNFS, SKIP_OTHER_FS, SKIP_PATTERN, Link, PathError, Record,
+)
+from ..engine.tally import DirTally
 
 MAJOR, MINOR = 1, 2
 

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
-from .errors import InvalidOption
+from ..errors import InvalidOption
 from .measure import Measure
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import stat as _stat
 
-from .records import add_counts
-
 # Modification-time buckets of --by-age: (label, upper bound in seconds),
 # ages measured from the scan's start (a file dated in the future is "< 1 day").
 AGES = (
@@ -70,3 +68,19 @@ def tally_key(name: str, mode: int) -> str:
         dot = name.rfind(".")
         return name[dot:] if dot > 0 else ""
     return kind_of(name, mode)
+
+
+def add_counts(table: dict, key, count: int, apparent: int, disk: int) -> None:
+    """Add to ``table[key]``, a ``[count, apparent, disk]`` (made if missing)."""
+    slot = table.get(key)
+    if slot is None:
+        table[key] = [count, apparent, disk]
+    else:
+        slot[0] += count
+        slot[1] += apparent
+        slot[2] += disk
+
+
+def add_owner(owners: dict, uid: int, gid: int, apparent: int, disk: int) -> None:
+    """Count one entry owned by ``uid`` and ``gid`` into ``owners`` (see Detail)."""
+    add_counts(owners, (uid, gid), 1, apparent, disk)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 from heapq import heappush, heapreplace
 
-from .kinds import AGES, DIRECTORY_KIND, merge_suffixes, suffix_kind
+from ..model.kinds import AGES, DIRECTORY_KIND, merge_suffixes, suffix_kind
 from .records import Detail
 
 _DAY, _WEEK, _MONTH, _YEAR = (bound for _, bound in AGES[:-1])

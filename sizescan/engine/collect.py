@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import heapq
 
-from .kinds import AGES, DIRECTORY_KIND, merge_suffixes
-from .records import OP_ACCESS, OP_READ, Message, add_counts, root_key
-from .result import (DEPTH, GROUP, KEY, NAME, PARENT, USER, DirTotal, FileTotal, RootTotal,
-                     ScanIssue, ScanModel, ScanResult, largest, path_of)
+from ..model.kinds import AGES, DIRECTORY_KIND, merge_suffixes
+from .records import OP_ACCESS, OP_READ, Message
+from ..model.kinds import add_counts
+from ..model.keys import root_key
+from ..model.result import (
+    DEPTH, GROUP, KEY, NAME, PARENT, USER, DirTotal, FileTotal, RootTotal, ScanIssue, ScanModel,
+    ScanResult, largest, path_of,
+)
 from .tally import Largest
 
 # What a directory read under two names is reported with (see Collector.add).

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from .kinds import AGES
 from .measure import Measure
-from .records import READ_ERROR, dir_prefix, join, path_up, root_key
+from .keys import READ_ERROR, dir_prefix, join, path_up, root_key
 
 # Where a directory's slot (see ScanModel) holds its depth, its parent's key, its name and
 # its own key.

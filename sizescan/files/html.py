@@ -16,11 +16,11 @@ import json
 import os
 import stat as _stat
 
-from .errors import ExportFailed
-from .format import display_path
-from .kinds import DIRECTORY_KIND, kind_of
-from .output import OutputFile
-from .result import ScanResult, TreeNode, exact_b64
+from ..errors import ExportFailed
+from ..model.names import display_path
+from ..model.kinds import DIRECTORY_KIND, kind_of
+from .atomic import OutputFile
+from ..model.result import ScanResult, TreeNode, exact_b64
 
 #: Boxes a report draws at most by default: enough for every box a laptop
 #: screen can show large enough to read, few enough to open in a second.

@@ -1,0 +1,107 @@
+"""What this process can afford: workers and threads within its limits.
+
+A scan never fails for want of descriptors, address space or the right to
+have children: it asks for less (fewer threads, fewer workers, or the
+caller's process alone, as du would run) and says nothing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+
+
+# Descriptors the caller holds for a pool and the collector: measured 14
+# plus 2 a worker under fork; spawn and forkserver hold a few more while
+# processes start.  Counted generously: a limit too low for a pool of two
+# means the scan runs in the caller's process, as du would, not that it fails.
+_FDS_FIXED, _FDS_PER_WORKER = 24, 4
+
+
+def _spare_descriptors():
+    """Descriptors this process may still open; None when unbounded or unknown."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return None
+    if soft == resource.RLIM_INFINITY:
+        return None
+    try:
+        in_use = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        in_use = 16
+    return soft - in_use
+
+
+def affordable_io_depth(io_depth: int, workers: int) -> int:
+    """``io_depth``, or less when the descriptor limit would not hold it (each
+    of a worker's threads keeps up to two directories open, and a forked
+    worker also holds what the caller held), or the address space limit
+    (ulimit -v: each thread's stack is reserved whole, 8 MB by default, and
+    a thread that gets its stack but no memory to start dies noisily)."""
+    spare = _spare_descriptors()
+    if spare is not None:
+        io_depth = max(1, min(io_depth, (spare - _FDS_FIXED - _FDS_PER_WORKER * workers) // 3))
+    room = _spare_address_space()
+    if room is not None:
+        if room < _THREADS_NEED_ROOM:
+            # Threads that run out of memory die in ways Python does not
+            # always survive (a lane stuck for good was seen at 60 MB, 1 run
+            # in 15): under a tight limit, one request at a time.
+            return 1
+        # Half of what is left for the stacks; the scan's own memory, and a
+        # forked worker's copy of the caller's, need the rest.
+        io_depth = max(1, min(io_depth, room // (2 * _thread_stack_bytes())))
+    return io_depth
+
+
+# Address space a scan with threads must have left under ulimit -v.
+_THREADS_NEED_ROOM = 256 << 20
+
+
+def _spare_address_space():
+    """Bytes this process may still map under RLIMIT_AS; None when unbounded."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return max(0, limit - int(line.split()[1]) * 1024)
+    except (ImportError, OSError, ValueError):
+        pass
+    return None
+
+
+def _thread_stack_bytes() -> int:
+    """The stack a new thread of this process reserves."""
+    size = threading.stack_size()
+    if size:
+        return size
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_STACK)[0]
+        if soft != resource.RLIM_INFINITY and soft > 0:
+            return soft
+    except (ImportError, OSError, ValueError):
+        pass
+    return 8 << 20
+
+
+def affordable_workers(workers: int) -> int:
+    """``workers``, or fewer when the descriptor limit or the caller forbid a pool
+    (1: scan in the caller's process)."""
+    if multiprocessing.current_process().daemon:
+        return 1  # a Pool worker, a Celery task: daemonic processes have no children
+    spare = _spare_descriptors()
+    if spare is None:
+        return workers
+    spare = (spare - _FDS_FIXED) // _FDS_PER_WORKER
+    return workers if spare >= workers else (spare if spare >= 2 else 1)
