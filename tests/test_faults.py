@@ -336,7 +336,7 @@ def test_a_pool_being_stopped_sends_no_more_messages():
     # Its tasks are done again by the next pool, and a message it started
     # could be cut by Pool's SIGTERM, holding the queue's lock for good.
     from sizescan.engine.records import Message
-    from sizescan.engine.pipeline import _PoolSink
+    from sizescan.engine.worker import _PoolSink
 
     ctx = multiprocessing.get_context("fork")
     sink_queue, stopping = ctx.Queue(), ctx.RawValue("b", 0)

@@ -21,7 +21,7 @@ from typing import NamedTuple
 from ..errors import CollectorDied, ResultsLost
 from ..signals import become_child, held_signals
 from .collect import Collector
-from .pipeline import exit_with_parent
+from .worker import exit_with_parent
 
 # How often the idle collector looks for the walker's word that the walk is over.
 _WORD_POLL_S = 0.005
@@ -93,7 +93,7 @@ def _collector_main(sink_queue, conn, collector, counters, version):
                                          else _WORD_POLL_S)
             except queue_mod.Empty:
                 continue
-            collector.take(pickle.loads(message))  # pickled by the worker: see pipeline._PoolSink
+            collector.take(pickle.loads(message))  # pickled by the worker: see worker._PoolSink
             counters.publish(collector)
         result = (collector.result(version), collector.spool)
     except (OSError, MemoryError) as exc:

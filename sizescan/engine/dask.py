@@ -164,12 +164,7 @@ def local_view(job: Job):
             raise PathNotOnWorker(_worker_name(), mount_point, exc.strerror) from None
     view = copy.copy(config)
     here = {scan_dev: local for local, scan_dev in devices.items()}
-    if config.root_devs is not None:
-        view.root_devs = [None if d is None else here.get(d, d) for d in config.root_devs]
-    if config.skip_ids:
-        view.skip_ids = {(here.get(d, d), ino): i for (d, ino), i in config.skip_ids.items()}
-    if config.kernfs_devs is not None:
-        view.kernfs_devs = kernfs_devices()  # this host's pseudo filesystems
+    view.entries = config.entries.on_host(here, kernfs_devices())  # this host's pseudo filesystems
     view.devices = {local: d for local, d in devices.items() if local != d} or None
     view.base = site.cwd
     with _views_lock:

@@ -25,24 +25,19 @@ from __future__ import annotations
 import errno
 import math
 import os
-import pickle
-import signal
 import stat as _stat
-import _thread
-import threading
 import time
-from collections import deque
 
-from .exclude import ExcludeMatcher, GitignoreMatcher
+from .entries import COUNTED_EARLIER, EntryFilter, link_floor
 from .fs import MAX_SYMLINKS
-from ..model.kinds import DIRECTORY_KIND, kind_of
+from .lanes import LANE_SPLIT, Lanes
+from ..model.kinds import DIRECTORY_KIND, tally_key
 from ..model.keys import EXCLUDED, READ_ERROR, dir_prefix
 from .records import (
-    OP_ACCESS, OP_READ, SKIP_KERNFS, SKIP_OTHER_FS, SKIP_PATTERN, ChunkTask, Detail, DirTask, Link,
+    OP_ACCESS, OP_READ, SKIP_PATTERN, ChunkTask, Detail, DirTask, Link,
     Message, PathError, Record, TaskResult,
 )
 from ..model.kinds import add_counts, add_owner
-from ..signals import become_child
 from .tally import DirTally, Largest
 
 # https://bford.info/cachedir/: the tag file starts with exactly this.
@@ -69,52 +64,43 @@ class WorkerConfig:
     learnt before the walk began.
     """
 
-    __slots__ = ("options", "roots", "root_devs", "skip_ids", "track_ancestors", "kernfs_devs",
-                 "now", "encoder", "exclude", "gitignore", "detailed", "follow_roots", "io_depth",
-                 "piece", "devices", "base")
+    __slots__ = ("options", "roots", "entries", "track_ancestors", "now", "encoder", "detailed",
+                 "follow_roots", "io_depth", "piece", "devices", "base")
 
-    def __init__(self, options, *, roots, root_devs=None, skip_ids=None, track_ancestors=False,
+    def __init__(self, options, *, roots, root_devs=None, track_ancestors=False,
                  kernfs_devs=None, now=0.0, encoder=None, follow_roots=frozenset(), io_depth=1):
         self.options = options
-        # Requests each pool process keeps in flight: its threads (see _Lanes).
+        # Requests each pool process keeps in flight: its threads (see lanes.Lanes).
         self.io_depth = io_depth
         # Chunk records are numbered by the position of their first name, in
         # pieces of this many names: the same numbering whether a chunk is
         # read whole or by lanes piece by piece, so the collector's
-        # once-only rule holds across both (see _Lanes).
-        self.piece = (math.gcd(options.split_at, _Lanes.LANE_SPLIT) if io_depth > 1
+        # once-only rule holds across both (see lanes.Lanes).
+        self.piece = (math.gcd(options.split_at, LANE_SPLIT) if io_depth > 1
                       else options.split_at)
         # Indexes of the PATHs given as "link/": opened through a symlink.
         self.follow_roots = follow_roots
         # The PATHs, for matching gitignore patterns relative to them.
         self.roots = tuple(roots)
-        # One device per PATH under --one-file-system, else None.
-        self.root_devs = root_devs
-        # (dev, ino) of directories never to enter, with the index of the
-        # PATH from which on they are skipped: the other PATHs (du skips a
-        # PATH it has already counted inside an earlier one).
-        self.skip_ids = skip_ids
+        # What is left out: -x (root_devs: one device per PATH), pseudo
+        # filesystems (kernfs_devs), patterns, PATHs counted earlier.
+        self.entries = EntryFilter(options, root_devs=root_devs, kernfs_devs=kernfs_devs)
         # Whether mount points lie inside the PATHs.  Only then can a
         # directory be its own ancestor without -L (a bind mount of a parent
         # below itself), so only then does each task carry its ancestors'
         # (dev, ino) to check; du skips such a directory uncounted, and so do we.
         self.track_ancestors = track_ancestors
-        # Devices of pseudo filesystems (proc, sysfs...) under --exclude-kernfs.
-        self.kernfs_devs = kernfs_devs
         # Ages of --by-age are measured from the scan's start.
         self.now = now
         # The export's entry encoder (see the module docstring), or None.
         self.encoder = encoder
-        self.exclude = ExcludeMatcher(options.exclude) if options.exclude else None
-        self.gitignore = GitignoreMatcher(options.gitignore) if options.gitignore else None
         # Whether records carry a Detail.
         self.detailed = options.detailed or encoder is not None
         # On another host (a cluster worker), the scan's device number for
         # each device this host sees, where they differ: st_dev names a
-        # device on one host only (see cluster.py).  Devices leave a worker
+        # device on one host only (see engine.dask).  Devices leave a worker
         # (in tasks, hard links, the export) in the scan's numbers; the
-        # checks made here (root_devs, skip_ids, kernfs_devs) are in this
-        # host's.  None on the scan's own host.
+        # entry filter's are in this host's.  None on the scan's own host.
         self.devices = None
         # On another host, the directory relative PATHs are in (the caller's
         # current directory); None on the scan's own host.
@@ -152,7 +138,7 @@ class Scanner:
         # a directory is then cut into the same records whichever reads it
         # again (see WorkerConfig.piece).  A lane itself has no sink.
         self.io_depth = config.io_depth
-        self._lanes = _Lanes(self, config.io_depth) if config.io_depth > 1 and sink else None
+        self._lanes = Lanes(self, config.io_depth) if config.io_depth > 1 and sink else None
 
     def run(self, dir_tasks, chunk_tasks=(), task_id=None, slot=None, stop_at=None,
             descend_s=None) -> TaskResult:
@@ -337,179 +323,219 @@ class Scanner:
         """Stat ``names`` inside the open directory ``fd``: the per-entry pipeline.
 
         ``task`` is the directory's DirTask (its own size is counted here)
-        or one of its ChunkTasks.  Settings are read into locals once per
-        directory: this loop runs once per file of the scan.
+        or one of its ChunkTasks.  The common entry (a file of one link,
+        nothing excluded, no view, no export) pays for the stat, three sums
+        and one test each for what the options may add; what is rare goes
+        to the directory's ``_Pass``.  This loop runs once per file of the scan.
         """
         cfg = self.config
-        options = cfg.options
-        path, depth, root, here = task.path, task.depth, task.root, task.key
-        own = isinstance(task, DirTask)
-        part = 0 if own else task.part
-        apparent = task.apparent if own else 0
-        disk = task.disk if own else 0
-        guard = task.guard
-        follow = options.dereference
-        count_links = options.count_links
-        # Under --dereference a file may be reached through several symlinks,
-        # so every file is deduplicated, as du does (its "hash_all").
-        dedup_all = follow and not count_links
-        exclude = cfg.exclude
-        root_dev = cfg.root_devs[root] if cfg.root_devs is not None else None
-        skip_ids = cfg.skip_ids
-        by_apparent = options.apparent
+        p = _Pass(self, fd, task, subdirs)
+        by_path, by_stat, extra = p.by_path, p.by_stat, p.extra
+        stat_ = p.stat_
+        floor = link_floor(cfg.options)
+        S_IFMT, S_IFDIR = _stat.S_IFMT(0o177777), _stat.S_IFDIR
+        by_apparent = cfg.options.apparent
         top = self.top
-        offer_top = top.offer
-        threshold = (top.floor[0] if top.full else -1) if top.n else None
-        prefix = dir_prefix(path)
-        # os.stat follows symlinks, os.lstat does not; positional-only calls
-        # are measurably cheaper than follow_symlinks=... in this loop.
-        stat_ = os.stat if follow else os.lstat
-        kernfs_devs = cfg.kernfs_devs
-        devices = cfg.devices
-        track_ancestors = cfg.track_ancestors
-        check_ids = root_dev is not None or bool(skip_ids) or bool(kernfs_devs)
-        S_IFMT, S_IFDIR, S_IFREG = _stat.S_IFMT(0o177777), _stat.S_IFDIR, _stat.S_IFREG
-        files = 0
-        tops, links, errors = [], [], []
-        skipped = []  # (name, reason): rare, told to the encoder at the end
-        gitignore = cfg.gitignore
-        if gitignore is not None:
-            relative_from = len(dir_prefix(cfg.roots[root]))
-        # Views count through one DirTally; the plain scan pays one test per entry.
-        tally = DirTally(cfg.now, options.top, options.measure) if options.views else None
-        if tally is not None:
-            add_to_tally = tally.add
-            if own:
-                tally.own(apparent, disk)
-        encoder = cfg.encoder
-        if encoder is not None:
-            sized, fragment, subinfo = encoder.sized, [], []
-        # --by-owner: every entry counted here, by uid and by gid.
-        owners = {} if options.by_owner else None
-        owner_uid = owner_gid = None
-        others = [0, 0, 0]  # files not of the first file's owner: counted as they come
-        # -L: du stats full paths, and the kernel follows at most
-        # MAX_SYMLINKS symlinks in one: past that an entry is "cannot
-        # access" there too.  Only entries that are links count.
-        hops = task.hops
-        near_limit = follow and hops >= MAX_SYMLINKS
+        offer_top, tops, here = top.offer, p.tops, task.key
+        threshold = (top.floor[0] if top.full else -1) if top.n else _NEVER
+        files = apparent = disk = 0
         for name in names:
-            if exclude is not None and exclude(prefix + name):
-                skipped.append((name, SKIP_PATTERN))
+            if by_path is not None and by_path(name):
                 continue
             try:
-                if near_limit and _stat.S_ISLNK(os.lstat(name, dir_fd=fd).st_mode):
-                    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
                 st = stat_(name, dir_fd=fd)
             except OSError as exc:
-                # A vanished entry, or a dangling symlink under -L: du reports
-                # it and counts nothing.
-                errors.append(PathError(prefix + name, OP_ACCESS, exc.strerror))
+                p.unreachable(name, exc)
                 continue
-            if check_ids:
-                if root_dev is not None and st.st_dev != root_dev:
-                    skipped.append((name, SKIP_OTHER_FS))
-                    continue
-                if skip_ids and skip_ids.get((st.st_dev, st.st_ino), root) < root:
-                    continue
-                if kernfs_devs and st.st_dev in kernfs_devs:
-                    skipped.append((name, SKIP_KERNFS))
-                    continue
-            is_dir = st.st_mode & S_IFMT == S_IFDIR
-            if gitignore is not None and gitignore((prefix + name)[relative_from:], is_dir):
-                skipped.append((name, SKIP_PATTERN))
+            if by_stat is not None and by_stat(name, st):
                 continue
-            if is_dir:
-                dev = st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev)
-                child_guard = guard
-                if track_ancestors:
-                    # A bind mount can make a directory its own ancestor: a
-                    # cycle.  du skips it, uncounted.
-                    ident = (dev, st.st_ino)
-                    if ident in guard:
-                        continue
-                    child_guard = guard + (ident,)
-                child_hops = hops
-                if follow and _stat.S_ISLNK(os.lstat(name, dir_fd=fd).st_mode):
-                    child_hops += 1  # one lstat per directory, under -L only
-                subdirs.append(DirTask(prefix + name, depth + 1, root, st.st_size,
-                                       st.st_blocks * 512, dev, st.st_ino,
-                                       here, child_guard, child_hops,
-                                       None if owners is None else (st.st_uid, st.st_gid)))
-                if encoder is not None:
-                    subinfo.append((name, encoder.directory(name, st, dev, task.dev)))
+            if st.st_mode & S_IFMT == S_IFDIR:
+                p.subdir(name, st)
+                continue
+            if st.st_nlink > floor:
+                p.link(name, st)  # counted (once) by the collector, which sees every link
                 continue
             size = st.st_size
             blocks = st.st_blocks * 512
-            if encoder is not None:
-                fragment.append(sized(name, st))
-            if tally is not None:
-                # Regular files are grouped by their raw suffix, turned into
-                # kinds once per directory by the tally.
-                if st.st_mode & S_IFMT == S_IFREG:
-                    dot = name.rfind(".")
-                    key = name[dot:] if dot > 0 else ""
-                else:
-                    key = kind_of(name, st.st_mode)
-            if dedup_all or (st.st_nlink > 1 and not count_links):
-                # Counted (once) by the collector, which sees every link.
-                kind, age = tally.link_view(key, st.st_mtime) if tally is not None else (None, None)
-                dev = st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev)
-                links.append(Link(dev, st.st_ino, size, blocks, name, kind, age,
-                                  None if owners is None else (st.st_uid, st.st_gid)))
-                continue
             files += 1
             apparent += size
             disk += blocks
-            if owners is not None and (st.st_uid != owner_uid or st.st_gid != owner_gid):
-                # A directory's files mostly share one owner, the first
-                # file's: they cost this test alone, and get what the others
-                # leave of the directory's sums at the end.
-                if owner_uid is None:
-                    owner_uid, owner_gid = st.st_uid, st.st_gid
-                else:
-                    add_owner(owners, st.st_uid, st.st_gid, size, blocks)
-                    others[0] += 1
-                    others[1] += size
-                    others[2] += blocks
-            if tally is not None:
-                add_to_tally(key, size, blocks, st.st_mtime, name)
-            if threshold is not None:
-                key_size = size if by_apparent else blocks
-                if key_size >= threshold and offer_top((key_size, here, name)):
-                    tops.append((size, blocks, name))
-                    if top.full:
-                        threshold = top.floor[0]
-        if owners is not None:
-            mine = task.owner if own else None
-            first = None if owner_uid is None else (owner_uid, owner_gid)
-            if not owners and (mine is None or first is None or mine == first):
-                # One owner for the whole record, the common case: said as
-                # the pair alone (see Detail.owners), no counters.
-                owners = first or mine
-            else:
-                if first is not None:
-                    add_counts(owners, first, files - others[0],
-                               apparent - (task.apparent if own else 0) - others[1],
-                               disk - (task.disk if own else 0) - others[2])
-                if mine is not None:  # the directory itself
-                    add_owner(owners, *mine, task.apparent, task.disk)
-        detail = None
-        if cfg.detailed:
-            text = subdirs_text = None
-            if encoder is not None:
-                fragment += [encoder.skipped(name, reason) for name, reason in skipped]
-                fragment += [encoder.unreadable(e.path[len(prefix):]) for e in errors]
-                text, subdirs_text = "".join(fragment) or None, subinfo or None
-            if tally is None:
-                detail = Detail(fragment=text, subdirs=subdirs_text, owners=owners)
-            else:
-                detail = tally.detail(text, subdirs_text)
-                if owners:
-                    detail = detail._replace(owners=owners)
-        return Record(here, task.parent, task.name, depth, root, 1 if own else 0, files,
-                      apparent, disk, tops, links, errors, part, detail,
-                      (task.dev, task.ino) if own else None)
+            if extra is not None:
+                extra(name, st, size, blocks)
+            if (size if by_apparent else blocks) >= threshold and offer_top((
+                    size if by_apparent else blocks, here, name)):
+                tops.append((size, blocks, name))
+                if top.full:
+                    threshold = top.floor[0]
+        return p.record(files, apparent, disk)
+
+
+# A threshold no size reaches: --top 0 keeps no largest file.
+_NEVER = float("inf")
+
+
+class _Pass:
+    """One directory's pass through the pipeline: its settings, read once,
+    and everything an entry needs that the common one does not (exclusions,
+    errors, subdirectories, links, owners, views, the export)."""
+
+    def __init__(self, scanner: "Scanner", fd, task, subdirs):
+        cfg = scanner.config
+        options = cfg.options
+        self.cfg, self.fd, self.task, self.subdirs = cfg, fd, task, subdirs
+        self.own = isinstance(task, DirTask)
+        self.prefix = dir_prefix(task.path)
+        self.tops, self.links, self.errors = [], [], []
+        self.skipped = []  # (name, reason): told to the encoder at the end
+        self.follow = options.dereference
+        # os.stat follows symlinks, os.lstat does not; positional-only calls
+        # are measurably cheaper than follow_symlinks=... in the loop.  -L:
+        # du stats full paths, and the kernel follows at most MAX_SYMLINKS
+        # symlinks in one: past that an entry is "cannot access" there too.
+        self.stat_ = os.lstat if not self.follow else (
+            self._stat_near_limit if task.hops >= MAX_SYMLINKS else os.stat)
+        entries = cfg.entries
+        self.by_path = None
+        if entries.by_path is not None:
+            self._exclude = entries.by_path
+            self.by_path = self._excluded
+        self.by_stat = None
+        if entries.by_stat is not None:
+            self._reason = entries.by_stat
+            self._relative_from = len(dir_prefix(cfg.roots[task.root]))
+            self.by_stat = self._left_out
+        # Views count through one DirTally.
+        self.tally = DirTally(cfg.now, options.top, options.measure) if options.views else None
+        if self.tally is not None and self.own:
+            self.tally.own(task.apparent, task.disk)
+        self.encoder = cfg.encoder
+        self.fragment, self.subinfo = [], []
+        # --by-owner: every entry counted here, by uid and by gid.
+        self.owners = {} if options.by_owner else None
+        self.owner = None  # the first file's (uid, gid)
+        self.others = [0, 0, 0]  # files not of the first file's owner: counted as they come
+        self.extra = (self._extra if self.tally is not None or self.encoder is not None
+                      or self.owners is not None else None)
+
+    def _stat_near_limit(self, name, dir_fd):
+        if _stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode):
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+        return os.stat(name, dir_fd=dir_fd)
+
+    def _excluded(self, name) -> bool:
+        if self._exclude(self.prefix + name):
+            self.skipped.append((name, SKIP_PATTERN))
+            return True
+        return False
+
+    def _left_out(self, name, st) -> bool:
+        is_dir = _stat.S_ISDIR(st.st_mode)
+        reason = self._reason(st, self.task.root, (self.prefix + name)[self._relative_from:],
+                              is_dir)
+        if reason is None:
+            return False
+        if reason != COUNTED_EARLIER:
+            self.skipped.append((name, reason))
+        return True
+
+    def unreachable(self, name, exc) -> None:
+        # A vanished entry, or a dangling symlink under -L: du reports it
+        # and counts nothing.
+        self.errors.append(PathError(self.prefix + name, OP_ACCESS, exc.strerror))
+
+    def _device(self, st) -> int:
+        devices = self.cfg.devices
+        return st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev)
+
+    def subdir(self, name, st) -> None:
+        task = self.task
+        dev = self._device(st)
+        guard = task.guard
+        if self.cfg.track_ancestors:
+            # A bind mount can make a directory its own ancestor: a cycle.
+            # du skips it, uncounted.
+            ident = (dev, st.st_ino)
+            if ident in guard:
+                return
+            guard = guard + (ident,)
+        hops = task.hops
+        if self.follow and _stat.S_ISLNK(os.lstat(name, dir_fd=self.fd).st_mode):
+            hops += 1  # one lstat per directory, under -L only
+        self.subdirs.append(DirTask(self.prefix + name, task.depth + 1, task.root, st.st_size,
+                                    st.st_blocks * 512, dev, st.st_ino, task.key, guard, hops,
+                                    None if self.owners is None else (st.st_uid, st.st_gid)))
+        if self.encoder is not None:
+            self.subinfo.append((name, self.encoder.directory(name, st, dev, task.dev)))
+
+    def link(self, name, st) -> None:
+        if self.encoder is not None:
+            self.fragment.append(self.encoder.sized(name, st))
+        kind = age = None
+        if self.tally is not None:
+            kind, age = self.tally.link_view(tally_key(name, st.st_mode), st.st_mtime)
+        self.links.append(Link(self._device(st), st.st_ino, st.st_size, st.st_blocks * 512, name,
+                               kind, age,
+                               None if self.owners is None else (st.st_uid, st.st_gid)))
+
+    def _extra(self, name, st, size, blocks) -> None:
+        """A counted file, for the export, the views and the owners."""
+        if self.encoder is not None:
+            self.fragment.append(self.encoder.sized(name, st))
+        if self.tally is not None:
+            self.tally.add(tally_key(name, st.st_mode), size, blocks, st.st_mtime, name)
+        if self.owners is not None:
+            owner = (st.st_uid, st.st_gid)
+            # A directory's files mostly share one owner, the first file's:
+            # they get what the others leave of the directory's sums at the end.
+            if self.owner is None:
+                self.owner = owner
+            elif owner != self.owner:
+                add_owner(self.owners, *owner, size, blocks)
+                others = self.others
+                others[0] += 1
+                others[1] += size
+                others[2] += blocks
+
+    def _owners(self, files, apparent, disk):
+        """The record's owners (see Detail.owners): files, sizes counted here."""
+        owners, task = self.owners, self.task
+        mine = task.owner if self.own else None
+        first = self.owner
+        if not owners and (mine is None or first is None or mine == first):
+            # One owner for the whole record, the common case: said as the
+            # pair alone, no counters.
+            return first or mine
+        if first is not None:
+            others = self.others
+            add_counts(owners, first, files - others[0], apparent - others[1], disk - others[2])
+        if mine is not None:  # the directory itself
+            add_owner(owners, *mine, task.apparent, task.disk)
+        return owners
+
+    def _detail(self, owners):
+        text = subdirs_text = None
+        encoder = self.encoder
+        if encoder is not None:
+            fragment = self.fragment
+            fragment += [encoder.skipped(name, reason) for name, reason in self.skipped]
+            fragment += [encoder.unreadable(e.path[len(self.prefix):]) for e in self.errors]
+            text, subdirs_text = "".join(fragment) or None, self.subinfo or None
+        if self.tally is None:
+            return Detail(fragment=text, subdirs=subdirs_text, owners=owners)
+        detail = self.tally.detail(text, subdirs_text)
+        return detail._replace(owners=owners) if owners else detail
+
+    def record(self, files, apparent, disk) -> Record:
+        """The directory's record, from the sums of its counted files."""
+        task, own = self.task, self.own
+        owners = self._owners(files, apparent, disk) if self.owners is not None else None
+        detail = self._detail(owners) if self.cfg.detailed else None
+        if own:
+            apparent += task.apparent
+            disk += task.disk
+        return Record(task.key, task.parent, task.name, task.depth, task.root, 1 if own else 0,
+                      files, apparent, disk, self.tops, self.links, self.errors,
+                      0 if own else task.part, detail, (task.dev, task.ino) if own else None)
 
 
 def _is_cache_directory(fd, names):
@@ -529,339 +555,3 @@ def has_cache_tag(dir_fd) -> bool:
         return False
     finally:
         os.close(tag)
-
-
-# The stack of each thread a pool worker starts (see init_worker).
-LANE_STACK = 1 << 20
-
-# How long a task waits for a lane thread it started to run: one that has
-# not run by then died starting (ulimit -v), and will not (see _Lanes.run).
-LANE_START_S = 2.0
-
-# How long a task with lanes goes on into what it finds (see _LaneQueue).
-LANE_DESCEND_S = 1.0
-
-
-class _Lanes:
-    """A worker's threads: many requests in flight from one process.
-
-    On a network or FUSE filesystem every open, readdir and stat waits for a
-    round trip, and Python releases the GIL while it waits: so ``n``
-    threads keep ``n`` requests in flight where one process keeps one.
-    Each thread is a lane with its own Scanner (its own kept directory and
-    candidates for the largest files) running the same per-entry pipeline;
-    the lanes of one task share a queue of directories and of chunks, and
-    their records leave in the task's one message.  The names of a large
-    directory are stat'ed by several lanes at once: a directory of more
-    than LANE_SPLIT names is read in pieces, as the walker splits one of
-    more than ``split_at`` into chunks (the collector takes each once either
-    way).
-    """
-
-    # 8 names a piece: a directory of 1,000 files is 125 pieces that lanes
-    # stat at once instead of 1,000 round trips in a row, and the first
-    # subdirectories are found after 8 stats, not after all of them.  Each
-    # piece costs one more open of the directory.
-    LANE_SPLIT = 8
-
-    def __init__(self, owner: "Scanner", n: int):
-        self.owner = owner
-        self.n = n
-        self.lanes = []
-        self.threads_failed = False
-        # A task left at Ctrl-C: its threads may still be in a request,
-        # holding their kept directory; each closes its own as it ends
-        # (closing it from here could close a number already reused).
-        self.abandoned = False
-
-    def release(self):
-        if not self.abandoned:
-            for lane in self.lanes:
-                lane.release()
-
-    def run(self, dir_tasks, chunk_tasks, descend_s, stop_at=None):
-        """(records, subdirs, chunks) of the tasks, as Scanner.run makes them."""
-        cfg = self.owner.config
-        if not self.lanes:
-            for _ in range(self.n):
-                lane = Scanner(cfg, None)
-                lane.split_at = cfg.piece
-                self.lanes.append(lane)
-        state = _LaneQueue(dir_tasks, chunk_tasks, descend_s, cfg.options.split_at, cfg.piece,
-                           stop_at)
-        if not self.threads_failed:
-            # Bare threads (_thread): threading.Thread.start() waits for the
-            # new thread to say it runs, and one that ran out of memory in
-            # its own start-up (ulimit -v) never says so: the task hung.
-            for lane in self.lanes[1:]:
-                try:
-                    _thread.start_new_thread(state.enter, (lane,))
-                except RuntimeError:  # no thread to spare (ulimit -v): fewer lanes
-                    self.threads_failed = True
-                    break
-                state.launched += 1
-        try:
-            state.serve(self.lanes[0])  # this thread is a lane too
-        except BaseException:
-            # Ctrl-C (raised here, in the main thread): not a moment's wait
-            # for threads that may sit in a stat of a dead server.  They see
-            # the task stopped and end after the piece they are reading.
-            self.abandoned = True
-            state.stop()
-            raise
-        if not state.close(LANE_START_S):
-            self.threads_failed = True  # some never started: none from now on
-        if state.failure is not None:
-            raise state.failure
-        return state.records, state.leftover(), state.leftover_chunks()
-
-
-class _LaneQueue:
-    """The work of one task, shared by its lanes (see _Lanes)."""
-
-    def __init__(self, dir_tasks, chunk_tasks, descend_s, split_at, piece, stop_at=None):
-        self.ready = threading.Condition()
-        # The task's own directories and chunks are done whatever the time,
-        # a chunk in pieces (numbered as the config says); what the lanes
-        # find (subdirectories, pieces of large directories) until the
-        # deadline, then it goes back to the walker.
-        self.given = deque(dir_tasks)
-        self.given_chunks = deque(
-            chunk._replace(names=chunk.names[i:i + piece], part=chunk.part + i // piece)
-            for chunk in chunk_tasks for i in range(0, len(chunk.names), piece))
-        self.found = deque()
-        self.made = deque()
-        self.split_at, self.piece = split_at, piece
-        self.descend = bool(descend_s)
-        # A lane's round trip is slow (that is why there are lanes): a task
-        # goes on long enough for them to overlap many, and short enough for
-        # the walker to balance the work and the progress bar to move.
-        self.deadline = time.monotonic() + max(descend_s, LANE_DESCEND_S)
-        if stop_at is not None:
-            self.deadline = min(self.deadline, stop_at)
-        self.busy = 0
-        self.records, self.subdirs = [], []
-        self.failure = None
-        # Threads started for this task, those that came (enter), those
-        # that left; once closed, one that comes late leaves at once.
-        self.launched = self.arrived = self.left = 0
-        self.closed = False
-
-    def enter(self, lane):
-        """A lane thread's body: serve, unless the task is over already."""
-        with self.ready:
-            if self.closed:
-                return
-            self.arrived += 1
-        try:
-            self.serve(lane)
-        finally:
-            with self.ready:
-                self.left += 1
-                self.ready.notify_all()
-
-    def close(self, start_s) -> bool:
-        """Wait for the lanes that came to leave, and up to ``start_s`` for
-        those not come yet; then no more come.  False if some never came
-        (a thread that died starting)."""
-        deadline = time.monotonic() + start_s
-        with self.ready:
-            while self.left < self.arrived or (self.arrived < self.launched
-                                                and time.monotonic() < deadline):
-                self.ready.wait(0.05)
-            self.closed = True
-            return self.arrived == self.launched
-
-    def _next(self):
-        if self.given:
-            return self.given.popleft()
-        if self.given_chunks:
-            return self.given_chunks.popleft()
-        if time.monotonic() >= self.deadline:
-            return None
-        if self.made:  # before subdirectories: they finish directories begun
-            return self.made.popleft()
-        if self.found:
-            return self.found.pop()
-        return None
-
-    def serve(self, lane):
-        ready = self.ready
-        while True:
-            with ready:
-                while True:
-                    task = self._next() if self.failure is None else None
-                    if task is not None or self.busy == 0 or self.failure is not None:
-                        break
-                    ready.wait(0.05)  # re-checks the deadline while others work
-                if task is None:
-                    ready.notify_all()
-                    if self.failure is not None:
-                        lane.release()  # see _Lanes.abandoned
-                    return
-                self.busy += 1
-            records, subdirs, chunks = [], [], []
-            try:
-                lane.read(task, records, subdirs, chunks)
-            except Exception as exc:  # re-raised by the task's thread
-                with ready:
-                    self.failure = exc
-                    self.busy -= 1
-                    ready.notify_all()
-                lane.release()
-                return
-            except BaseException:  # Ctrl-C in the main thread's lane: see _Lanes.run
-                with ready:
-                    self.busy -= 1
-                    ready.notify_all()
-                lane.release()
-                raise
-            with ready:
-                self.busy -= 1
-                self.records += records
-                self.made.extend(chunks)
-                if self.descend:
-                    self.found.extend(subdirs)
-                else:
-                    self.subdirs += subdirs
-                ready.notify_all()
-
-    def stop(self):
-        """Make every lane stop taking work (the task is abandoned)."""
-        with self.ready:
-            self.given.clear()
-            self.given_chunks.clear()
-            self.failure = self.failure or RuntimeError("stopped")
-            self.ready.notify_all()
-
-    def leftover(self):
-        return self.subdirs + list(self.found)
-
-    def leftover_chunks(self):
-        """Chunks not done, whole again: a lane's small chunks of one directory
-        are merged into chunks of up to the walker's size (parts stay unique)."""
-        out = []
-        piece = self.piece
-        for chunk in self.made:
-            last = out[-1] if out else None
-            if (last is not None and last.key == chunk.key and len(last.names) % piece == 0
-                    and last.part + len(last.names) // piece == chunk.part
-                    and len(last.names) < self.split_at):
-                out[-1] = last._replace(names=last.names + chunk.names)
-            else:
-                out.append(chunk)
-        return out
-
-
-# A pool process serves one pool, and a pool one scan: its Scanner is made
-# by the initializer (the only way Pool hands state to its processes) and
-# lives as long as the process.  The calling process never sets it.
-_pool_scanner: "Scanner | None" = None
-
-
-class _PoolSink:
-    """A pool worker's way to the collector: the scan's queue, until the
-    walker gives up on this pool (``stopping``: a worker died, and another
-    pool does this one's tasks again).  Then a message is no longer needed
-    and is not sent: Pool stops its workers with SIGTERM, which kills a
-    worker wherever its queue's feeder thread is, and a message cut there
-    leaves the lock every worker writes under held for good.
-    """
-
-    def __init__(self, sink_queue, stopping):
-        self.queue = sink_queue
-        self.stopping = stopping
-
-    def __call__(self, message) -> None:
-        if not self.stopping.value:
-            # Pickled here, not by the queue's feeder thread: there a
-            # failure (MemoryError under ulimit -v) is printed and the
-            # message lost, the worker alive, and the walker waits for it
-            # for ever.  Here it fails the task, which the walker sees.
-            self.queue.put(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
-
-
-# What init_worker writes in its ``failed`` flag: why a worker could not start.
-START_OUT_OF_MEMORY, START_FAILED = 1, 2
-
-
-def init_worker(config, sink_queue, task_slots, registry, registry_lock, stopping, failed):
-    """Pool initializer: become a worker of one scan.
-
-    Records this process's pid in ``registry`` (shared memory the walker
-    reads: it learns its workers' pids through no private attribute of
-    Pool), then keeps a Scanner that sends its messages to ``sink_queue``.
-    Exits at once if the pool is already being stopped (``stopping``): the
-    walker read the registry after setting it, so it may never see this one.
-
-    A worker that cannot start (no memory under ulimit -v) says so in
-    ``failed`` and exits: Pool would start another in its place, which
-    fails the same way, for ever, while the tasks wait.
-    """
-    try:
-        _become_worker(config, sink_queue, task_slots, registry, registry_lock, stopping)
-    except BaseException as exc:
-        failed.value = START_OUT_OF_MEMORY if isinstance(exc, MemoryError) else START_FAILED
-        os._exit(1)
-
-
-def _become_worker(config, sink_queue, task_slots, registry, registry_lock, stopping):
-    global _pool_scanner
-    become_child()
-    # A lane needs little stack (its frames are on the heap); the default
-    # (ulimit -s, 8 MB) made 64 lanes 512 MB of address space, past a
-    # ulimit -v the scan would otherwise fit in.  Our own process: the
-    # caller's threads keep theirs.
-    threading.stack_size(LANE_STACK)
-    exit_with_parent()
-    # Bounded: a worker killed while holding the lock must not stop the
-    # others from starting; an unregistered worker is still found if it
-    # dies with a task (its task slot) or wedges the pool (see engine).
-    if registry_lock.acquire(timeout=1.0):
-        try:
-            for i in range(len(registry)):
-                if registry[i] == 0:
-                    registry[i] = os.getpid()
-                    break
-        finally:
-            registry_lock.release()
-    # After registering: either the walker read our pid, or we read its flag.
-    if stopping.value:
-        os._exit(0)
-    _pool_scanner = Scanner(config, _PoolSink(sink_queue, stopping), task_slots)
-
-
-def scan_tasks(dir_tasks, chunk_tasks, task_id, slot) -> TaskResult:
-    """A pool task: see :meth:`Scanner.run`."""
-    return _pool_scanner.run(dir_tasks, chunk_tasks, task_id, slot)
-
-
-def exit_with_parent(interval=0.5):
-    """Exit this process soon after its parent dies (even by SIGKILL).
-
-    A pool worker whose caller is gone would otherwise wait for tasks
-    forever, an orphan.  An orphan is adopted by another process, so a
-    change of parent is the sign (under forkserver the parent is the fork
-    server, which itself exits when the caller dies).
-    """
-    parent = os.getppid()
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(interval)
-        os._exit(1)
-
-    try:
-        threading.Thread(target=watch, name="sizescan-parent-watch", daemon=True).start()
-    except RuntimeError:  # no thread to spare (ulimit -v): the kernel watches instead
-        _die_with_parent()
-
-
-def _die_with_parent():
-    """prctl(PR_SET_PDEATHSIG, SIGKILL) on Linux; nothing elsewhere."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError, ImportError):  # ImportError: no memory to map ctypes
-        pass

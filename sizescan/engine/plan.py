@@ -101,13 +101,14 @@ def plan_scan(paths, options, *, slashed=frozenset(), encoder=None) -> Plan:
         follow_roots=slashed,
         io_depth=io_depth,
     )
-    skipped, config.skip_ids = _roots_counted_earlier(spelled, stats, config)
+    skipped, skip_ids = _roots_counted_earlier(spelled, stats, config)
+    config.entries.skip_earlier(skip_ids)
     # A filesystem mounted twice where the scan goes (a bind mount) shows
     # one directory under two names: no sign of a tree changed under the
     # scan there (see Collector.add).
     devs = [dev for dev, _ in mount_ids] + [st.st_dev for st in stats if st is not None]
     roots = [Root(i, path, spelled[i], options.dereference or i in slashed, stats[i],
-                  i in skipped, config.exclude is not None and config.exclude(spelled[i]))
+                  i in skipped, config.entries.exclude is not None and config.entries.exclude(spelled[i]))
              for i, path in enumerate(paths)]
     return Plan(roots, workers, io_depth, config, table,
                 frozenset(dev for dev in devs if devs.count(dev) > 1), errors, now)
@@ -208,7 +209,7 @@ def _roots_counted_earlier(paths, stats, config):
         if st is None:
             continue
         earlier = _earlier_root_holding(path, st, ids)
-        if earlier is not None and _walk_reaches(paths[earlier], path, config):
+        if earlier is not None and _walk_reaches(paths, earlier, path, config):
             skipped.add(idx)
             continue
         ids.setdefault((st.st_dev, st.st_ino), idx)
@@ -242,19 +243,21 @@ def _earlier_root_holding(path, st, ids):
         probe = os.path.dirname(probe)
 
 
-def _walk_reaches(earlier, path, config):
-    """Whether the walk of the PATH ``earlier`` counts ``path``, inside it:
-    the exclusions a worker applies, tried on each step of the way."""
+def _walk_reaches(paths, earlier, path, config):
+    """Whether the walk of the PATH at index ``earlier`` counts ``path``,
+    inside it: the entry filter the workers apply, tried on each step of
+    the way."""
+    entries = config.entries
+    top = paths[earlier]
     try:
-        base = os.path.realpath(earlier)
+        base = os.path.realpath(top)
         relative = os.path.relpath(_as_walked(path), base)
-        root_dev = os.stat(base).st_dev
     except OSError:
         return True
     if relative == "." or relative.startswith(".."):
         return True  # the same directory, or held through a bind mount: counted there
     parts = relative.split("/")
-    walked = earlier
+    walked = top
     for depth, part in enumerate(parts, 1):
         walked = join(walked, part)
         step = "/".join(parts[:depth])
@@ -263,10 +266,8 @@ def _walk_reaches(earlier, path, config):
         except OSError:
             return True
         is_dir = _stat.S_ISDIR(st.st_mode)
-        if ((config.exclude is not None and config.exclude(walked))
-                or (config.root_devs is not None and st.st_dev != root_dev)
-                or (config.kernfs_devs and st.st_dev in config.kernfs_devs)
-                or (config.gitignore is not None and config.gitignore(step, is_dir))
+        if ((entries.exclude is not None and entries.exclude(walked))
+                or entries.reason(st, earlier, step, is_dir) is not None
                 or (config.options.exclude_caches and is_dir
                     and _cache_directory(os.path.join(base, step)))):
             return False

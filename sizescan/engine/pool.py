@@ -24,7 +24,7 @@ from typing import NamedTuple
 from ..errors import PoolFailed, WorkerFailed, WorkersKeptDying
 from ..signals import held_signals
 from .frontier import Backend
-from .pipeline import START_OUT_OF_MEMORY, init_worker, scan_tasks
+from .worker import START_OUT_OF_MEMORY, init_worker, scan_tasks
 
 
 # Directories per task: enough to amortise a round trip through the pool,
