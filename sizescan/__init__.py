@@ -11,10 +11,10 @@ from ._version import __version__
 # handlers before any of this is imported (see _launch), and a library
 # user who needs only read_export does not pay for the engine.
 _HOMES = {
-    "scan": "api", "read_export": "files.ncdu", "diff": "model.diff", "ScanDiff": "model.diff",
+    "scan": "api", "read_export": "files.ncdu_read", "diff": "model.diff", "ScanDiff": "model.diff",
     "DirChange": "model.diff", "ScanProgress": "engine.walker", "Measure": "model.measure",
     "ScanOptions": "model.options", "ScanResult": "model.result", "ScanIssue": "model.result",
-    "FileTotal": "model.result", "DirTotal": "model.result", "RootTotal": "model.result", "TreeNode": "model.result",
+    "FileTotal": "model.result", "DirTotal": "model.result", "RootTotal": "model.result", "TreeNode": "model.tree",
     "KindTotal": "model.result", "AgeTotal": "model.result", "ScanError": "errors",
     "InvalidOption": "errors", "CannotAccess": "errors", "EngineFailure": "errors",
     "WorkerFailed": "errors", "WorkersKeptDying": "errors", "CollectorDied": "errors",

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import du_sum, make_chain
 from sizescan import diff, scan
-from sizescan.files.ncdu import read_export
+from sizescan.files.ncdu_read import read_export
 
 LEVELS = 20_000
 

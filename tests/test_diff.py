@@ -12,7 +12,7 @@ from conftest import du, run_cli, write
 from sizescan import scan
 from sizescan.command.cli import main
 from sizescan import diff
-from sizescan.files.ncdu import read_export
+from sizescan.files.ncdu_read import read_export
 
 
 @pytest.fixture

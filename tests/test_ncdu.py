@@ -18,7 +18,7 @@ import pytest
 
 from conftest import NOBODY, du_sum, make_chain, require, run_cli, write
 from sizescan import scan
-from sizescan.files.ncdu import read_export
+from sizescan.files.ncdu_read import read_export
 
 
 @pytest.fixture

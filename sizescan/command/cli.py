@@ -377,7 +377,7 @@ def _write_report(result, target, boxes, import_from):
 
 
 def _import(source, **options):
-    from ..files.ncdu import read_export
+    from ..files.ncdu_read import read_export
 
     try:
         if source == "-":

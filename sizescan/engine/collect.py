@@ -22,9 +22,9 @@ from .records import OP_ACCESS, OP_READ, Message
 from ..model.kinds import add_counts
 from ..model.keys import root_key
 from ..model.result import (
-    DEPTH, GROUP, KEY, NAME, PARENT, USER, DirTotal, FileTotal, RootTotal, ScanIssue, ScanModel,
-    ScanResult, largest, path_of,
+    GROUP, USER, DirTotal, FileTotal, RootTotal, ScanIssue, ScanResult, largest,
 )
+from ..model.tree import DEPTH, KEY, NAME, PARENT, ScanModel, path_of
 from .tally import Largest
 
 # What a directory read under two names is reported with (see Collector.add).

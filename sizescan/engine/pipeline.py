@@ -330,7 +330,12 @@ class Scanner:
         """
         cfg = self.config
         p = _Pass(self, fd, task, subdirs)
-        by_path, by_stat, extra = p.by_path, p.by_stat, p.extra
+        # Bound here, not kept on p: a _Pass holding its own bound methods
+        # would be a cycle, freed only by the cyclic GC (twice the memory
+        # with views, and slower).
+        by_path = p.excluded if p.exclude is not None else None
+        by_stat = p.left_out if p.reason is not None else None
+        extra = p.extra if p.has_extra else None
         stat_ = p.stat_
         floor = link_floor(cfg.options)
         S_IFMT, S_IFDIR = _stat.S_IFMT(0o177777), _stat.S_IFDIR
@@ -374,6 +379,13 @@ class Scanner:
 _NEVER = float("inf")
 
 
+def _stat_near_limit(name, dir_fd):
+    """os.stat under -L where one more symlink is past the kernel's limit."""
+    if _stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode):
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+    return os.stat(name, dir_fd=dir_fd)
+
+
 class _Pass:
     """One directory's pass through the pipeline: its settings, read once,
     and everything an entry needs that the common one does not (exclusions,
@@ -393,17 +405,12 @@ class _Pass:
         # du stats full paths, and the kernel follows at most MAX_SYMLINKS
         # symlinks in one: past that an entry is "cannot access" there too.
         self.stat_ = os.lstat if not self.follow else (
-            self._stat_near_limit if task.hops >= MAX_SYMLINKS else os.stat)
+            _stat_near_limit if task.hops >= MAX_SYMLINKS else os.stat)
         entries = cfg.entries
-        self.by_path = None
-        if entries.by_path is not None:
-            self._exclude = entries.by_path
-            self.by_path = self._excluded
-        self.by_stat = None
-        if entries.by_stat is not None:
-            self._reason = entries.by_stat
-            self._relative_from = len(dir_prefix(cfg.roots[task.root]))
-            self.by_stat = self._left_out
+        self.exclude = entries.by_path
+        self.reason = entries.by_stat
+        if self.reason is not None:
+            self.relative_from = len(dir_prefix(cfg.roots[task.root]))
         # Views count through one DirTally.
         self.tally = DirTally(cfg.now, options.top, options.measure) if options.views else None
         if self.tally is not None and self.own:
@@ -414,24 +421,19 @@ class _Pass:
         self.owners = {} if options.by_owner else None
         self.owner = None  # the first file's (uid, gid)
         self.others = [0, 0, 0]  # files not of the first file's owner: counted as they come
-        self.extra = (self._extra if self.tally is not None or self.encoder is not None
-                      or self.owners is not None else None)
+        self.has_extra = (self.tally is not None or self.encoder is not None
+                          or self.owners is not None)
 
-    def _stat_near_limit(self, name, dir_fd):
-        if _stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode):
-            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
-        return os.stat(name, dir_fd=dir_fd)
-
-    def _excluded(self, name) -> bool:
-        if self._exclude(self.prefix + name):
+    def excluded(self, name) -> bool:
+        if self.exclude(self.prefix + name):
             self.skipped.append((name, SKIP_PATTERN))
             return True
         return False
 
-    def _left_out(self, name, st) -> bool:
+    def left_out(self, name, st) -> bool:
         is_dir = _stat.S_ISDIR(st.st_mode)
-        reason = self._reason(st, self.task.root, (self.prefix + name)[self._relative_from:],
-                              is_dir)
+        reason = self.reason(st, self.task.root, (self.prefix + name)[self.relative_from:],
+                             is_dir)
         if reason is None:
             return False
         if reason != COUNTED_EARLIER:
@@ -477,7 +479,7 @@ class _Pass:
                                kind, age,
                                None if self.owners is None else (st.st_uid, st.st_gid)))
 
-    def _extra(self, name, st, size, blocks) -> None:
+    def extra(self, name, st, size, blocks) -> None:
         """A counted file, for the export, the views and the owners."""
         if self.encoder is not None:
             self.fragment.append(self.encoder.sized(name, st))

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .measure import Measure
-from .result import DEPTH, PARENT, ScanResult, _path_fields, largest
+from .names import path_fields
+from .result import ScanResult, largest
+from .tree import DEPTH, PARENT
 
 GREW, SHRANK, NEW, GONE = "grew", "shrank", "new", "gone"
 
@@ -68,8 +70,8 @@ class ScanDiff:
     def to_dict(self) -> dict:
         """The ``diff --json`` document."""
         return {
-            "old": _path_fields(self.old.paths[0])["path"],
-            "new": _path_fields(self.new.paths[0])["path"],
+            "old": path_fields(self.old.paths[0])["path"],
+            "new": path_fields(self.new.paths[0])["path"],
             "sorted_by": self.measure.json_name,
             "max_depth": self.max_depth,
             "old_total": {"size": self.old.total_size, "disk_usage": self.old.disk_usage,
@@ -77,7 +79,7 @@ class ScanDiff:
             "new_total": {"size": self.new.total_size, "disk_usage": self.new.disk_usage,
                           "files": self.new.files},
             "changes": [
-                dict(_path_fields(c.path), status=c.status, change=c.change(self.apparent),
+                dict(path_fields(c.path), status=c.status, change=c.change(self.apparent),
                      old_size=c.old_size, new_size=c.new_size, old_disk_usage=c.old_disk_usage,
                      new_disk_usage=c.new_disk_usage, old_files=c.old_files, new_files=c.new_files)
                 for c in self.changes

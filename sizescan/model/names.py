@@ -6,6 +6,7 @@ reader's messages and the HTML report all escape names this way.
 
 from __future__ import annotations
 
+import base64
 import re
 import unicodedata
 
@@ -58,3 +59,22 @@ def quote(path: str) -> str:
     if "'" in shown:
         return '"' + shown + '"'
     return "'" + shown + "'"
+
+
+def exact_b64(path: str) -> str | None:
+    """A path's exact bytes in base64 when it is not valid UTF-8 (else None):
+    how --json and the report keep a name they cannot show as it is."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return base64.b64encode(path.encode("utf-8", "surrogateescape")).decode("ascii")
+    return None
+
+
+def path_fields(path: str) -> dict:
+    """A path as JSON fields: ``path``, and ``path_b64`` when it is not UTF-8."""
+    raw = exact_b64(path)
+    if raw is None:
+        return {"path": path}
+    return {"path": path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+            "path_b64": raw}

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import heapq
-import marshal
 from dataclasses import dataclass, field
 
+from . import tree
 from .kinds import AGES
 from .measure import Measure
-from .keys import READ_ERROR, dir_prefix, join, path_up, root_key
-
-# Where a directory's slot (see ScanModel) holds its depth, its parent's key, its name and
-# its own key.
-DEPTH, PARENT, NAME, KEY = 4, 5, 6, 7
-
-#: How deep :meth:`ScanResult.tree` goes at most: its rows are built, shown
-#: and written as JSON recursively, and nobody reads a deeper tree.
-MAX_TREE_DEPTH = 256
+from .names import path_fields
+from .tree import DEPTH, ScanModel, TreeNode
 
 #: Version of the ``--json`` / :meth:`ScanResult.to_dict` document layout.
 #: Bumped on any change that can break a reader.
@@ -75,41 +67,6 @@ class ScanIssue:
 
 
 @dataclass(frozen=True)
-class TreeNode:
-    """One row of :meth:`ScanResult.tree`: a directory, a file, or a fold.
-
-    ``name`` is the PATH for the top node and the entry's name below it; a
-    fold (``folded > 0``) stands for that many smaller entries of its
-    directory, together.  ``files`` counts the files at or below the entry.
-    ``unreadable`` marks a directory that could not be read, or one with
-    such a directory below it: its total is a lower bound.
-    """
-
-    name: str
-    path: str
-    size: int
-    disk_usage: int
-    files: int
-    is_dir: bool
-    children: tuple = ()
-    folded: int = 0
-    unreadable: bool = False
-
-    def to_dict(self) -> dict:
-        """This node and those below it, for ``--json --tree``."""
-        doc = dict(_path_fields(self.path), name=_path_fields(self.name)["path"], size=self.size,
-                   disk_usage=self.disk_usage, files=self.files,
-                   type="folded" if self.folded else "dir" if self.is_dir else "file")
-        if self.folded:
-            doc["folded"] = self.folded
-        if self.unreadable:
-            doc["unreadable"] = True
-        if self.is_dir and not self.folded:
-            doc["children"] = [child.to_dict() for child in self.children]
-        return doc
-
-
-@dataclass(frozen=True)
 class KindTotal:
     """Totals of one kind of entry: an extension such as ``.log``, or
     ``(no extension)``, ``(directory)`` (directories' own sizes),
@@ -163,18 +120,6 @@ def _owner_name(kind: int, ident: int) -> str:
         return str(ident)
 
 
-def path_of(dirs: dict, key: bytes, name: str | None = None) -> str:
-    """The path of the directory keyed ``key`` in ``dirs`` (slots as in
-    ScanModel), or of entry ``name`` in it: built from the names up to its
-    PATH, in time and memory of the path's length."""
-    names = []
-    while key is not None:
-        slot = dirs[key]
-        names.append(slot[NAME])
-        key = slot[PARENT]
-    return join(path_up(names), name)
-
-
 def largest(items, n: int | None, path, up=None) -> list:
     """``[(path, item)]`` for the ``n`` items of largest size (``item[0]``),
     largest first, equal sizes by path (all of them if ``n`` is None).
@@ -225,70 +170,6 @@ def _fewest_ties(items, floor, n, up):
         return count
 
     return [item for item in items if item[0] > floor or below(item[1]) < room]
-
-
-def _model_from_wire(data: bytes) -> "ScanModel":
-    return ScanModel(*marshal.loads(data))
-
-
-@dataclass
-class ScanModel:
-    """What a scan with ``views=True`` keeps: bounded by directories, not files.
-
-    Directories are known by key (see ``records.dir_key``), not by path, so
-    memory grows with their number, not with their depth.  ``dirs`` maps
-    each key to ``[apparent, disk, files, dirs, depth, parent key, name,
-    key]`` with everything below it included (a PATH's parent key is None
-    and its name the PATH); ``direct_files`` counts the files directly in each;
-    ``files_of`` lists each directory's largest files as ``(apparent,
-    disk, name)``; ``own`` holds each directory's own ``(apparent, disk)``;
-    ``flags`` marks unreadable and excluded directories.  :meth:`path`
-    builds a directory's path, :meth:`children` its subdirectories' keys.
-    """
-
-    dirs: dict
-    direct_files: dict
-    files_of: dict
-    own: dict
-    flags: dict
-    kinds: dict
-    ages: list
-    _children: dict | None = None
-
-    # Pickled as one marshal string: the model is builtins only (dicts,
-    # lists, tuples, ints, strings, bytes), and marshal writes a 1M-file
-    # scan's model (10 MiB) in 0.03 s where pickle took 0.17 s, on the
-    # collector's way to the caller at the end of every scan with views.
-    def __reduce__(self):
-        return _model_from_wire, (marshal.dumps((
-            self.dirs, self.direct_files, self.files_of, self.own, self.flags, self.kinds,
-            self.ages)),)
-
-    def path(self, key: bytes) -> str:
-        """The path of the directory keyed ``key``."""
-        return path_of(self.dirs, key)
-
-    def children(self) -> dict:
-        """directory key -> its subdirectories' keys (built once)."""
-        if self._children is None:
-            children = {}
-            for key, slot in self.dirs.items():
-                if slot[PARENT] is not None and slot[3]:  # not a PATH, not excluded
-                    children.setdefault(slot[PARENT], []).append(key)
-            self._children = children
-        return self._children
-
-    def unreadable_below(self) -> set:
-        """Keys of the directories that are unreadable or have one below them (like gdu's flag)."""
-        marked = set()
-        for key, flags in self.flags.items():
-            if not flags & READ_ERROR:
-                continue
-            while key is not None and key not in marked:
-                marked.add(key)
-                slot = self.dirs.get(key)
-                key = slot[PARENT] if slot is not None else None
-        return marked
 
 
 @dataclass(frozen=True)
@@ -365,11 +246,7 @@ class ScanResult:
         into one ``(N smaller)`` row.  Memory is bounded: only the largest
         ``top`` files of each directory were kept by the scan.
         """
-        if not 0 <= max_depth <= MAX_TREE_DEPTH:
-            raise ValueError(f"a tree is at most {MAX_TREE_DEPTH} levels deep, not {max_depth}")
-        entries = self._entries("tree")
-        return self._build_trees(
-            lambda here, depth: entries(here)[:width] if depth < max_depth else None)
+        return tree.tree(self, self._need_model("tree"), max_depth, width)
 
     def tree_within(self, budget: int = 20000) -> list[TreeNode]:
         """Each PATH as a tree of at most about ``budget`` nodes, for a treemap.
@@ -380,113 +257,7 @@ class ScanResult:
         counts against the budget too.  Sizes still add up: a directory's
         children and its own size make its total.
         """
-        if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
-            raise ValueError(f"a tree needs a budget of at least 1 node, not {budget!r}")
-        entries = self._entries("tree_within")
-        model = self.model
-        children = model.children()
-        chosen = {}  # directory key -> its entries kept, largest first
-        listed = {}  # directory key -> (its entries, largest first; its depth)
-        heap = []  # the next entry of each open directory: one each, not all
-        spent = 0
-
-        def offer(here, rank):
-            found, depth = listed[here]
-            if rank < len(found):
-                entry = found[rank]
-                heapq.heappush(heap, (-entry[0], -entry[1], entry[2], rank, here))
-
-        def open_dir(here, depth):
-            # A directory opened spends one node now for the fold it may need.
-            nonlocal spent
-            chosen[here] = []
-            if depth < MAX_TREE_DEPTH and (children.get(here) or model.files_of.get(here)):
-                spent += 1
-                listed[here] = (entries(here), depth)
-                offer(here, 0)
-
-        for idx, root in enumerate(self.roots):
-            key = root_key(idx)
-            if not root.skipped and key in model.dirs and model.dirs[key][3]:
-                spent += 1
-                open_dir(key, 0)
-        while heap and spent < budget:
-            *_, rank, here = heapq.heappop(heap)
-            found, depth = listed[here]
-            entry = found[rank]
-            chosen[here].append(entry)
-            spent += 1
-            offer(here, rank + 1)
-            if isinstance(entry[3], bytes) and spent < budget:
-                open_dir(entry[3], depth + 1)  # else drawn whole, its entries unseen
-        # Entries come off the heap largest first, so each list is in order.
-        return self._build_trees(lambda here, depth: chosen.get(here))
-
-    def _entries(self, what):
-        """``entries(key)``: a directory's subdirectories and kept files as
-        ``(primary, secondary, name, key or (apparent, disk))``, largest first
-        by the size the result sorts on, then by the other one, then by name."""
-        model = self._need_model(what)
-        children = model.children()
-        dirs = model.dirs
-        files_of = model.files_of
-        ranked = self.measure.key
-
-        def entries(here):
-            found = []
-            for sub in children.get(here, ()):
-                slot = dirs[sub]
-                found.append((*ranked(slot[0], slot[1]), slot[NAME], sub))
-            for apparent, disk, name in files_of.get(here, ()):
-                found.append((*ranked(apparent, disk), name, (apparent, disk)))
-            found.sort(key=lambda c: (-c[0], -c[1], c[2]))
-            return found
-        return entries
-
-    def _build_trees(self, shown_of) -> list[TreeNode]:
-        """The TreeNodes of every PATH: ``shown_of(key, depth)`` gives the
-        entries (see _entries) a directory shows, or None to show none."""
-        model = self.model
-        children = model.children()
-        unreadable = model.unreadable_below()
-        dirs = model.dirs
-
-        def node(here, path, name, depth):
-            slot = dirs[here]
-            picked = shown_of(here, depth)
-            shown = []
-            if picked is not None:
-                base = dir_prefix(path)
-                for _, _, entry_name, entry in picked:
-                    if isinstance(entry, bytes):
-                        shown.append(node(entry, base + entry_name, entry_name, depth + 1))
-                    else:
-                        shown.append(TreeNode(entry_name, base + entry_name, entry[0], entry[1],
-                                              1, False))
-                hidden = model.direct_files.get(here, 0) + len(children.get(here, ())) - len(shown)
-                if hidden > 0:
-                    # Whatever the shown rows and the directory's own size leave.
-                    own_size, own_disk = model.own.get(here, (0, 0))
-                    shown.append(TreeNode(
-                        f"({hidden} smaller)", path,
-                        slot[0] - own_size - sum(n.size for n in shown),
-                        slot[1] - own_disk - sum(n.disk_usage for n in shown),
-                        slot[2] - sum(n.files for n in shown), False, folded=hidden))
-            return TreeNode(name, path, slot[0], slot[1], slot[2], True, tuple(shown),
-                            unreadable=here in unreadable)
-
-        trees = []
-        for idx, root in enumerate(self.roots):
-            if root.skipped:
-                continue  # drawn where it was counted
-            here = root_key(idx)
-            slot = dirs.get(here)
-            if slot is not None and slot[3]:
-                trees.append(node(here, root.path, root.path, 0))
-            else:
-                trees.append(TreeNode(root.path, root.path, root.size, root.disk_usage, root.files,
-                                      False))
-        return trees
+        return tree.tree_within(self, self._need_model("tree_within"), budget)
 
     def by_type(self) -> list[KindTotal]:
         """Totals by kind of entry, largest first; they add up to the scan's totals."""
@@ -541,8 +312,8 @@ class ScanResult:
             "version": self.version,
         }
         if len(self.paths) == 1:
-            doc.update(_path_fields(self.paths[0]))
-        doc["paths"] = [_path_fields(p)["path"] for p in self.paths]
+            doc.update(path_fields(self.paths[0]))
+        doc["paths"] = [path_fields(p)["path"] for p in self.paths]
         doc.update(
             total_size=self.total_size,
             disk_usage=self.disk_usage,
@@ -550,13 +321,13 @@ class ScanResult:
             dirs=self.dirs,
             sorted_by=self.measure.json_name,
             max_depth=self.max_depth,
-            roots=[dict(_path_fields(r.path), size=r.size, disk_usage=r.disk_usage,
+            roots=[dict(path_fields(r.path), size=r.size, disk_usage=r.disk_usage,
                         files=r.files, dirs=r.dirs) for r in self.roots],
-            top_files=[dict(_path_fields(f.path), size=f.size, disk_usage=f.disk_usage)
+            top_files=[dict(path_fields(f.path), size=f.size, disk_usage=f.disk_usage)
                        for f in self.top_files],
-            top_dirs=[dict(_path_fields(d.path), size=d.size, disk_usage=d.disk_usage,
+            top_dirs=[dict(path_fields(d.path), size=d.size, disk_usage=d.disk_usage,
                            files=d.files, depth=d.depth) for d in self.top_dirs],
-            errors=[dict(_path_fields(e.path), operation=e.operation, error=e.message)
+            errors=[dict(path_fields(e.path), operation=e.operation, error=e.message)
                     for e in self.errors],
             workers=self.workers,
             io_depth=self.io_depth,
@@ -581,19 +352,3 @@ class ScanResult:
         return doc
 
 
-def exact_b64(path: str) -> str | None:
-    """A path's exact bytes in base64 when it is not valid UTF-8 (else None):
-    how --json and the report keep a name they cannot show as it is."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return base64.b64encode(path.encode("utf-8", "surrogateescape")).decode("ascii")
-    return None
-
-
-def _path_fields(path: str) -> dict:
-    raw = exact_b64(path)
-    if raw is None:
-        return {"path": path}
-    return {"path": path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
-            "path_b64": raw}
