@@ -332,9 +332,8 @@ def _report(args, py):
         ("sizescan --by-owner", [py, "-m", "sizescan", tree, "--no-progress", "--by-owner"]),
     ], args.repeat), reference="sizescan (plain)")
     print(f"report: {os.path.getsize(page) / 2**20:.2f} MiB")
-    from playwright.sync_api import sync_playwright
-
     from browser import launch, open_report
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = launch(p)

@@ -52,7 +52,7 @@ def loopback_sshd(home):
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise RuntimeError(f"sshd did not start: {server.stderr.read().decode()[-500:]}")
+                raise RuntimeError(f"sshd did not start: {server.stderr.read().decode()[-500:]}") from None
             time.sleep(0.05)
     try:
         yield port, os.path.join(home, "user_key")

@@ -12,14 +12,15 @@ import os
 import stat as _stat
 import tempfile
 import time
-from typing import Callable, Iterable
+from collections.abc import Iterable
+from typing import Callable
 
-from .engine import walker
 from ._version import __version__
+from .engine import walker
 from .engine.walker import ScanProgress
 from .errors import ExportFailed, InvalidOption
-from .model.options import ScanOptions
 from .files.atomic import OutputFile
+from .model.options import ScanOptions
 from .model.result import ScanResult
 from .signals import held_signals
 

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import du, du_sum, open_terminal, read_terminal, run_cli, write
+
 from sizescan import __version__
 from sizescan.command.cli import main
 

@@ -17,11 +17,10 @@ import sys
 import time
 
 import pytest
+from conftest import assert_matches_du, du_sum, make_mixed_tree, need_dask, require, run_cli, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import (assert_matches_du, du_sum, make_mixed_tree, need_dask, require, run_cli,
-                      write)
 from sizescan import read_export, scan
 from sizescan.errors import PathNotOnWorker
 

@@ -6,9 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sizescan.engine.collect import Collector
-from sizescan.model.options import ScanOptions
 from sizescan.engine.records import Link, Message, Record
 from sizescan.model.keys import dir_key, root_key
+from sizescan.model.options import ScanOptions
 from sizescan.model.result import largest
 
 

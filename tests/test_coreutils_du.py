@@ -15,7 +15,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import NOBODY, du, write
 
 _REPORT = re.compile(r"^du: (cannot read directory|cannot access) '(.*)': (.*)$")

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import du_sum, make_chain
+
 from sizescan import diff, scan
 from sizescan.files.ncdu_read import read_export
 

@@ -7,11 +7,10 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import du, run_cli, write
-from sizescan import scan
+
+from sizescan import diff, scan
 from sizescan.command.cli import main
-from sizescan import diff
 from sizescan.files.ncdu_read import read_export
 
 

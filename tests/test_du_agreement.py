@@ -7,8 +7,8 @@ import os
 import subprocess
 
 import pytest
-
 from conftest import assert_matches_du, du, du_sum, make_mixed_tree, run_cli, write
+
 from sizescan import scan
 
 WORKERS = [1, 2, 8, 32]

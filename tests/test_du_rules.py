@@ -13,8 +13,8 @@ import time
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import NOBODY, du, du_sum, run_cli, write
+
 from sizescan import InvalidOption, read_export, scan
 from sizescan.command.cli import main
 

@@ -9,8 +9,8 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import assert_matches_du, du_sum, write
+
 from sizescan import CannotAccess, EngineFailure, InvalidOption, ScanProgress, scan
 
 

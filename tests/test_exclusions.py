@@ -14,8 +14,8 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import du_sum, require, write
+
 from sizescan import scan
 from sizescan.command.cli import main
 

@@ -18,11 +18,11 @@ import time
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import alive, descendants, du_sum, open_terminal, read_terminal
+
 from sizescan import EngineFailure, scan
-from sizescan.engine.collector import collector_lost
 from sizescan.command.cli import main
+from sizescan.engine.collector import collector_lost
 
 
 def _pool_workers():
@@ -62,7 +62,8 @@ def test_killed_workers_work_is_redone_exactly_once(slow_tree, monkeypatch, meth
 def test_killed_collector_fails_the_scan_quickly(slow_tree, monkeypatch):
     mnt, _ = slow_tree
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
-    collector = lambda: [p for p in multiprocessing.active_children() if p.name == "sizescan-collector"]
+    def collector():
+        return [p for p in multiprocessing.active_children() if p.name == "sizescan-collector"]
     hit, thread = _kill_later([0.5], collector)
     started = time.monotonic()
     with pytest.raises(EngineFailure, match="collector"):

@@ -9,11 +9,19 @@ import os
 import subprocess
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from conftest import require, write
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from sizescan import BadExport, read_export, scan
-from sizescan.command.people import Palette, SizeFormat, age_report, report, tree_report, type_report
+from sizescan.command.people import (
+    Palette,
+    SizeFormat,
+    age_report,
+    report,
+    tree_report,
+    type_report,
+)
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ import subprocess
 import tempfile
 
 import pytest
+from conftest import require
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import require
 from sizescan import scan
 
 # Name pieces that meet every rule of the syntax: plain letters, multi-byte

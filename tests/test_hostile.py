@@ -12,8 +12,8 @@ import time
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import NOBODY, open_terminal, read_terminal, require, run_cli, write
+
 from sizescan import read_export, scan
 from sizescan.command.cli import main
 

@@ -20,8 +20,8 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import NOBODY, du_sum, need_dask, require, run_cli, write
+
 from sizescan import scan
 
 SCANS = 20

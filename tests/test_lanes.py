@@ -16,16 +16,24 @@ import threading
 import time
 
 import pytest
-
 from conftest import alive, descendants, du_sum, slowfs_mount, write
+
 from sizescan import scan
 from sizescan.engine.collect import Collector
-from sizescan.files.ncdu_read import read_export
-from sizescan.engine.fs import (FAST_REQUEST_S, SLOW_IO_DEPTH, THREAD_COST_S, cpu_count,
-                         default_io_depth, default_workers, is_rotational, request_latency)
-from sizescan.model.options import ScanOptions
-from sizescan.engine.records import DirTask
+from sizescan.engine.fs import (
+    FAST_REQUEST_S,
+    SLOW_IO_DEPTH,
+    THREAD_COST_S,
+    cpu_count,
+    default_io_depth,
+    default_workers,
+    is_rotational,
+    request_latency,
+)
 from sizescan.engine.pipeline import Scanner, WorkerConfig
+from sizescan.engine.records import DirTask
+from sizescan.files.ncdu_read import read_export
+from sizescan.model.options import ScanOptions
 
 
 def _tree(root):

@@ -11,12 +11,12 @@ import json
 import os
 import stat
 import subprocess
-import time
 import sys
+import time
 
 import pytest
-
 from conftest import NOBODY, du_sum, make_chain, require, run_cli, write
+
 from sizescan import scan
 from sizescan.files.ncdu_read import read_export
 

@@ -7,8 +7,8 @@ import os
 import subprocess
 
 import pytest
-
 from conftest import NOBODY, du_sum, run_cli, write
+
 from sizescan import scan
 
 # root, a user with a name, nobody, and a uid/gid no database knows.

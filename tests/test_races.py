@@ -7,6 +7,7 @@ import shutil
 import threading
 
 from conftest import du, write
+
 from sizescan import scan
 from sizescan.engine.collect import MOVED
 from sizescan.engine.pipeline import Replaced

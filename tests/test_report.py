@@ -9,9 +9,9 @@ import os
 import re
 
 import pytest
-
 from browser import launch, open_report
 from conftest import du, du_sum, require, run_cli, write
+
 from sizescan import read_export, scan
 from sizescan.files import html
 

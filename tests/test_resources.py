@@ -15,8 +15,8 @@ import textwrap
 import time
 
 import pytest
-
 from conftest import du_sum, write
+
 from sizescan import InvalidOption, scan
 
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import assert_matches_du, du_sum, make_chain, write
+
 from sizescan import scan
 
 

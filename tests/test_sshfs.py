@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from conftest import du_sum, sshfs_mount, write
+from sshd import NO_CACHE  # benchmarks/sshd.py: sshfs 3 has no "cache=no"
+
 from sizescan import scan
 from sizescan.engine.fs import request_latency
-from sshd import NO_CACHE  # benchmarks/sshd.py: sshfs 3 has no "cache=no"
 
 
 @pytest.fixture(scope="module")

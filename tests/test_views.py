@@ -11,8 +11,8 @@ import time
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import du, du_sum, make_mixed_tree, open_terminal, read_terminal, write
+
 from sizescan import scan
 from sizescan.command.cli import main
 from sizescan.model.keys import root_key

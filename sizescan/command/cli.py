@@ -9,66 +9,35 @@ import errno
 import gc
 import json
 import os
-import socket
 import sys
 
 import click
 
 from .._version import __version__
 from ..api import scan
+
 # The export reader (.ncdu) and diff (.compare) are imported where they are used: a
 # scan without them starts 5-7 ms sooner (95 ms against 100, `import sizescan.cli`).
-from ..errors import BadExport, CannotAccess, ExportFailed, InvalidOption, ScanError
-from .people import (
-    Palette, SizeFormat, age_report, diff_report, issue_message, owner_report, report, tree_report,
-    type_report,
-)
-from ..model.names import display_message, quote
+from ..errors import CannotAccess, ExportFailed, InvalidOption, ScanError
 from ..files.html import DEFAULT_BOXES
-from ..files.html import write as write_html
+from ..model.names import display_message
 from ..model.options import MAX_IO_DEPTH, MAX_WORKERS
-from ..files.atomic import OutputFile
 from ..model.result import ScanIssue
 from ..signals import held_signals
-
-EXIT_OK, EXIT_PARTIAL, EXIT_FAILURE = 0, 1, 2
-
-
-class _ProgressBar:
-    """A tqdm line on stderr fed from sampled counters; cleared when done."""
-
-    def __init__(self, size: SizeFormat):
-        from tqdm import tqdm  # only paid for when a terminal will show it
-
-        self._size = size
-        try:
-            # A terminal may report 0 columns (a new pty, some CI runners):
-            # tqdm then draws nothing, so it gets a width of its own.
-            sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
-        except OSError:
-            sized = False
-        self._bar = tqdm(
-            file=sys.stderr,
-            unit=" files",
-            unit_scale=True,  # the rate: "12.3k files/s"
-            leave=False,
-            dynamic_ncols=sized,
-            ncols=None if sized else 80,
-            # The counts are ours (tqdm's own would read "0.00 files" and put a
-            # comma before a postfix).
-            bar_format="{desc} [{elapsed}, {rate_fmt}]",
-            desc=self._line(0, 0, 0),
-        )
-
-    def _line(self, files, disk, dirs):
-        return f"{files:,} files, {self._size(disk)}, {dirs:,} dirs"
-
-    def __call__(self, p):
-        self._bar.set_description_str(self._line(p.files, p.disk_usage, p.dirs), refresh=False)
-        self._bar.update(p.files - self._bar.n)
-
-    def close(self):
-        self._bar.close()
+from . import streams
+from .people import (
+    Palette,
+    SizeFormat,
+    age_report,
+    diff_report,
+    issue_message,
+    owner_report,
+    report,
+    tree_report,
+    type_report,
+)
+from .progress import progress_bar
+from .streams import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
 
 
 def _colour(choice: str) -> bool:
@@ -76,11 +45,6 @@ def _colour(choice: str) -> bool:
         return choice == "always"
     # https://no-color.org: set and not empty means no colour.
     return sys.stdout is not None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-
-
-def _fail(message: str, status: int = EXIT_FAILURE):
-    click.echo(f"sizescan: {message}", err=True)
-    sys.exit(status)
 
 
 def _size_options(f):
@@ -247,23 +211,23 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
         raise click.UsageError("-o - writes the export to stdout: --json and the views "
                                "would have nowhere to go")
     if export == "-" and sys.stdout is None:
-        _fail("cannot write the export to stdout: it is closed")
+        streams.fail("cannot write the export to stdout: it is closed")
     if html_to == "-" or html_to == "":
         raise click.UsageError("--html needs a file name: the report is a page to open")
     if import_from is not None and (paths or export or extended):
         raise click.UsageError("-f/--import reads a scan from a file: no PATH, no --export")
     if extended and not export:
         raise click.UsageError("--extended only adds fields to an --export")
-    _one_file_each(export, html_to, import_from, exclude_from, paths)
+    streams.one_file_each(export, html_to, import_from, exclude_from, paths)
     report_file = None
     try:
         if html_to:
             with held_signals():  # made and remembered, or neither
-                report_file = _open_report(html_to)
+                report_file = streams.open_report(html_to)
         if import_from is not None:
-            result = _import(import_from, top=top, apparent=apparent, max_depth=max_depth)
+            result = streams.read_import(import_from, top=top, apparent=apparent, max_depth=max_depth)
         else:
-            gitignore = [line for f in exclude_from for line in _gitignore_lines(f.read())]
+            gitignore = [line for f in exclude_from for line in streams.gitignore_lines(f.read())]
             result = _scan(list(paths) or ["."], dict(
                 workers=workers, io_depth=io_depth, top=top, max_depth=max_depth,
                 apparent=apparent, one_file_system=one_file_system, dereference=dereference,
@@ -280,7 +244,7 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
             for issue in result.errors:
                 click.echo(f"sizescan: {issue_message(issue)}", err=True)
         if report_file is not None:
-            _write_report(result, report_file, html_boxes, import_from)
+            streams.write_report(result, report_file, html_boxes, import_from)
     except BaseException:
         if report_file is not None:
             # A failed or interrupted run leaves an old report as it was,
@@ -308,85 +272,9 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
                 parts.append(owner_report(result, result.by_owner(), size, paint))
             text = "\n\n".join(parts)
     except ValueError as exc:  # an export without mtimes, asked for --by-age
-        _fail(f"{import_from}: {exc}" if import_from else str(exc))
-    _write_stdout(text + "\n")
+        streams.fail(f"{import_from}: {exc}" if import_from else str(exc))
+    streams.write_stdout(text + "\n")
     sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
-
-
-def _gitignore_lines(data: bytes) -> list:
-    """A gitignore file's lines as git splits them: at "\\n" only (a "\\r"
-    before it is the matcher's to drop), after a byte order mark; names
-    that are not UTF-8 kept as surrogates."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    return data.decode("utf-8", "surrogateescape").split("\n")
-
-
-def _same_file(a: str, b: str) -> bool:
-    """Whether names ``a`` and ``b`` are one file, through links or not (a name
-    that does not exist yet is compared as its resolved path)."""
-    try:
-        return os.path.samefile(a, b)
-    except (OSError, ValueError):
-        return os.path.realpath(a) == os.path.realpath(b)
-
-
-def _one_file_each(export, html_to, import_from, exclude_from, paths):
-    """Refuse, before anything is read or written, a file written twice or
-    written over while it is read: the second write would replace an export
-    or a report at the end, and a report would replace the export, the
-    patterns or the file it was made from.  Either way a file of the user's
-    is lost."""
-    writes = [(name, flag) for name, flag in ((export, "-o"), (html_to, "--html"))
-              if name and name != "-"]
-    reads = [(name, "the export -f reads") for name in (import_from,) if name and name != "-"]
-    reads += [(f.name, "the patterns --exclude-from reads") for f in exclude_from
-              if isinstance(f.name, str) and f.name != "<stdin>"]  # click's name for "-"
-    reads += [(path, "a PATH it scans") for path in paths if not os.path.isdir(path)]
-    for i, (name, flag) in enumerate(writes):
-        for other, other_flag in writes[i + 1:]:
-            if _same_file(name, other):
-                raise click.UsageError(f"{flag} and {other_flag} name the same file, "
-                                       f"{quote(name)}: one would replace the other")
-        for other, what in reads:
-            if _same_file(name, other):
-                raise click.UsageError(f"{flag} names {what}, {quote(other)}: "
-                                       f"it would be replaced")
-
-
-def _cannot_write(exc: ExportFailed, where=None):
-    """An export or a report not written, in one line."""
-    _fail(f"cannot write the {exc.what} to {where or quote(exc.target)}: {exc.strerror}")
-
-
-def _open_report(name):
-    # Opened before the scan: a scan of hours must not end in "cannot write".
-    try:
-        return OutputFile(name, "report")
-    except ExportFailed as exc:
-        _cannot_write(exc)
-
-
-def _write_report(result, target, boxes, import_from):
-    try:
-        write_html(result, target, boxes=boxes,
-                   host=None if import_from else socket.gethostname(),
-                   source=None if import_from in (None, "-") else import_from)
-    except ExportFailed as exc:
-        _cannot_write(exc)
-
-
-def _import(source, **options):
-    from ..files.ncdu_read import read_export
-
-    try:
-        if source == "-":
-            if sys.stdin is None:
-                _fail("cannot read an export from stdin: it is closed")
-            return read_export(sys.stdin.buffer, **options)
-        return read_export(source, **options)
-    except BadExport as exc:
-        _fail(str(exc))
 
 
 def _quiet_dask():
@@ -410,32 +298,32 @@ def _scan(paths, options, size, progress, export_name=None):
     """Run a scan; every way it can fail becomes one line and its exit status."""
     if options.get("scheduler"):
         _quiet_dask()
-    bar = _ProgressBar(size) if progress and sys.stderr is not None and sys.stderr.isatty() else None
+    bar = progress_bar(size, progress)
     try:
         return scan(paths, progress=bar, **options)
     except CannotAccess as exc:
-        _close(bar)
-        _fail(issue_message(ScanIssue(exc.path, "access", exc.message)), EXIT_PARTIAL)
+        bar.close()
+        streams.fail(issue_message(ScanIssue(exc.path, "access", exc.message)), EXIT_PARTIAL)
     except InvalidOption as exc:
-        _close(bar)
+        bar.close()
         raise click.UsageError(str(exc)) from None
     except ExportFailed as exc:
-        _close(bar)
+        bar.close()
         if export_name == "-" and exc.errno == errno.EPIPE:
-            _quiet_stdout()  # `sizescan -o - | head`: the reader had enough
+            streams.quiet_stdout()  # `sizescan -o - | head`: the reader had enough
             sys.exit(EXIT_OK)
-        _cannot_write(exc, "stdout" if export_name == "-" else None)
+        streams.cannot_write(exc, "stdout" if export_name == "-" else None)
     except ScanError as exc:  # the engine failed, and says how
-        _close(bar)
-        _fail(display_message(str(exc)))
+        bar.close()
+        streams.fail(display_message(str(exc)))
     except MemoryError:
-        _close(bar)
+        bar.close()
         raise  # said in one line by _launch, wherever it happens
     except Exception as exc:  # a bug: said as itself, never taken for something else
-        _close(bar)
-        _fail(display_message(f"unexpected error: {type(exc).__name__}: {exc}"))
+        bar.close()
+        streams.fail(display_message(f"unexpected error: {type(exc).__name__}: {exc}"))
     finally:
-        _close(bar)
+        bar.close()
 
 
 @main.command("diff", context_settings={"help_option_names": ["-h", "--help"]})
@@ -472,7 +360,7 @@ def diff_command(old, new, top, max_depth, apparent, si, exact, color, workers, 
                                             tls=_tls(tls_ca_file, tls_cert, tls_key)),
                                size, progress=not (as_json or no_progress)))
         else:
-            sides.append(_import(side, top=0, apparent=apparent))
+            sides.append(streams.read_import(side, top=0, apparent=apparent))
     from ..model.diff import diff
 
     changes = diff(*sides, top=top or None, max_depth=max_depth)
@@ -484,35 +372,8 @@ def diff_command(old, new, top, max_depth, apparent, si, exact, color, workers, 
         text = json.dumps(changes.to_dict(), ensure_ascii=False, indent=2)
     else:
         text = diff_report(changes, size, Palette(_colour(color)))
-    _write_stdout(text + "\n")
+    streams.write_stdout(text + "\n")
     sys.exit(EXIT_PARTIAL if errors else EXIT_OK)
-
-
-def _close(bar):
-    if bar is not None:
-        bar.close()
-
-
-def _write_stdout(text: str) -> None:
-    # UTF-8 whatever the locale: --json must stay valid UTF-8 under LANG=C,
-    # and display_path() has already made people output safe.
-    if sys.stdout is None:  # sizescan >&-
-        _fail("cannot write to stdout: it is closed")
-    try:
-        sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # `sizescan | head -1`: the reader is gone; leave quietly.
-        _quiet_stdout()
-        sys.exit(EXIT_OK)
-    except OSError as exc:  # > /dev/full, a full disk
-        _quiet_stdout()
-        _fail(f"cannot write to stdout: {exc.strerror}")
-
-
-def _quiet_stdout():
-    # Keep Python from failing again when it flushes stdout at exit.
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 
 
 def run(argv) -> int:
@@ -539,9 +400,9 @@ def _run(argv) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_FAILURE
     except OSError as exc:  # click's own output (--help > /dev/full)
         if isinstance(exc, BrokenPipeError):
-            _quiet_stdout()
+            streams.quiet_stdout()
             return EXIT_OK
-        _quiet_stdout()
+        streams.quiet_stdout()
         click.echo(f"sizescan: cannot write to stdout: {exc.strerror}", err=True)
         return EXIT_FAILURE
     return EXIT_OK

@@ -10,7 +10,6 @@ from ..model.names import display_path, quote
 from ..model.result import ScanIssue, ScanResult
 
 
-
 def issue_message(issue: ScanIssue) -> str:
     """du's wording for a per-path problem, without the program name."""
     what = "cannot read directory" if issue.operation == "read" else "cannot access"

@@ -11,7 +11,6 @@ import multiprocessing
 import os
 import threading
 
-
 # Descriptors the caller holds for a pool and the collector: measured 14
 # plus 2 a worker under fork; spawn and forkserver hold a few more while
 # processes start.  Counted generously: a limit too low for a pool of two

@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import heapq
 
-from ..model.kinds import AGES, DIRECTORY_KIND, merge_suffixes
-from .records import OP_ACCESS, OP_READ, Message
-from ..model.kinds import add_counts
 from ..model.keys import root_key
+from ..model.kinds import AGES, DIRECTORY_KIND, add_counts, merge_suffixes
 from ..model.result import (
-    GROUP, USER, DirTotal, FileTotal, RootTotal, ScanIssue, ScanResult, largest,
+    GROUP,
+    USER,
+    DirTotal,
+    FileTotal,
+    RootTotal,
+    ScanIssue,
+    ScanResult,
+    largest,
 )
 from ..model.tree import DEPTH, KEY, NAME, PARENT, ScanModel, path_of
+from .records import OP_ACCESS, OP_READ, Message
 from .tally import Largest
 
 # What a directory read under two names is reported with (see Collector.add).

@@ -49,15 +49,20 @@ from collections import deque
 from typing import NamedTuple
 
 from .._version import __version__
-from .frontier import Backend
 from ..errors import (
-    ClusterLost, ClusterUnavailable, ClusterUnreachable, InvalidOption, PathNotOnWorker,
-    WorkerFailed, WorkersKeptDying,
+    ClusterLost,
+    ClusterUnavailable,
+    ClusterUnreachable,
+    InvalidOption,
+    PathNotOnWorker,
+    WorkerFailed,
+    WorkersKeptDying,
 )
-from .fs import kernfs_devices, mount_points_inside, mounts, types_at
-from .records import Message, TaskResult
 from ..model.result import ClusterUse
+from .frontier import Backend
+from .fs import kernfs_devices, mount_points_inside, mounts, types_at
 from .pipeline import Scanner
+from .records import Message, TaskResult
 
 # Directories given to one task: it goes on into what it finds anyway, and a
 # task's own directories are read whatever the budget says.
@@ -239,7 +244,7 @@ class Cluster:
                                 f"not {scheduler!r}")
         self.address = self.client.scheduler.address
 
-    def backend(self, config, roots, table, sink) -> "DaskBackend":
+    def backend(self, config, roots, table, sink) -> DaskBackend:
         return DaskBackend(self, Job(survey(roots, table), config), sink)
 
     def close(self):

@@ -64,7 +64,7 @@ class EntryFilter:
         self.skip_ids = skip_ids or None
         self._settle()
 
-    def on_host(self, here: dict, kernfs_devs) -> "EntryFilter":
+    def on_host(self, here: dict, kernfs_devs) -> EntryFilter:
         """This filter on another host (a Dask worker): the devices in that
         host's numbers (``here``: scan's -> host's), its own pseudo
         filesystems."""

@@ -14,7 +14,6 @@ import os
 import re
 import sys
 
-
 # POSIX character classes inside brackets, as fnmatch(3) has them in the C
 # locale (du in another locale may also match non-ASCII letters).
 _CLASSES = {

@@ -72,7 +72,7 @@ class Backend:
         """Hand out work from ``frontier`` while there is capacity."""
         raise NotImplementedError
 
-    def next_result(self, timeout: float) -> "TaskResult | None":
+    def next_result(self, timeout: float) -> TaskResult | None:
         """One task's result, or None after ``timeout``."""
         raise NotImplementedError
 

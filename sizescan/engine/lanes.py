@@ -15,8 +15,6 @@ import threading
 import time
 from collections import deque
 
-
-
 # 8 names a piece: a directory of 1,000 files is 125 pieces that lanes
 # stat at once instead of 1,000 round trips in a row, and the first
 # subdirectories are found after 8 stats, not after all of them.  Each

@@ -20,8 +20,16 @@ from ..model.keys import join, root_key
 from ..model.kinds import tally_key
 from .budget import affordable_io_depth, affordable_workers
 from .fs import (
-    default_io_depth, default_workers, filesystem_type, is_slow_filesystem, kernfs_devices,
-    mount_point_ids, mount_points_inside, mounts, request_latency, types_at,
+    default_io_depth,
+    default_workers,
+    filesystem_type,
+    is_slow_filesystem,
+    kernfs_devices,
+    mount_point_ids,
+    mount_points_inside,
+    mounts,
+    request_latency,
+    types_at,
 )
 from .pipeline import WorkerConfig, has_cache_tag
 from .records import OP_ACCESS, Detail, DirTask, Link, PathError, Record

@@ -10,6 +10,7 @@ that returns only when every worker it started is gone.
 
 from __future__ import annotations
 
+import _thread
 import multiprocessing
 import os
 import queue as queue_mod
@@ -18,14 +19,12 @@ import signal
 import sys
 import threading
 import time
-import _thread
 from typing import NamedTuple
 
 from ..errors import PoolFailed, WorkerFailed, WorkersKeptDying
 from ..signals import held_signals
 from .frontier import Backend
 from .worker import START_OUT_OF_MEMORY, init_worker, scan_tasks
-
 
 # Directories per task: enough to amortise a round trip through the pool,
 # few enough that every worker gets a share of a narrow frontier.

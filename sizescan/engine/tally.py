@@ -32,7 +32,7 @@ class Largest:
         self.heap = []
 
     @classmethod
-    def of(cls, n: int, items) -> "Largest":
+    def of(cls, n: int, items) -> Largest:
         """The ``n`` largest of ``items``, taken at once (a list already ranked
         costs one heapify, not a call of offer() per item)."""
         kept = cls(n)

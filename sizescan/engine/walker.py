@@ -67,12 +67,12 @@ import time
 from dataclasses import dataclass, replace
 
 from .._version import __version__
+from ..errors import PoolFailed
 from .collect import Collector
 from .collector import CollectorProcess
 from .frontier import Backend, Frontier
 from .pipeline import Scanner
 from .plan import Plan, first_tasks, plan_scan
-from ..errors import PoolFailed
 from .pool import PoolBackend, children_can_start
 
 # How often progress is sampled, and the walk looks at its workers and its

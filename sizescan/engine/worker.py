@@ -22,7 +22,7 @@ from .records import TaskResult
 # A pool process serves one pool, and a pool one scan: its Scanner is made
 # by the initializer (the only way Pool hands state to its processes) and
 # lives as long as the process.  The calling process never sets it.
-_pool_scanner: "Scanner | None" = None
+_pool_scanner: Scanner | None = None
 
 
 class _PoolSink:

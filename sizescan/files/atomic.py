@@ -7,8 +7,8 @@ import os
 import stat as _stat
 import tempfile
 
-from ..errors import ExportFailed, InvalidOption
 from ..engine.fs import MAX_SYMLINKS
+from ..errors import ExportFailed, InvalidOption
 
 
 def _umask() -> int:

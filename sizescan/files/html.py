@@ -17,11 +17,11 @@ import os
 import stat as _stat
 
 from ..errors import ExportFailed
-from ..model.names import display_path, exact_b64
 from ..model.kinds import DIRECTORY_KIND, kind_of
-from .atomic import OutputFile
+from ..model.names import display_path, exact_b64
 from ..model.result import ScanResult
 from ..model.tree import TreeNode
+from .atomic import OutputFile
 
 #: Boxes a report draws at most by default: enough for every box a laptop
 #: screen can show large enough to read, few enough to open in a second.

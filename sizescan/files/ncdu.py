@@ -21,10 +21,12 @@ import os
 import re
 import stat as _stat
 
-from ..model.keys import EXCLUDED, READ_ERROR, dir_key, root_key
 from ..engine.records import (
-    SKIP_KERNFS, SKIP_OTHER_FS, SKIP_PATTERN,
+    SKIP_KERNFS,
+    SKIP_OTHER_FS,
+    SKIP_PATTERN,
 )
+from ..model.keys import EXCLUDED, READ_ERROR, dir_key, root_key
 
 MAJOR, MINOR = 1, 2
 

@@ -15,7 +15,11 @@ import stat as _stat
 
 from ..engine.collect import Collector
 from ..engine.records import (
-    OP_ACCESS, OP_READ, Link, PathError, Record,
+    OP_ACCESS,
+    OP_READ,
+    Link,
+    PathError,
+    Record,
 )
 from ..engine.tally import DirTally
 from ..errors import BadExport
@@ -24,6 +28,7 @@ from ..model.kinds import add_owner, tally_key
 from ..model.names import display_message
 from ..model.options import ScanOptions
 from .ncdu import MAJOR
+
 
 class _Bad(Exception):
     def __init__(self, where, what):

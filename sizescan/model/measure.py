@@ -19,7 +19,7 @@ class Measure(enum.Enum):
     APPARENT = "apparent"
 
     @classmethod
-    def of(cls, apparent: bool) -> "Measure":
+    def of(cls, apparent: bool) -> Measure:
         """The measure of a scan asked for ``apparent`` sizes or not."""
         return cls.APPARENT if apparent else cls.DISK
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from typing import Optional
 
 from ..errors import InvalidOption
 from .measure import Measure
 
 
-def _patterns(name: str, value) -> Tuple[str, ...]:
+def _patterns(name: str, value) -> tuple[str, ...]:
     # A single string is one pattern, never a sequence of one-character ones.
     if isinstance(value, (str, bytes)):
         value = (value,)
@@ -59,13 +59,13 @@ class ScanOptions:
     apparent: bool = False
     one_file_system: bool = False
     dereference: bool = False
-    exclude: Tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     exclude_kernfs: bool = False
     count_links: bool = False
     start_method: Optional[str] = None
     views: bool = False
     extended: bool = False
-    gitignore: Tuple[str, ...] = ()
+    gitignore: tuple[str, ...] = ()
     exclude_caches: bool = False
     by_owner: bool = False
     # Tuning the tests and benchmarks reach through the environment.
@@ -94,7 +94,7 @@ class ScanOptions:
         object.__setattr__(self, "gitignore", _patterns("gitignore", self.gitignore))
 
     @classmethod
-    def from_environment(cls, **settings) -> "ScanOptions":
+    def from_environment(cls, **settings) -> ScanOptions:
         """``settings``, plus the tuning knobs the environment may set.
 
         SIZESCAN_INLINE_BUDGET_S: how long the caller scans alone before

@@ -71,7 +71,7 @@ def path_of(dirs: dict, key: bytes, name: str | None = None) -> str:
     return join(path_up(names), name)
 
 
-def _model_from_wire(data: bytes) -> "ScanModel":
+def _model_from_wire(data: bytes) -> ScanModel:
     return ScanModel(*marshal.loads(data))
 
 
@@ -135,7 +135,7 @@ class ScanModel:
         return marked
 
 
-def tree(result, model: "ScanModel", max_depth: int, width: int) -> list[TreeNode]:
+def tree(result, model: ScanModel, max_depth: int, width: int) -> list[TreeNode]:
     """See ScanResult.tree."""
     if not 0 <= max_depth <= MAX_TREE_DEPTH:
         raise ValueError(f"a tree is at most {MAX_TREE_DEPTH} levels deep, not {max_depth}")
@@ -144,7 +144,7 @@ def tree(result, model: "ScanModel", max_depth: int, width: int) -> list[TreeNod
         result, model, lambda here, depth: entries(here)[:width] if depth < max_depth else None)
 
 
-def tree_within(result, model: "ScanModel", budget: int) -> list[TreeNode]:
+def tree_within(result, model: ScanModel, budget: int) -> list[TreeNode]:
     """See ScanResult.tree_within."""
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise ValueError(f"a tree needs a budget of at least 1 node, not {budget!r}")
@@ -187,7 +187,7 @@ def tree_within(result, model: "ScanModel", budget: int) -> list[TreeNode]:
     # Entries come off the heap largest first, so each list is in order.
     return _build_trees(result, model, lambda here, depth: chosen.get(here))
 
-def _entries(result, model: "ScanModel"):
+def _entries(result, model: ScanModel):
     """``entries(key)``: a directory's subdirectories and kept files as
     ``(primary, secondary, name, key or (apparent, disk))``, largest first
     by the size the result sorts on, then by the other one, then by name."""
@@ -207,7 +207,7 @@ def _entries(result, model: "ScanModel"):
         return found
     return entries
 
-def _build_trees(result, model: "ScanModel", shown_of) -> list[TreeNode]:
+def _build_trees(result, model: ScanModel, shown_of) -> list[TreeNode]:
     """The TreeNodes of every PATH: ``shown_of(key, depth)`` gives the
     entries (see _entries) a directory shows, or None to show none."""
     children = model.children()
