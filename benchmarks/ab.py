@@ -28,18 +28,27 @@ from bench import DATA, build_tree, run  # noqa: E402
 
 
 def checkout(rev: str, into: str) -> None:
-    archive = subprocess.run(["git", "-C", os.path.dirname(HERE), "archive", rev, "sizescan"], check=True,
-                             capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", os.path.dirname(HERE), "archive", rev, "sizescan"],
+        check=True,
+        capture_output=True,
+    ).stdout
     subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("baseline", help="the earlier commit (any git revision)")
     ap.add_argument("--files", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--cases", nargs="+", default=["plain", "export"],
-                    choices=["plain", "export", "views", "import", "report"])
+    ap.add_argument(
+        "--cases",
+        nargs="+",
+        default=["plain", "export"],
+        choices=["plain", "export", "views", "import", "report"],
+    )
     args = ap.parse_args()
 
     tree = os.path.join(DATA, f"tree-{args.files}")
@@ -48,17 +57,24 @@ def main():
     every = {
         "plain": ("plain scan", [tree, "--json", "--no-progress"]),
         "export": ("export -o FILE", [tree, "-q", "-o", export]),
-        "views": ("--tree --by-type --by-age", [tree, "--no-progress", "--tree", "--by-type",
-                                                 "--by-age"]),
-        "report": ("--html FILE", [tree, "--no-progress", "--html",
-                                   os.path.join(DATA, f"ab-report-{args.files}.html")]),
+        "views": (
+            "--tree --by-type --by-age",
+            [tree, "--no-progress", "--tree", "--by-type", "--by-age"],
+        ),
+        "report": (
+            "--html FILE",
+            [tree, "--no-progress", "--html", os.path.join(DATA, f"ab-report-{args.files}.html")],
+        ),
         # Read by both sides from the same file, written by this checkout.
         "import": ("import -f FILE", ["-f", export, "--tree", "--by-type"]),
     }
     cases = [every[name] for name in args.cases]
     if "import" in args.cases and not os.path.exists(export):
-        subprocess.run([sys.executable, "-m", "sizescan", tree, "-q", "-o", export], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "sizescan", tree, "-q", "-o", export],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     with tempfile.TemporaryDirectory(prefix="sizescan-ab-") as scratch:
         old_dir = os.path.join(scratch, "old")
         os.mkdir(old_dir)
@@ -69,18 +85,38 @@ def main():
         # sides would import this checkout (it did, until this check).
         os.chdir(scratch)
         for side, where in sides.items():
-            found = subprocess.run(["env", f"PYTHONPATH={where}", sys.executable, "-c",
-                                    "import sizescan; print(sizescan.__file__)"],
-                                   capture_output=True, text=True, check=True).stdout.strip()
+            found = subprocess.run(
+                [
+                    "env",
+                    f"PYTHONPATH={where}",
+                    sys.executable,
+                    "-c",
+                    "import sizescan; print(sizescan.__file__)",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
             if not found.startswith(os.path.join(where, "sizescan")):
                 sys.exit(f"{side}: imports {found}, not the code in {where}")
-        print(f"tree: {tree} ({args.files:,} files); baseline {args.baseline}; "
-              f"{os.cpu_count()} CPUs; medians of {args.repeat}, alternating")
-        print(f"{'case':<26} {'old s':>7} {'new s':>7} {'new/old':>8} {'old PSS':>9} {'new PSS':>9}")
+        print(
+            f"tree: {tree} ({args.files:,} files); baseline {args.baseline}; "
+            f"{os.cpu_count()} CPUs; medians of {args.repeat}, alternating"
+        )
+        print(
+            f"{'case':<26} {'old s':>7} {'new s':>7} {'new/old':>8} {'old PSS':>9} {'new PSS':>9}"
+        )
         for label, extra in cases:
+
             def cmd(side):
-                return ["env", f"PYTHONPATH={sides[side]}", sys.executable, "-m", "sizescan",
-                        *extra]
+                return [
+                    "env",
+                    f"PYTHONPATH={sides[side]}",
+                    sys.executable,
+                    "-m",
+                    "sizescan",
+                    *extra,
+                ]
 
             times = {"old": [], "new": []}
             for side in ("old", "new"):  # warm-up, and a check that both work
@@ -91,8 +127,10 @@ def main():
                     times[side].append(run(cmd(side))[0])
             peak = {side: run(cmd(side), measure_memory=True)[1] for side in ("old", "new")}
             old, new = statistics.median(times["old"]), statistics.median(times["new"])
-            print(f"{label:<26} {old:>7.2f} {new:>7.2f} {new / old:>8.3f} "
-                  f"{peak['old'] / 2**20:>5.0f} MiB {peak['new'] / 2**20:>5.0f} MiB")
+            print(
+                f"{label:<26} {old:>7.2f} {new:>7.2f} {new / old:>8.3f} "
+                f"{peak['old'] / 2**20:>5.0f} MiB {peak['new'] / 2**20:>5.0f} MiB"
+            )
 
 
 if __name__ == "__main__":

@@ -187,8 +187,10 @@ def _local(args, py):
     tree = os.path.join(DATA, f"tree-{args.files}")
     t0 = time.perf_counter()
     build_tree(tree, args.files)
-    print(f"tree: {tree} ({args.files:,} files, built/checked in {time.perf_counter() - t0:.0f} s); "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"tree: {tree} ({args.files:,} files, built/checked in {time.perf_counter() - t0:.0f} s); "
+        f"{os.cpu_count()} CPUs"
+    )
     cmds = [
         ("du -sb", ["du", "-sb", tree]),
         ("sizescan (default workers)", [py, "-m", "sizescan", tree, "--json", "--no-progress"]),
@@ -204,59 +206,121 @@ def _local(args, py):
     export = os.path.join(DATA, f"export-{args.files}.json")
     ncdu_export = os.path.join(DATA, f"export-{args.files}-ncdu.json")
     gdu_export = os.path.join(DATA, f"export-{args.files}-gdu.json")
-    report(f"views and exports, {args.files:,} files", bench([
-        ("du -sb", ["du", "-sb", tree]),
-        ("sizescan (plain)", [py, "-m", "sizescan", tree, "--no-progress"]),
-        ("sizescan --tree --by-type --by-age",
-         [py, "-m", "sizescan", tree, "--no-progress", "--tree", "--by-type", "--by-age"]),
-        ("sizescan --by-owner", [py, "-m", "sizescan", tree, "--no-progress", "--by-owner"]),
-        ("sizescan -o FILE (export)", [py, "-m", "sizescan", tree, "-q", "-o", export]),
-        ("ncdu -0 -o FILE (export)", ["ncdu", "-0", "-o", ncdu_export, tree]),
-        ("gdu -n -p -o FILE (export)", ["gdu", "-n", "-p", "-o", gdu_export, tree]),
-    ], args.repeat))
-    print(f"export sizes: sizescan {os.path.getsize(export) / 2**20:.0f} MiB, "
-          f"ncdu {os.path.getsize(ncdu_export) / 2**20:.0f} MiB")
-    report(f"reading a {args.files:,}-file export (sizescan's)", bench([
-        ("sizescan -f FILE", [py, "-m", "sizescan", "-f", export]),
-        ("sizescan -f FILE --tree --by-type", [py, "-m", "sizescan", "-f", export, "--tree", "--by-type"]),
-        ("ncdu -f FILE -o /dev/null", ["ncdu", "-f", export, "-o", "/dev/null"]),
-        ("gdu -n -p -s -f FILE", ["gdu", "-n", "-p", "-s", "-f", export]),
-    ], args.repeat), reference="ncdu -f FILE -o /dev/null")
+    report(
+        f"views and exports, {args.files:,} files",
+        bench(
+            [
+                ("du -sb", ["du", "-sb", tree]),
+                ("sizescan (plain)", [py, "-m", "sizescan", tree, "--no-progress"]),
+                (
+                    "sizescan --tree --by-type --by-age",
+                    [
+                        py,
+                        "-m",
+                        "sizescan",
+                        tree,
+                        "--no-progress",
+                        "--tree",
+                        "--by-type",
+                        "--by-age",
+                    ],
+                ),
+                (
+                    "sizescan --by-owner",
+                    [py, "-m", "sizescan", tree, "--no-progress", "--by-owner"],
+                ),
+                ("sizescan -o FILE (export)", [py, "-m", "sizescan", tree, "-q", "-o", export]),
+                ("ncdu -0 -o FILE (export)", ["ncdu", "-0", "-o", ncdu_export, tree]),
+                ("gdu -n -p -o FILE (export)", ["gdu", "-n", "-p", "-o", gdu_export, tree]),
+            ],
+            args.repeat,
+        ),
+    )
+    print(
+        f"export sizes: sizescan {os.path.getsize(export) / 2**20:.0f} MiB, "
+        f"ncdu {os.path.getsize(ncdu_export) / 2**20:.0f} MiB"
+    )
+    report(
+        f"reading a {args.files:,}-file export (sizescan's)",
+        bench(
+            [
+                ("sizescan -f FILE", [py, "-m", "sizescan", "-f", export]),
+                (
+                    "sizescan -f FILE --tree --by-type",
+                    [py, "-m", "sizescan", "-f", export, "--tree", "--by-type"],
+                ),
+                ("ncdu -f FILE -o /dev/null", ["ncdu", "-f", export, "-o", "/dev/null"]),
+                ("gdu -n -p -s -f FILE", ["gdu", "-n", "-p", "-s", "-f", export]),
+            ],
+            args.repeat,
+        ),
+        reference="ncdu -f FILE -o /dev/null",
+    )
 
     small = os.path.join(HERE, "..", "sample_tree")
-    report("sample_tree end to end", bench([
-        ("du -sb", ["du", "-sb", small]),
-        ("sizescan (default workers)", [py, "-m", "sizescan", small, "--no-progress"]),
-    ], args.repeat))
+    report(
+        "sample_tree end to end",
+        bench(
+            [
+                ("du -sb", ["du", "-sb", small]),
+                ("sizescan (default workers)", [py, "-m", "sizescan", small, "--no-progress"]),
+            ],
+            args.repeat,
+        ),
+    )
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--files", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--fuse", action="store_true", help="also time a bindfs mount of 100k files")
     ap.add_argument("--fuse-files", type=int, default=100_000)
     ap.add_argument("--fuse-workers", type=int, default=8)
-    ap.add_argument("--wide", type=int, default=0, metavar="N",
-                    help="also time one directory of N entries on a bindfs mount")
-    ap.add_argument("--slowfs", action="store_true",
-                    help="also time slowfs.py: FUSE with a fixed delay per request (needs mfusepy)")
+    ap.add_argument(
+        "--wide",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time one directory of N entries on a bindfs mount",
+    )
+    ap.add_argument(
+        "--slowfs",
+        action="store_true",
+        help="also time slowfs.py: FUSE with a fixed delay per request (needs mfusepy)",
+    )
     ap.add_argument("--slowfs-files", type=int, default=5_000)
-    ap.add_argument("--slowfs-delay-ms", type=float, action="append",
-                    help="delay per request (repeatable; default: 5 and 1)")
-    ap.add_argument("--sshfs", action="store_true",
-                    help="also time sshfs over loopback to a local sshd (default and no cache)")
+    ap.add_argument(
+        "--slowfs-delay-ms",
+        type=float,
+        action="append",
+        help="delay per request (repeatable; default: 5 and 1)",
+    )
+    ap.add_argument(
+        "--sshfs",
+        action="store_true",
+        help="also time sshfs over loopback to a local sshd (default and no cache)",
+    )
     ap.add_argument("--sshfs-files", type=int, default=100_000)
-    ap.add_argument("--dask", action="store_true",
-                    help="also time scans on a local Dask cluster of 1, 2 and 4 workers "
-                         "(slowfs, 5 ms) and, with --dask-files, a warm local tree")
+    ap.add_argument(
+        "--dask",
+        action="store_true",
+        help="also time scans on a local Dask cluster of 1, 2 and 4 workers "
+        "(slowfs, 5 ms) and, with --dask-files, a warm local tree",
+    )
     ap.add_argument("--dask-slowfs-files", type=int, default=10_000)
     ap.add_argument("--dask-io-depth", type=int, default=4)
     ap.add_argument("--dask-files", type=int, default=0, metavar="N")
-    ap.add_argument("--report", action="store_true",
-                    help="the --html report of the local tree: time, size, first paint")
-    ap.add_argument("--skip-local", action="store_true",
-                    help="only the mounts asked for, not the local tree")
+    ap.add_argument(
+        "--report",
+        action="store_true",
+        help="the --html report of the local tree: time, size, first paint",
+    )
+    ap.add_argument(
+        "--skip-local", action="store_true", help="only the mounts asked for, not the local tree"
+    )
     args = ap.parse_args()
 
     py = sys.executable
@@ -270,34 +334,77 @@ def main():
         fuse_tree = os.path.join(DATA, f"tree-{args.fuse_files}")
         build_tree(fuse_tree, args.fuse_files, seed=2)
         with bindfs_mount(fuse_tree) as mnt:
-            report(f"bindfs (FUSE) mount, {args.fuse_files:,} files", bench([
-                ("du -sb", ["du", "-sb", mnt]),
-                (f"sizescan --workers {args.fuse_workers}",
-                 [py, "-m", "sizescan", mnt, "--json", "--workers", str(args.fuse_workers)]),
-                ("sizescan --workers 1", [py, "-m", "sizescan", mnt, "--json", "--workers", "1"]),
-                ("gdu -n -p -s", ["gdu", "-n", "-p", "-s", mnt]),
-            ], args.repeat))
+            report(
+                f"bindfs (FUSE) mount, {args.fuse_files:,} files",
+                bench(
+                    [
+                        ("du -sb", ["du", "-sb", mnt]),
+                        (
+                            f"sizescan --workers {args.fuse_workers}",
+                            [
+                                py,
+                                "-m",
+                                "sizescan",
+                                mnt,
+                                "--json",
+                                "--workers",
+                                str(args.fuse_workers),
+                            ],
+                        ),
+                        (
+                            "sizescan --workers 1",
+                            [py, "-m", "sizescan", mnt, "--json", "--workers", "1"],
+                        ),
+                        ("gdu -n -p -s", ["gdu", "-n", "-p", "-s", mnt]),
+                    ],
+                    args.repeat,
+                ),
+            )
 
     if args.wide:
         wide = os.path.join(DATA, f"wide-{args.wide}")
         build_wide(wide, args.wide)
         with bindfs_mount(wide) as mnt:
-            report(f"bindfs (FUSE) mount, one directory of {args.wide:,} entries", bench([
-                ("du -sb", ["du", "-sb", mnt]),
-                (f"sizescan --workers {args.fuse_workers}",
-                 [py, "-m", "sizescan", mnt, "--json", "--workers", str(args.fuse_workers)]),
-                ("sizescan --workers 2", [py, "-m", "sizescan", mnt, "--json", "--workers", "2"]),
-                ("sizescan --workers 1", [py, "-m", "sizescan", mnt, "--json", "--workers", "1"]),
-            ], args.repeat))
+            report(
+                f"bindfs (FUSE) mount, one directory of {args.wide:,} entries",
+                bench(
+                    [
+                        ("du -sb", ["du", "-sb", mnt]),
+                        (
+                            f"sizescan --workers {args.fuse_workers}",
+                            [
+                                py,
+                                "-m",
+                                "sizescan",
+                                mnt,
+                                "--json",
+                                "--workers",
+                                str(args.fuse_workers),
+                            ],
+                        ),
+                        (
+                            "sizescan --workers 2",
+                            [py, "-m", "sizescan", mnt, "--json", "--workers", "2"],
+                        ),
+                        (
+                            "sizescan --workers 1",
+                            [py, "-m", "sizescan", mnt, "--json", "--workers", "1"],
+                        ),
+                    ],
+                    args.repeat,
+                ),
+            )
 
     if args.slowfs:
         slow_tree = os.path.join(DATA, f"tree-{args.slowfs_files}")
         build_tree(slow_tree, args.slowfs_files, seed=3)
         for delay in args.slowfs_delay_ms or [5.0, 1.0]:
             with slowfs_mount(py, slow_tree, delay) as mnt:
-                report(f"slowfs (FUSE, {delay:g} ms per request), {args.slowfs_files:,} files, "
-                       f"caches expired between runs", bench(_mount_rows(py, mnt), args.repeat,
-                                                             pause=2.0))
+                report(
+                    f"slowfs (FUSE, {delay:g} ms per request), {args.slowfs_files:,} files, "
+                    f"caches expired between runs",
+                    bench(_mount_rows(py, mnt), args.repeat, pause=2.0),
+                )
 
     if args.dask:
         _dask(args, py)
@@ -307,14 +414,18 @@ def main():
 
         ssh_tree = os.path.join(DATA, f"tree-{args.sshfs_files}")
         build_tree(ssh_tree, args.sshfs_files, seed=5)
-        with tempfile.TemporaryDirectory(prefix="sizescan-sshd-") as home, \
-                loopback_sshd(home) as server:
+        with (
+            tempfile.TemporaryDirectory(prefix="sizescan-sshd-") as home,
+            loopback_sshd(home) as server,
+        ):
             for name, options in (("default caches", ()), ("no cache", NO_CACHE)):
                 mnt = tempfile.mkdtemp(prefix="sizescan-sshfs-")
                 try:
                     with sshfs_mount(server, ssh_tree, mnt, options):
-                        report(f"sshfs over loopback ({name}), {args.sshfs_files:,} files",
-                               bench(_mount_rows(py, mnt), args.repeat, pause=2.0))
+                        report(
+                            f"sshfs over loopback ({name}), {args.sshfs_files:,} files",
+                            bench(_mount_rows(py, mnt), args.repeat, pause=2.0),
+                        )
                 finally:
                     os.rmdir(mnt)
 
@@ -325,12 +436,28 @@ def _report(args, py):
     tree = os.path.join(DATA, f"tree-{args.files}")
     build_tree(tree, args.files)
     page = os.path.join(DATA, f"report-{args.files}.html")
-    report(f"the --html report, {args.files:,} files, warm cache", bench([
-        ("sizescan (plain)", [py, "-m", "sizescan", tree, "--no-progress"]),
-        ("sizescan --html FILE", [py, "-m", "sizescan", tree, "--no-progress", "--html", page]),
-        ("sizescan --tree (views alone)", [py, "-m", "sizescan", tree, "--no-progress", "--tree"]),
-        ("sizescan --by-owner", [py, "-m", "sizescan", tree, "--no-progress", "--by-owner"]),
-    ], args.repeat), reference="sizescan (plain)")
+    report(
+        f"the --html report, {args.files:,} files, warm cache",
+        bench(
+            [
+                ("sizescan (plain)", [py, "-m", "sizescan", tree, "--no-progress"]),
+                (
+                    "sizescan --html FILE",
+                    [py, "-m", "sizescan", tree, "--no-progress", "--html", page],
+                ),
+                (
+                    "sizescan --tree (views alone)",
+                    [py, "-m", "sizescan", tree, "--no-progress", "--tree"],
+                ),
+                (
+                    "sizescan --by-owner",
+                    [py, "-m", "sizescan", tree, "--no-progress", "--by-owner"],
+                ),
+            ],
+            args.repeat,
+        ),
+        reference="sizescan (plain)",
+    )
     print(f"report: {os.path.getsize(page) / 2**20:.2f} MiB")
     from browser import launch, open_report
     from playwright.sync_api import sync_playwright
@@ -342,21 +469,26 @@ def _report(args, py):
             tab = browser.new_page(viewport={"width": 1280, "height": 900})
             open_report(tab, page, timeout_ms=60000)
             # The mark is set in the frame after the first draw: time from navigation start.
-            paints.append(tab.evaluate(
-                "performance.getEntriesByName('treemap-painted')[0].startTime") / 1000)
+            paints.append(
+                tab.evaluate("performance.getEntriesByName('treemap-painted')[0].startTime") / 1000
+            )
             boxes = tab.evaluate("document.getElementById('map').dataset.boxes")
             tab.close()
         browser.close()
-    print(f"first treemap paint in Chromium: median {statistics.median(paints):.2f} s "
-          f"of {len(paints)} loads ({', '.join(f'{t:.2f}' for t in paints)}); {boxes} boxes drawn")
+    print(
+        f"first treemap paint in Chromium: median {statistics.median(paints):.2f} s "
+        f"of {len(paints)} loads ({', '.join(f'{t:.2f}' for t in paints)}); {boxes} boxes drawn"
+    )
 
 
 @contextlib.contextmanager
 def slowfs_mount(py, tree, delay):
     """``tree`` behind slowfs.py with ``delay`` ms a request, for the duration."""
     mnt = tempfile.mkdtemp(prefix="sizescan-slowfs-")
-    daemon = subprocess.Popen([py, os.path.join(HERE, "slowfs.py"), tree, mnt,
-                               "--delay-ms", str(delay)], stderr=subprocess.DEVNULL)
+    daemon = subprocess.Popen(
+        [py, os.path.join(HERE, "slowfs.py"), tree, mnt, "--delay-ms", str(delay)],
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while not os.path.ismount(mnt):
             if daemon.poll() is not None:
@@ -403,9 +535,13 @@ def _dask(args, py):
     with slowfs_mount(py, tree, 5.0) as mnt:
         local = [py, "-m", "sizescan", mnt, "--json"]
         expected = None
-        for label, cmd in (("local pool (default)", local),
-                           (f"local pool --workers 4 --io-depth {depth}",
-                            [*local, "--workers", "4", "--io-depth", depth])):
+        for label, cmd in (
+            ("local pool (default)", local),
+            (
+                f"local pool --workers 4 --io-depth {depth}",
+                [*local, "--workers", "4", "--io-depth", depth],
+            ),
+        ):
             times = []
             for _ in range(args.repeat):
                 time.sleep(2.0)
@@ -427,11 +563,17 @@ def _dask(args, py):
                     runs.append((elapsed, doc["cluster"]["tasks"]))
                 elapsed, tasks = sorted(runs)[len(runs) // 2]
                 rows.append((f"Dask, {n} worker{'s' * (n > 1)} x 1 thread x {depth}", elapsed, 0))
-                notes.append(f"{n} worker(s): {tasks} tasks x {cost * 1e3:.2f} ms a task = "
-                             f"{tasks * cost / elapsed:.1%} of the wall time")
+                notes.append(
+                    f"{n} worker(s): {tasks} tasks x {cost * 1e3:.2f} ms a task = "
+                    f"{tasks * cost / elapsed:.1%} of the wall time"
+                )
     one = dict((label, t) for label, t, _ in rows)[f"Dask, 1 worker x 1 thread x {depth}"]
-    report(f"Dask on slowfs (5 ms per request), {args.dask_slowfs_files:,} files, "
-           f"caches expired between runs", rows, reference=f"Dask, 1 worker x 1 thread x {depth}")
+    report(
+        f"Dask on slowfs (5 ms per request), {args.dask_slowfs_files:,} files, "
+        f"caches expired between runs",
+        rows,
+        reference=f"Dask, 1 worker x 1 thread x {depth}",
+    )
     print(f"4 workers against 1: {one / rows[-1][1]:.2f}x faster")
     print("scheduler overhead: " + "; ".join(notes))
 
@@ -439,11 +581,20 @@ def _dask(args, py):
         tree = os.path.join(DATA, f"tree-{args.dask_files}")
         build_tree(tree, args.dask_files)
         with local_cluster(workers=2, nthreads=1, log_dir=logs) as cluster:
-            report(f"Dask, warm local tree of {args.dask_files:,} files", bench([
-                ("sizescan (local pool)", [py, "-m", "sizescan", tree, "--json"]),
-                ("sizescan --scheduler (2 workers x 1 thread)",
-                 [py, "-m", "sizescan", tree, "--json", "--scheduler", cluster.address]),
-            ], args.repeat), reference="sizescan (local pool)")
+            report(
+                f"Dask, warm local tree of {args.dask_files:,} files",
+                bench(
+                    [
+                        ("sizescan (local pool)", [py, "-m", "sizescan", tree, "--json"]),
+                        (
+                            "sizescan --scheduler (2 workers x 1 thread)",
+                            [py, "-m", "sizescan", tree, "--json", "--scheduler", cluster.address],
+                        ),
+                    ],
+                    args.repeat,
+                ),
+                reference="sizescan (local pool)",
+            )
 
 
 def _mount_rows(py, mnt):
@@ -451,8 +602,10 @@ def _mount_rows(py, mnt):
         ("du -sb", ["du", "-sb", mnt]),
         ("gdu -n -p -s", ["gdu", "-n", "-p", "-s", mnt]),
         ("sizescan (default)", [py, "-m", "sizescan", mnt, "--json"]),
-        ("sizescan --io-depth 1 --workers 8", [py, "-m", "sizescan", mnt, "--json",
-                                               "--io-depth", "1", "--workers", "8"]),
+        (
+            "sizescan --io-depth 1 --workers 8",
+            [py, "-m", "sizescan", mnt, "--json", "--io-depth", "1", "--workers", "8"],
+        ),
     ]
 
 

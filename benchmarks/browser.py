@@ -12,8 +12,16 @@ import os
 CHROMIUM = "/usr/bin/chromium"
 # As root, without a sandbox; no background traffic (this machine has no
 # network, and the tests assert that the page itself asks for nothing).
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # What the report's script sets once its first treemap is on screen.
 PAINTED = "document.body.dataset.painted === '1'"
 

@@ -44,8 +44,9 @@ class LocalCluster:
         security = None
         if self.tls:
             ca, cert, key = self.tls
-            security = Security(tls_ca_file=ca, tls_client_cert=cert, tls_client_key=key,
-                                require_encryption=True)
+            security = Security(
+                tls_ca_file=ca, tls_client_cert=cert, tls_client_key=key, require_encryption=True
+            )
         return Client(self.address, timeout=timeout, set_as_default=False, security=security)
 
     def worker_pids(self) -> dict:
@@ -79,8 +80,7 @@ def _stop(proc, sig=signal.SIGTERM):
 
 
 @contextlib.contextmanager
-def local_cluster(workers=2, nthreads=1, log_dir="/tmp", wrap=(), nanny=True, env=None,
-                  tls=None):
+def local_cluster(workers=2, nthreads=1, log_dir="/tmp", wrap=(), nanny=True, env=None, tls=None):
     """A scheduler and ``workers`` workers of ``nthreads`` threads each, stopped after.
 
     Every endpoint is on 127.0.0.1, the HTTP servers too (Dask starts one
@@ -100,18 +100,45 @@ def local_cluster(workers=2, nthreads=1, log_dir="/tmp", wrap=(), nanny=True, en
         log = open(os.path.join(log_dir, f"{name}.log"), "wb")  # noqa: SIM115
         logs.append(log)
         # A process group of its own: stopped with everything it started.
-        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, env=env)
+        return subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
+        )
 
-    scheduler = start([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                       "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--no-show",
-                       *(["--protocol", "tls"] if tls else []), *secure], "scheduler")
+    scheduler = start(
+        [
+            DASK,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-dashboard",
+            "--dashboard-address",
+            "127.0.0.1:0",
+            "--no-show",
+            *(["--protocol", "tls"] if tls else []),
+            *secure,
+        ],
+        "scheduler",
+    )
     procs = []
     try:
         for i in range(workers):
-            cmd = [DASK, "worker", address, "--nthreads", str(nthreads), "--host", "127.0.0.1",
-                   "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--name", f"w{i}",
-                   *secure]
+            cmd = [
+                DASK,
+                "worker",
+                address,
+                "--nthreads",
+                str(nthreads),
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+                "--dashboard-address",
+                "127.0.0.1:0",
+                "--name",
+                f"w{i}",
+                *secure,
+            ]
             if not nanny:
                 cmd.append("--no-nanny")
             procs.append(start([*wrap, *cmd], f"worker{i}"))

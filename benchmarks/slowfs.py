@@ -24,8 +24,19 @@ import time
 
 import mfusepy as fuse
 
-STAT_FIELDS = ("st_mode", "st_ino", "st_dev", "st_nlink", "st_uid", "st_gid", "st_size",
-               "st_blocks", "st_atime", "st_mtime", "st_ctime")
+STAT_FIELDS = (
+    "st_mode",
+    "st_ino",
+    "st_dev",
+    "st_nlink",
+    "st_uid",
+    "st_gid",
+    "st_size",
+    "st_blocks",
+    "st_atime",
+    "st_mtime",
+    "st_ctime",
+)
 
 
 class SlowPassthrough(fuse.Operations):
@@ -59,13 +70,20 @@ class SlowPassthrough(fuse.Operations):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("source")
     ap.add_argument("mountpoint")
     ap.add_argument("--delay-ms", type=float, default=1.0)
     args = ap.parse_args()
-    fuse.FUSE(SlowPassthrough(os.path.abspath(args.source), args.delay_ms / 1000),
-              args.mountpoint, foreground=True, nothreads=False, ro=True)
+    fuse.FUSE(
+        SlowPassthrough(os.path.abspath(args.source), args.delay_ms / 1000),
+        args.mountpoint,
+        foreground=True,
+        nothreads=False,
+        ro=True,
+    )
 
 
 if __name__ == "__main__":

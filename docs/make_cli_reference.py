@@ -36,8 +36,10 @@ def help_text(*args: str) -> str:
 
 def reference() -> str:
     parts = [INTRO]
-    for title, args in (("Scanning: `sizescan [OPTIONS] [PATH]...`", ()),
-                        ("Comparing: `sizescan diff [OPTIONS] OLD NEW`", ("diff",))):
+    for title, args in (
+        ("Scanning: `sizescan [OPTIONS] [PATH]...`", ()),
+        ("Comparing: `sizescan diff [OPTIONS] OLD NEW`", ("diff",)),
+    ):
         parts.append(f"## {title}\n\n```text\n{help_text(*args).rstrip()}\n```\n")
     return "\n".join(parts)
 
@@ -47,7 +49,9 @@ def main_() -> int:
     if "--check" in sys.argv[1:]:
         with open(TARGET, encoding="utf-8") as f:
             if f.read() != text:
-                print("docs/cli.md is stale: run python docs/make_cli_reference.py", file=sys.stderr)
+                print(
+                    "docs/cli.md is stale: run python docs/make_cli_reference.py", file=sys.stderr
+                )
                 return 1
         return 0
     with open(TARGET, "w", encoding="utf-8") as f:

@@ -22,8 +22,12 @@ from browser import launch, open_report  # noqa: E402
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "report.html")
-        subprocess.run([sys.executable, "-m", "sizescan", "sample_tree", "--by-owner", "-q",
-                        "--html", report], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "sizescan", "sample_tree", "--by-owner", "-q", "--html", report],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         with sync_playwright() as p:
             browser = launch(p)
             page = browser.new_page(viewport={"width": 1200, "height": 820})

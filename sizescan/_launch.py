@@ -122,9 +122,14 @@ def call(body) -> int:
         # SystemError under an address-space limit (CPython's "error return
         # without exception set", seen once at 30 MB: a failed allocation
         # that its caller did not report).
-        if _chain_has(exc, lambda e: isinstance(e, MemoryError) or (
-                isinstance(e, ImportError) and "failed to map segment" in str(e)) or (
-                isinstance(e, SystemError) and _address_space_limited())):
+        if _chain_has(
+            exc,
+            lambda e: (
+                isinstance(e, MemoryError)
+                or (isinstance(e, ImportError) and "failed to map segment" in str(e))
+                or (isinstance(e, SystemError) and _address_space_limited())
+            ),
+        ):
             return _out_of_memory()
         raise
 
@@ -251,8 +256,9 @@ def _watched() -> None:
             break
         except InterruptedError:
             continue
-    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status)
-             else 128 + os.WTERMSIG(status))
+    os._exit(
+        os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+    )
 
 
 def _beat(fd: int) -> None:

@@ -8,11 +8,11 @@ collector) and written here once the scan is complete.
 
 from __future__ import annotations
 
+import inspect
 import os
 import stat as _stat
 import tempfile
 import time
-from collections.abc import Iterable
 from typing import Callable
 
 from ._version import __version__
@@ -21,6 +21,7 @@ from .engine.walker import ScanProgress
 from .errors import ExportFailed, InvalidOption
 from .files.atomic import OutputFile
 from .model.options import ScanOptions
+from .model.options import settings as settings_of_scan
 from .model.result import ScanResult
 from .signals import held_signals
 
@@ -56,26 +57,11 @@ def _paths(paths):
 def scan(
     paths,
     *,
-    workers: int | None = None,
-    io_depth: int | None = None,
-    top: int = 10,
-    max_depth: int | None = None,
-    apparent: bool = False,
-    one_file_system: bool = False,
-    dereference: bool = False,
-    exclude: Iterable[str] = (),
-    exclude_kernfs: bool = False,
-    count_links: bool = False,
     progress: Callable[[ScanProgress], None] | None = None,
-    start_method: str | None = None,
-    views: bool = False,
     export=None,
-    extended: bool = False,
-    gitignore: Iterable[str] = (),
-    exclude_caches: bool = False,
-    by_owner: bool = False,
     scheduler=None,
     tls=None,
+    **settings,
 ) -> ScanResult:
     """Measure the disk usage of ``paths`` (one path, or a list of them).
 
@@ -125,14 +111,9 @@ def scan(
     paths, slashed = _paths(paths)
     if progress is not None and not callable(progress):
         raise InvalidOption(f"progress must be a callable, not {progress!r:.40}")
-    if extended and export is None:
+    options = ScanOptions.from_environment(**settings)
+    if options.extended and export is None:
         raise InvalidOption("extended only adds fields to an export")
-    options = ScanOptions.from_environment(
-        workers=workers, io_depth=io_depth, top=top, max_depth=max_depth, apparent=apparent,
-        one_file_system=one_file_system, dereference=dereference, exclude=exclude,
-        exclude_kernfs=exclude_kernfs, count_links=count_links, start_method=start_method,
-        views=views, extended=extended, gitignore=gitignore, exclude_caches=exclude_caches,
-        by_owner=by_owner)
     if scheduler is None:
         if tls:
             raise InvalidOption("tls is for a scan on a Dask cluster (scheduler=...)")
@@ -148,10 +129,27 @@ def scan(
         on.close()
 
 
+# scan()'s settings are ScanOptions' own fields, declared there once; its
+# signature says so to help() and to editors that read it at run time.
+scan.__signature__ = inspect.Signature(
+    [
+        inspect.Parameter("paths", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        *(
+            inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default)
+            for f in settings_of_scan()
+        ),
+        *(
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None)
+            for name in ("progress", "export", "scheduler", "tls")
+        ),
+    ],
+    return_annotation=ScanResult,
+)
+
+
 def _scan(paths, slashed, options, progress, export, cluster):
     if export is None:
-        return walker.run(paths, options, progress=progress, slashed=slashed,
-                          cluster=cluster)[0]
+        return walker.run(paths, options, progress=progress, slashed=slashed, cluster=cluster)[0]
     return _scan_and_export(paths, slashed, options, progress, export, cluster)
 
 
@@ -182,15 +180,20 @@ def _scan_and_export(paths, slashed, options, progress, export, cluster) -> Scan
             except OSError as exc:
                 raise ExportFailed(target.name, exc) from None
         try:
-            result, spool = walker.run(paths, options, progress=progress, encoder=encoder,
-                                       spool=ExportSpool(spool_path), slashed=slashed,
-                                       cluster=cluster)
+            result, spool = walker.run(
+                paths,
+                options,
+                progress=progress,
+                encoder=encoder,
+                spool=ExportSpool(spool_path),
+                slashed=slashed,
+                cluster=cluster,
+            )
         except SpoolFailed as exc:
             raise ExportFailed(target.name, exc) from None
         root_info = encoder.root(root, st)
         try:
-            spool.write(target.out, root_info, progver=__version__,
-                        timestamp=int(time.time()))
+            spool.write(target.out, root_info, progver=__version__, timestamp=int(time.time()))
         except OSError as exc:
             raise ExportFailed(target.name, exc) from None
         target.commit()

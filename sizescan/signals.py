@@ -15,8 +15,9 @@ import threading
 # (SIGHUP), Ctrl-\ and SIGUSR1 (not SIGPIPE: see _launch.STOP_SIGNALS).
 # The CLI handles each as SIGINT; a child process ignores them all but
 # SIGTERM.
-STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
-                          signal.SIGUSR1})
+STOP_SIGNALS = frozenset(
+    {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1}
+)
 
 
 def become_child():

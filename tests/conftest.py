@@ -30,8 +30,7 @@ def require(tool: str, why: str) -> None:
 
 def du(*args: str) -> dict[str, int]:
     """Run GNU du and return {path: bytes} for the lines it printed."""
-    proc = subprocess.run(["du", *args], capture_output=True, text=True,
-                          errors="surrogateescape")
+    proc = subprocess.run(["du", *args], capture_output=True, text=True, errors="surrogateescape")
     out = {}
     for line in proc.stdout.splitlines():
         size, _, path = line.partition("\t")
@@ -76,10 +75,14 @@ def make_mixed_tree(base) -> str:
         write(os.path.join(d, "small.txt"), size=i)
     write(os.path.join(root, "a", "deep", "deeper", "linked.dat"), size=300_000)
     os.makedirs(os.path.join(root, "z", "far", "away"))
-    os.link(os.path.join(root, "a", "deep", "deeper", "linked.dat"),
-            os.path.join(root, "z", "far", "away", "linked-again.dat"))
-    os.link(os.path.join(root, "a", "deep", "deeper", "linked.dat"),
-            os.path.join(root, "d3", "third-link.dat"))
+    os.link(
+        os.path.join(root, "a", "deep", "deeper", "linked.dat"),
+        os.path.join(root, "z", "far", "away", "linked-again.dat"),
+    )
+    os.link(
+        os.path.join(root, "a", "deep", "deeper", "linked.dat"),
+        os.path.join(root, "d3", "third-link.dat"),
+    )
     with open(os.path.join(root, "sparse.img"), "wb") as f:
         f.seek(50 * 1024 * 1024)
         f.write(b"end")
@@ -163,8 +166,10 @@ def slowfs_mount(src, mnt, delay_ms=2.0):
     """``src`` mounted at ``mnt`` through benchmarks/slowfs.py (FUSE, ``delay_ms``
     per request) for the duration: a filesystem of its own, with its own st_dev."""
     require("fusermount", "the slow FUSE mount needs fuse and libfuse2")
-    daemon = subprocess.Popen([sys.executable, SLOWFS, str(src), str(mnt), "--delay-ms",
-                               str(delay_ms)], stderr=subprocess.PIPE)
+    daemon = subprocess.Popen(
+        [sys.executable, SLOWFS, str(src), str(mnt), "--delay-ms", str(delay_ms)],
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 20
     while not os.path.ismount(mnt):
         if daemon.poll() is not None or time.monotonic() > deadline:
@@ -177,8 +182,11 @@ def slowfs_mount(src, mnt, delay_ms=2.0):
         # Busy while another process finishes a request there (a Dask worker's
         # task, cancelled but running to its end): tried again for a while.
         deadline = time.monotonic() + 15
-        while (subprocess.run(["fusermount", "-u", str(mnt)], capture_output=True).returncode
-               and os.path.ismount(mnt) and time.monotonic() < deadline):
+        while (
+            subprocess.run(["fusermount", "-u", str(mnt)], capture_output=True).returncode
+            and os.path.ismount(mnt)
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
         busy = os.path.ismount(mnt)
         if busy:  # detached, and its daemon stopped, not left behind; then said

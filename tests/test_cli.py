@@ -74,7 +74,10 @@ def test_apparent_size_sorts_by_apparent(tmp_path):
     by_disk = json.loads(invoke(str(root), "--json").output)
     by_apparent = json.loads(invoke(str(root), "--json", "--apparent-size").output)
     assert [f["path"] for f in by_disk["top_files"]] == [str(root / "dense"), str(root / "sparse")]
-    assert [f["path"] for f in by_apparent["top_files"]] == [str(root / "sparse"), str(root / "dense")]
+    assert [f["path"] for f in by_apparent["top_files"]] == [
+        str(root / "sparse"),
+        str(root / "dense"),
+    ]
     assert by_apparent["sorted_by"] == "size" and by_disk["sorted_by"] == "disk_usage"
 
 
@@ -92,16 +95,30 @@ def test_json_document(tree):
     assert (doc["total_size"], doc["disk_usage"]) == du_sum([tree])
     assert (doc["files"], doc["dirs"]) == (4, 4)
     assert [f["path"] for f in doc["top_files"]] == [
-        f"{tree}/media/movie.mkv", f"{tree}/logs/app.log", f"{tree}/media/song.ogg"]
+        f"{tree}/media/movie.mkv",
+        f"{tree}/logs/app.log",
+        f"{tree}/media/song.ogg",
+    ]
     assert set(doc["top_files"][0]) == {"path", "size", "disk_usage"}
     assert doc["top_files"][0]["size"] == 3_000_000
     assert set(doc["top_dirs"][0]) == {"path", "size", "disk_usage", "files", "depth"}
-    assert doc["top_dirs"][0] == {"path": f"{tree}/media", "size": 3_400_000 + 4096,
-                                  "disk_usage": du("-s", "-B1", f"{tree}/media")[f"{tree}/media"],
-                                  "files": 2, "depth": 1}
+    assert doc["top_dirs"][0] == {
+        "path": f"{tree}/media",
+        "size": 3_400_000 + 4096,
+        "disk_usage": du("-s", "-B1", f"{tree}/media")[f"{tree}/media"],
+        "files": 2,
+        "depth": 1,
+    }
     assert doc["errors"] == []
-    assert doc["roots"] == [{"path": tree, "size": doc["total_size"],
-                             "disk_usage": doc["disk_usage"], "files": 4, "dirs": 4}]
+    assert doc["roots"] == [
+        {
+            "path": tree,
+            "size": doc["total_size"],
+            "disk_usage": doc["disk_usage"],
+            "files": 4,
+            "dirs": 4,
+        }
+    ]
     assert isinstance(doc["workers"], int) and isinstance(doc["elapsed_s"], float)
 
 
@@ -116,18 +133,29 @@ def test_json_several_paths(tree, tmp_path):
 
 def test_max_depth_option(tree):
     write(f"{tree}/src/pkg/deeper/mod.py", size=5000)  # depths 2 and 3
-    for depth, expected in ((1, ["logs", "media", "src"]), (2, ["logs", "media", "src", "src/pkg"])):
+    for depth, expected in (
+        (1, ["logs", "media", "src"]),
+        (2, ["logs", "media", "src", "src/pkg"]),
+    ):
         doc = json.loads(invoke(tree, "--json", "-d", str(depth), "--top", "50").output)
         assert sorted(d["path"] for d in doc["top_dirs"]) == [f"{tree}/{d}" for d in expected]
         assert doc["max_depth"] == depth
         assert doc["total_size"] == du_sum([tree])[0]  # -d lists less, never counts less
 
 
-@pytest.mark.parametrize("args", [
-    ["--workers", "0"], ["--workers", "-3"], ["--workers", "many"],
-    ["--top", "-1"], ["--max-depth", "-1"], ["--no-such-option"], ["--si", "-b"],
-    ["--start-method", "teleport"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--workers", "0"],
+        ["--workers", "-3"],
+        ["--workers", "many"],
+        ["--top", "-1"],
+        ["--max-depth", "-1"],
+        ["--no-such-option"],
+        ["--si", "-b"],
+        ["--start-method", "teleport"],
+    ],
+)
 def test_usage_errors_exit_2(tree, args):
     res = invoke(tree, *args)
     assert res.exit_code == 2
@@ -176,16 +204,18 @@ def test_real_process_json_under_ascii_locale(tmp_path):
     name = root + b"/na\xc3\xafve-\xff"  # a valid UTF-8 character, then a bad byte
     with open(name, "wb") as f:
         f.write(b"1" * 100)
-    proc = run_cli(str(tmp_path / "t"), "--json",
-                   env={"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": "ascii"})
+    proc = run_cli(
+        str(tmp_path / "t"), "--json", env={"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": "ascii"}
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout.decode("utf-8"))  # strict: valid UTF-8
     assert doc["files"] == 1
     assert doc["top_files"][0]["path"].endswith("na\u00efve-\ufffd")
     if shutil.which("jq") is None:  # .ci/run installs it; a bare laptop may not have it
         pytest.skip("jq is not installed")
-    jq = subprocess.run(["jq", "-r", ".top_files[0].path_b64"], input=proc.stdout,
-                        capture_output=True)
+    jq = subprocess.run(
+        ["jq", "-r", ".top_files[0].path_b64"], input=proc.stdout, capture_output=True
+    )
     assert jq.returncode == 0
     assert base64.b64decode(jq.stdout) == name
     assert proc.stderr == b""
@@ -196,8 +226,9 @@ def test_broken_pipe_exits_quietly(tmp_path):
     for i in range(300):
         write(str(root / f"f{i}"), size=i)
     cmd = f"{sys.executable} -m sizescan {root} --top 300 | head -1"
-    proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, timeout=60
+    )
     assert proc.stdout.startswith(str(root))
     assert proc.stderr == ""
 
@@ -208,7 +239,10 @@ def test_exit_1_and_stderr_line_for_unreadable_dir(public_tmp):
     os.chmod(os.path.join(root, "locked"), 0o700)
     proc = run_cli(root, "--top", "0", user="nobody")
     assert proc.returncode == 1
-    assert proc.stderr.decode() == f"sizescan: cannot read directory '{root}/locked': Permission denied\n"
+    assert (
+        proc.stderr.decode()
+        == f"sizescan: cannot read directory '{root}/locked': Permission denied\n"
+    )
     quiet = run_cli(root, "--top", "0", "-q", user="nobody")
     assert quiet.returncode == 1 and quiet.stderr == b""
 

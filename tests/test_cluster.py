@@ -38,10 +38,15 @@ def many_tasks(monkeypatch):
 
 
 def _same(a, b):
-    assert (a.total_size, a.disk_usage, a.files, a.dirs) == (b.total_size, b.disk_usage,
-                                                             b.files, b.dirs)
-    assert [(r.path, r.size, r.disk_usage, r.files, r.dirs) for r in a.roots] == \
-        [(r.path, r.size, r.disk_usage, r.files, r.dirs) for r in b.roots]
+    assert (a.total_size, a.disk_usage, a.files, a.dirs) == (
+        b.total_size,
+        b.disk_usage,
+        b.files,
+        b.dirs,
+    )
+    assert [(r.path, r.size, r.disk_usage, r.files, r.dirs) for r in a.roots] == [
+        (r.path, r.size, r.disk_usage, r.files, r.dirs) for r in b.roots
+    ]
     assert a.top_files == b.top_files and a.top_dirs == b.top_dirs
     assert sorted(map(str, a.errors)) == sorted(map(str, b.errors))
 
@@ -56,7 +61,9 @@ def test_mixed_tree_equals_du_and_the_local_pool(tmp_path, client, many_tasks):
     assert on_cluster.by_type() == local.by_type()
     use = on_cluster.cluster
     assert use.workers == on_cluster.workers and 1 <= use.workers <= 2
-    assert use.tasks > 10 and use.threads == use.workers and use.scheduler == client.scheduler.address
+    assert (
+        use.tasks > 10 and use.threads == use.workers and use.scheduler == client.scheduler.address
+    )
     assert local.cluster is None
 
 
@@ -70,8 +77,10 @@ def test_du_rules_on_a_cluster(tmp_path, client, many_tasks):
     assert_matches_du(scan(root, scheduler=client, count_links=True), [root], "-l")
     assert_matches_du(scan(root, scheduler=client, exclude=["*.bin"]), [root], "--exclude=*.bin")
     assert_matches_du(scan(root, scheduler=client, one_file_system=True), [root], "-x")
-    assert scan(root, scheduler=client, by_owner=True).by_owner() == \
-        scan(root, by_owner=True).by_owner()
+    assert (
+        scan(root, scheduler=client, by_owner=True).by_owner()
+        == scan(root, by_owner=True).by_owner()
+    )
 
 
 def test_large_directories_in_chunks(tmp_path, client, many_tasks, monkeypatch):
@@ -110,8 +119,9 @@ def test_export_equals_the_local_export(tmp_path, client, many_tasks):
     _same(on_cluster, local)
     assert on_cluster.tree(5, 100) == local.tree(5, 100)
     require("ncdu", "ncdu reads the export back")
-    proc = subprocess.run(["ncdu", "-f", str(tmp_path / "cluster.json"), "-o", "-"],
-                          capture_output=True, check=True)
+    proc = subprocess.run(
+        ["ncdu", "-f", str(tmp_path / "cluster.json"), "-o", "-"], capture_output=True, check=True
+    )
     assert proc.stdout.startswith(b"[1,")
 
 
@@ -139,8 +149,9 @@ def test_cli_json_summary_and_diff(tmp_path, cluster):
 
 
 names = st.text(st.characters(min_codepoint=48, max_codepoint=122), min_size=1, max_size=4)
-trees = st.recursive(st.integers(0, 70000),
-                     lambda sub: st.dictionaries(names, sub, max_size=5), max_leaves=25)
+trees = st.recursive(
+    st.integers(0, 70000), lambda sub: st.dictionaries(names, sub, max_size=5), max_leaves=25
+)
 
 
 def _build(path, node):
@@ -152,8 +163,11 @@ def _build(path, node):
         _build(os.path.join(path, name), child)
 
 
-@settings(max_examples=6, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(tree=st.dictionaries(names, trees, max_size=6), link=st.booleans())
 def test_property_local_equals_cluster(tmp_path_factory, client, tree, link):
     root = str(tmp_path_factory.mktemp("prop") / "t")
@@ -167,10 +181,15 @@ def test_property_local_equals_cluster(tmp_path_factory, client, tree, link):
 
 
 def test_no_dask_installed_is_one_line(tmp_path):
-    code = ("import sys; sys.modules['distributed'] = None; sys.argv[0] = 'sizescan';"
-            "from sizescan._launch import main; main()")
-    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path), "--scheduler",
-                           "tcp://127.0.0.1:1"], capture_output=True, timeout=60)
+    code = (
+        "import sys; sys.modules['distributed'] = None; sys.argv[0] = 'sizescan';"
+        "from sizescan._launch import main; main()"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path), "--scheduler", "tcp://127.0.0.1:1"],
+        capture_output=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert proc.stderr.count(b"\n") == 1 and b"pip install 'sizescan[dask]'" in proc.stderr
 
@@ -200,7 +219,7 @@ def test_worker_that_cannot_see_the_path(tmp_path):
     hidden = tmp_path / "hidden"
     write(str(hidden / "tree" / "f"), 100)
     # The worker sees an empty tmpfs where the tree is.
-    script = f"mount -t tmpfs none {hidden} && exec \"$@\""
+    script = f'mount -t tmpfs none {hidden} && exec "$@"'
     with local_cluster(workers=1, log_dir=str(tmp_path), wrap=_wrapped(script)) as c:
         with pytest.raises(PathNotOnWorker) as caught:
             scan(str(hidden / "tree"), scheduler=c.address)
@@ -224,17 +243,24 @@ def test_devices_mapped_across_hosts(tmp_path, monkeypatch):
     for i in range(40):  # more links, far apart: read by different workers
         write(os.path.join(root, f"l{i % 4}", f"x{i}", "orig"), 1000 + i)
     for i in range(40):
-        os.link(os.path.join(root, f"l{i % 4}", f"x{i}", "orig"),
-                os.path.join(root, f"l{(i + 1) % 4}", f"x{i}-link"))
-    script = (f"bindfs -f {root} {root} & "
-              f"i=0; while ! mountpoint -q {root}; do i=$((i+1)); [ $i -gt 200 ] && exit 1; "
-              "sleep 0.05; done; exec \"$@\"")
+        os.link(
+            os.path.join(root, f"l{i % 4}", f"x{i}", "orig"),
+            os.path.join(root, f"l{(i + 1) % 4}", f"x{i}-link"),
+        )
+    script = (
+        f"bindfs -f {root} {root} & "
+        f"i=0; while ! mountpoint -q {root}; do i=$((i+1)); [ $i -gt 200 ] && exit 1; "
+        'sleep 0.05; done; exec "$@"'
+    )
     with local_cluster(workers=2, log_dir=str(tmp_path), wrap=_wrapped(script)) as c:
         with Client(c.address, timeout=10, set_as_default=False) as client:
             devs = set(client.run(lambda: os.stat(root).st_dev).values())
             assert len(devs) == 2 and os.stat(root).st_dev not in devs
-            for options, flags in (({}, ()), ({"one_file_system": True}, ("-x",)),
-                                   ({"dereference": True}, ("-L",))):
+            for options, flags in (
+                ({}, ()),
+                ({"one_file_system": True}, ("-x",)),
+                ({"dereference": True}, ("-L",)),
+            ):
                 result = scan(root, scheduler=client, **options)
                 assert_matches_du(result, [root], *flags)
                 assert result.cluster.workers == 2
@@ -269,17 +295,20 @@ def test_a_filesystem_mounted_inside_path_keeps_the_callers_device(tmp_path):
     try:
         write(str(inner / "x" / "y"), 7000)
         write(str(inner / "z"), 100)
-        fill = (f"mkdir -p {inner}/x && head -c 7000 /dev/zero > {inner}/x/y && "
-                f"head -c 100 /dev/zero > {inner}/z")
-        script = (f"umount {inner} && mount -t tmpfs none {inner} && {fill} && exec \"$@\"")
+        fill = (
+            f"mkdir -p {inner}/x && head -c 7000 /dev/zero > {inner}/x/y && "
+            f"head -c 100 /dev/zero > {inner}/z"
+        )
+        script = f'umount {inner} && mount -t tmpfs none {inner} && {fill} && exec "$@"'
         with local_cluster(workers=2, log_dir=str(tmp_path), wrap=_wrapped(script)) as c:
             with Client(c.address, timeout=10, set_as_default=False) as client:
                 here = os.stat(inner).st_dev
                 seen = set(client.run(lambda: os.stat(inner).st_dev).values())
                 assert here not in seen and len(seen) == 2
                 assert_matches_du(scan(str(root), scheduler=client), [root])
-                assert_matches_du(scan(str(root), scheduler=client, one_file_system=True),
-                                  [root], "-x")
+                assert_matches_du(
+                    scan(str(root), scheduler=client, one_file_system=True), [root], "-x"
+                )
                 scan(str(root), scheduler=client, export=str(tmp_path / "t.json"))
         with open(tmp_path / "t.json", encoding="utf-8") as f:
             doc = json.load(f)
@@ -290,10 +319,22 @@ def test_a_filesystem_mounted_inside_path_keeps_the_callers_device(tmp_path):
 
 def _scan_under_way(path, address, seconds=2.0):
     """A CLI scan of the slow ``path`` on the cluster, ``seconds`` into it."""
-    proc = subprocess.Popen([sys.executable, "-m", "sizescan", path, "--scheduler", address,
-                             "--json", "--io-depth", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=dict(os.environ, SIZESCAN_TASK_BUDGET_S="0.05"))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sizescan",
+            path,
+            "--scheduler",
+            address,
+            "--json",
+            "--io-depth",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, SIZESCAN_TASK_BUDGET_S="0.05"),
+    )
     time.sleep(seconds)
     assert proc.poll() is None, "the scan ended before the fault could be made"
     return proc
@@ -393,9 +434,9 @@ def test_a_worker_without_a_mount_inside_path_fails_the_scan(tmp_path, worker_se
     try:
         write(str(inner / "x"), 7000)
         if worker_sees == "nothing mounted":
-            script = f"umount {inner} && exec \"$@\""
+            script = f'umount {inner} && exec "$@"'
         else:  # a bind mount of another directory: same place, another type
-            script = f"umount {inner} && mount --bind {root / 'a'} {inner} && exec \"$@\""
+            script = f'umount {inner} && mount --bind {root / "a"} {inner} && exec "$@"'
         with local_cluster(workers=1, log_dir=str(tmp_path), wrap=_wrapped(script)) as c:
             with pytest.raises(PathNotOnWorker) as caught:
                 scan(str(root), scheduler=c.address)
@@ -414,17 +455,68 @@ def certificates(tmp_path_factory):
     """A CA and a certificate it signed for 127.0.0.1, made with openssl: (CA, cert, key)."""
     require("openssl", "the TLS cluster's certificates")
     d = tmp_path_factory.mktemp("tls")
-    ca_key, ca, key, csr, cert = (str(d / n) for n in ("ca.key", "ca.pem", "key.pem", "req.csr",
-                                                       "cert.pem"))
+    ca_key, ca, key, csr, cert = (
+        str(d / n) for n in ("ca.key", "ca.pem", "key.pem", "req.csr", "cert.pem")
+    )
     run = dict(check=True, capture_output=True)
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key,
-                    "-out", ca, "-days", "2", "-subj", "/CN=sizescan test CA"], **run)
-    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
-                    "-subj", "/CN=127.0.0.1"], **run)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            ca_key,
+            "-out",
+            ca,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=sizescan test CA",
+        ],
+        **run,
+    )
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            csr,
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+        **run,
+    )
     ext = d / "ext.cnf"
     ext.write_text("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
-    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
-                    "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", str(ext)], **run)
+    subprocess.run(
+        [
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            ca,
+            "-CAkey",
+            ca_key,
+            "-CAcreateserial",
+            "-out",
+            cert,
+            "-days",
+            "2",
+            "-extfile",
+            str(ext),
+        ],
+        **run,
+    )
     return ca, cert, key
 
 
@@ -454,15 +546,27 @@ def test_a_tls_cluster(tmp_path, certificates):
         addresses = _listening(pids)
         assert len(addresses) >= 5  # scheduler, its HTTP server, workers, nannies, their HTTP
         assert all(a.startswith("127.0.0.1:") for a in addresses), addresses
-        proc = run_cli(root, "--scheduler", c.address, "--json", "--tls-ca-file", ca,
-                       "--tls-cert", cert, "--tls-key", key)
+        proc = run_cli(
+            root,
+            "--scheduler",
+            c.address,
+            "--json",
+            "--tls-ca-file",
+            ca,
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key,
+        )
         assert proc.returncode == 0, proc.stderr
         doc = json.loads(proc.stdout)
         assert (doc["total_size"], doc["disk_usage"]) == du_sum([root])
         assert doc["cluster"]["workers"] >= 1
-        env = {"DASK_DISTRIBUTED__COMM__TLS__CA_FILE": ca,
-               "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": cert,
-               "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": key}
+        env = {
+            "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": ca,
+            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": cert,
+            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": key,
+        }
         proc = run_cli(root, "--scheduler", c.address, "--json", env=env)
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["total_size"] == doc["total_size"]
@@ -510,7 +614,8 @@ def test_a_port_that_is_not_dask_is_one_line(tmp_path):
             assert time.monotonic() - started < 20
             assert proc.returncode == 2 and proc.stderr.count(b"\n") == 1, proc.stderr
             assert proc.stderr.startswith(
-                b"sizescan: cannot reach the Dask scheduler at tcp://127.0.0.1:"), proc.stderr
+                b"sizescan: cannot reach the Dask scheduler at tcp://127.0.0.1:"
+            ), proc.stderr
         finally:
             stop.set()
             thread.join()

@@ -28,15 +28,18 @@ def test_records_delivered_twice_are_counted_once():
     own = rec("/r", 0, 0, 1, 2, 4096 + 10, 4096 + 8192, tops=[(10, 8192, "a")])
     sub = rec("/r/d", 1, 0, 1, 1, 4096 + 5, 4096 + 4096)
     chunk = rec("/r/d", 1, 0, 0, 3, 30, 12288, part=1)
-    linked = rec("/r/d", 1, 0, 0, 0, 0, 0, part=2,
-                    links=[Link(1, 99, 7, 4096, "h", None, None)])
+    linked = rec("/r/d", 1, 0, 0, 0, 0, 0, part=2, links=[Link(1, 99, 7, 4096, "h", None, None)])
     collector = Collector(["/r"], ScanOptions())
     collector.take(Message(1, [own, sub]))
     collector.take(Message(2, [chunk, linked]))
     collector.take(Message(3, [sub, chunk, own, linked]))  # the redone task
     result = collector.result()
     assert (result.total_size, result.disk_usage, result.files, result.dirs) == (
-        4106 + 4101 + 30 + 7, 12288 + 8192 + 12288 + 4096, 2 + 1 + 3 + 1, 2)
+        4106 + 4101 + 30 + 7,
+        12288 + 8192 + 12288 + 4096,
+        2 + 1 + 3 + 1,
+        2,
+    )
     [top_dir] = result.top_dirs
     assert (top_dir.path, top_dir.size, top_dir.files) == ("/r/d", 4101 + 30 + 7, 5)
     assert [f.path for f in result.top_files] == ["/r/a", "/r/d/h"]
@@ -71,9 +74,17 @@ def test_two_names_of_one_inode_with_different_sizes_stay_consistent():
     assert sum(k.disk_usage for k in result.by_type()) == result.disk_usage
 
 
-@given(st.lists(st.tuples(st.integers(0, 1_000), st.sampled_from(["a", "a-", "a.b", "b", "-", "."]),
-                          st.integers(0, 2)), max_size=40),
-       st.integers(1, 6))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 1_000),
+            st.sampled_from(["a", "a-", "a.b", "b", "-", "."]),
+            st.integers(0, 2),
+        ),
+        max_size=40,
+    ),
+    st.integers(1, 6),
+)
 def test_ties_below_too_many_ties_are_left_out_without_changing_the_list(nodes, n):
     # largest(..., up=) skips the paths of directories that cannot make the
     # list; the list must be what ranking every one of them gives.  Few

@@ -26,14 +26,21 @@ def compare(*args, cwd, user=None, flags=()):
     Returns sizescan's JSON document.  ``flags`` are options both take.
     """
     prefix = NOBODY if user == "nobody" else []
-    theirs = subprocess.run([*prefix, "du", "-sb", *flags, *args], capture_output=True,
-                            text=True, cwd=cwd)
-    theirs_disk = subprocess.run([*prefix, "du", "-s", "-B1", *flags, *args],
-                                 capture_output=True, text=True, cwd=cwd)
-    ours = subprocess.run([*prefix, sys.executable, "-m", "sizescan", "--json", *flags, *args],
-                          capture_output=True, text=True, cwd=cwd,
-                          env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
-                              os.path.abspath(__file__)))))
+    theirs = subprocess.run(
+        [*prefix, "du", "-sb", *flags, *args], capture_output=True, text=True, cwd=cwd
+    )
+    theirs_disk = subprocess.run(
+        [*prefix, "du", "-s", "-B1", *flags, *args], capture_output=True, text=True, cwd=cwd
+    )
+    ours = subprocess.run(
+        [*prefix, sys.executable, "-m", "sizescan", "--json", *flags, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=dict(
+            os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        ),
+    )
     assert ours.returncode == theirs.returncode, (ours.stderr, theirs.stderr)
     if not ours.stdout:  # a PATH alone that cannot be accessed: one line, as du's
         assert theirs.stdout == ""
@@ -43,8 +50,9 @@ def compare(*args, cwd, user=None, flags=()):
     doc = json.loads(ours.stdout)
 
     def lines(out):
-        return [(int(size), path) for size, path in (line.split("\t", 1)
-                                                   for line in out.splitlines())]
+        return [
+            (int(size), path) for size, path in (line.split("\t", 1) for line in out.splitlines())
+        ]
 
     apparent, disk = lines(theirs.stdout), lines(theirs_disk.stdout)
     assert doc["total_size"] == sum(size for size, _ in apparent)
@@ -53,8 +61,10 @@ def compare(*args, cwd, user=None, flags=()):
     counted = [(r["size"], r["path"]) for r in doc["roots"] if r["size"]]
     assert counted == [(size, path.rstrip("/") or "/") for size, path in apparent if size]
     reported = sorted(m.group(1, 2) for m in map(_REPORT.match, theirs.stderr.splitlines()) if m)
-    ours_reported = sorted(("cannot read directory" if e["operation"] == "read" else "cannot access",
-                            e["path"]) for e in doc["errors"])
+    ours_reported = sorted(
+        ("cannot read directory" if e["operation"] == "read" else "cannot access", e["path"])
+        for e in doc["errors"]
+    )
     assert ours_reported == reported
     return doc
 
@@ -71,6 +81,7 @@ def test_basic(tmp_path):
     compare("d", cwd=tmp_path)
     # Every directory's total, as du lists them without -s.
     from sizescan import scan
+
     for top in ("a", "d"):
         dirs = scan(str(tmp_path / top), views=True).directories()
         assert {p: t.size for p, t in dirs.items()} == du("-b", str(tmp_path / top))
@@ -148,8 +159,13 @@ def test_exclude(tmp_path):
     (tmp_path / "excl").write_text("b\n")
     # du's --exclude-from takes globs, sizescan's gitignore lines: "b" means the same.
     from sizescan import scan
-    assert scan(str(tmp_path / "a"), gitignore=["b"]).total_size == du(
-        "-sb", f"--exclude-from={tmp_path / 'excl'}", str(tmp_path / "a"))[str(tmp_path / "a")]
+
+    assert (
+        scan(str(tmp_path / "a"), gitignore=["b"]).total_size
+        == du("-sb", f"--exclude-from={tmp_path / 'excl'}", str(tmp_path / "a"))[
+            str(tmp_path / "a")
+        ]
+    )
 
 
 def test_inacc_dir(public_tmp):
@@ -190,8 +206,9 @@ def test_long_from_unreadable(public_tmp, rm_rf):
     os.close(fd)
     os.makedirs(os.path.join(public_tmp, "inaccessible"))
     os.chmod(os.path.join(public_tmp, "inaccessible"), 0)
-    doc = compare(os.path.join(public_tmp, name), cwd=os.path.join(public_tmp, "inaccessible"),
-                  user="nobody")
+    doc = compare(
+        os.path.join(public_tmp, name), cwd=os.path.join(public_tmp, "inaccessible"), user="nobody"
+    )
     assert doc["dirs"] == 52
 
 
@@ -209,14 +226,20 @@ def test_long_sloop(tmp_path):
 def test_max_depth(tmp_path):
     os.makedirs(tmp_path / "a" / "b" / "c" / "d" / "e")
     from sizescan import scan
+
     for depth, listed in ((2, ["a/b/c", "a/b"]), (1, ["a/b"])):
         result = scan(str(tmp_path / "a"), max_depth=depth, top=50)
-        lines = subprocess.run(["du", f"--max-depth={depth}", "a"], capture_output=True,
-                               text=True, cwd=tmp_path).stdout.splitlines()
+        lines = subprocess.run(
+            ["du", f"--max-depth={depth}", "a"], capture_output=True, text=True, cwd=tmp_path
+        ).stdout.splitlines()
         assert [line.split("\t")[1] for line in lines] == [*listed, "a"]
         assert sorted(os.path.relpath(d.path, tmp_path) for d in result.top_dirs) == sorted(listed)
-    bad = subprocess.run([sys.executable, "-m", "sizescan", "-d", "-1", "a"], capture_output=True,
-                         text=True, cwd=tmp_path)
+    bad = subprocess.run(
+        [sys.executable, "-m", "sizescan", "-d", "-1", "a"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
@@ -239,8 +262,9 @@ def test_one_file_system(tmp_path):
 @pytest.mark.parametrize("inside", ["a/b", "a/b/c"])
 def test_bind_mount_dir_cycle(tmp_path, inside):
     os.makedirs(tmp_path / inside)
-    mounted = subprocess.run(["mount", "--bind", str(tmp_path / "a"), str(tmp_path / inside)],
-                             capture_output=True)
+    mounted = subprocess.run(
+        ["mount", "--bind", str(tmp_path / "a"), str(tmp_path / inside)], capture_output=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"mount --bind is not permitted here: {mounted.stderr.decode().strip()}")
     try:

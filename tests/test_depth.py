@@ -37,8 +37,9 @@ def _run_measured(*args: str):
     collector included (wait4's rusage counts the children it waited for),
     and its exit status."""
     quiet = [] if args[0] == "diff" else ["--no-progress"]
-    out = subprocess.run([sys.executable, "-c", _MEASURE, *quiet, *args], capture_output=True,
-                         text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *quiet, *args], capture_output=True, text=True, check=True
+    ).stdout.split()
     return int(out[0]) / 1024, int(out[1])
 
 
@@ -62,8 +63,11 @@ def test_a_deep_chain_takes_the_memory_of_a_flat_tree(tmp_path, rm_rf):
     for option in ("plain", "views", "export"):
         peaks = []
         for name, root in (("chain", chain), ("flat", flat)):
-            extra = {"plain": [], "views": ["--tree", "--by-type"],
-                     "export": ["-o", str(tmp_path / f"{name}.json")]}[option]
+            extra = {
+                "plain": [],
+                "views": ["--tree", "--by-type"],
+                "export": ["-o", str(tmp_path / f"{name}.json")],
+            }[option]
             peak_mb, status = _run_measured(*extra, root)
             assert status == 0
             peaks.append(peak_mb)
@@ -80,8 +84,10 @@ def test_an_export_200000_levels_deep_is_read_in_bounded_memory(tmp_path):
     levels = 200_000
     export = tmp_path / "deep.json"
     with open(export, "w") as f:
-        f.write('[1,2,{"progname":"x","progver":"1","timestamp":1700000000},\n'
-                '[{"name":"/deep","asize":4096,"dsize":4096}')
+        f.write(
+            '[1,2,{"progname":"x","progver":"1","timestamp":1700000000},\n'
+            '[{"name":"/deep","asize":4096,"dsize":4096}'
+        )
         for _ in range(levels):
             f.write(',\n[{"name":"d","asize":4096,"dsize":4096},{"name":"f","asize":10}')
         f.write("]" * (levels + 1) + "]\n")
@@ -90,7 +96,10 @@ def test_an_export_200000_levels_deep_is_read_in_bounded_memory(tmp_path):
     assert peak_mb < levels * 5 / 1024, peak_mb  # under 5 KB a level, everything included
     result = read_export(str(export))
     assert (result.files, result.dirs, result.total_size) == (
-        levels, levels + 1, 4096 * (levels + 1) + 10 * levels)
+        levels,
+        levels + 1,
+        4096 * (levels + 1) + 10 * levels,
+    )
 
 
 def _weightless_chain(path, levels, bottom_file=False):

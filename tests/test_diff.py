@@ -41,8 +41,10 @@ def test_diff_export_against_live_tree(before, tmp_path):
     res = CliRunner().invoke(main, ["diff", export, before, "--json", "--top", "0"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
-    got = {c["path"]: (c["status"], c["old_disk_usage"], c["new_disk_usage"], c["change"])
-           for c in doc["changes"]}
+    got = {
+        c["path"]: (c["status"], c["old_disk_usage"], c["new_disk_usage"], c["change"])
+        for c in doc["changes"]
+    }
 
     def expect(rel, status):
         old = old_sizes.get(f"{before}/{rel}" if rel != "." else before, 0)
@@ -79,8 +81,10 @@ def test_diff_people_output(before, tmp_path):
     assert lines[4] == "Changed directories (by apparent size; largest change first)"
     rows = [line.split() for line in lines[6:]]
     # logs grew by 200,000 bytes; media shrank by 300,000 (the largest change).
-    assert rows == [["-300000", "404096", "104096", "shrank", "media"],
-                    ["+200000", "104096", "304096", "grew", "logs"]]
+    assert rows == [
+        ["-300000", "404096", "104096", "shrank", "media"],
+        ["+200000", "104096", "304096", "grew", "logs"],
+    ]
 
 
 def test_diff_two_live_trees_and_depth(tmp_path):

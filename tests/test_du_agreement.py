@@ -122,7 +122,9 @@ def test_dereference_follows_and_skips_loops(tmp_path, force_pool):
         result = scan(str(root), workers=workers, dereference=True)
         assert_matches_du(result, [root], "-L")
         # du -L reports the dangling link and exits 1; so does sizescan.
-        assert [(e.path, e.operation) for e in result.errors] == [(str(root / "dangling"), "access")]
+        assert [(e.path, e.operation) for e in result.errors] == [
+            (str(root / "dangling"), "access")
+        ]
 
 
 def test_fifo_and_socket_are_never_opened(tmp_path, force_pool):
@@ -207,7 +209,8 @@ def test_max_depth_limits_listed_dirs_not_totals(mixed_tree):
     # Each listed directory's totals equal `du -d 1`'s line for it.
     expected = du("-B1", "-d", "1", mixed_tree)
     assert {d.path: d.disk_usage for d in shallow.top_dirs} == {
-        p: n for p, n in expected.items() if p != mixed_tree}
+        p: n for p, n in expected.items() if p != mixed_tree
+    }
 
 
 def test_every_directory_total_equals_du(mixed_tree, force_pool):
@@ -215,7 +218,8 @@ def test_every_directory_total_equals_du(mixed_tree, force_pool):
     result = scan(mixed_tree, workers=2, top=1000, apparent=True)
     expected = du("-b", mixed_tree)
     assert {d.path: d.size for d in result.top_dirs} == {
-        p: n for p, n in expected.items() if p != mixed_tree}
+        p: n for p, n in expected.items() if p != mixed_tree
+    }
 
 
 def test_unreadable_dir_as_nobody(public_tmp):
@@ -224,22 +228,35 @@ def test_unreadable_dir_as_nobody(public_tmp):
     write(os.path.join(root, "locked", "inner", "secret"), size=50_000)
     os.chmod(os.path.join(root, "locked"), 0o700)  # root's: nobody cannot list it
     for workers in ("1", "2"):
-        proc = run_cli(root, "--json", "--workers", workers, user="nobody",
-                       env={"SIZESCAN_INLINE_BUDGET_S": "0"})
+        proc = run_cli(
+            root,
+            "--json",
+            "--workers",
+            workers,
+            user="nobody",
+            env={"SIZESCAN_INLINE_BUDGET_S": "0"},
+        )
         assert proc.returncode == 1, proc.stderr
         doc = json.loads(proc.stdout)
         du_proc = run_du_as_nobody(root)
         assert (doc["total_size"], doc["disk_usage"]) == du_proc
-        assert doc["errors"] == [{"path": os.path.join(root, "locked"), "operation": "read",
-                                  "error": "Permission denied"}]
+        assert doc["errors"] == [
+            {
+                "path": os.path.join(root, "locked"),
+                "operation": "read",
+                "error": "Permission denied",
+            }
+        ]
         assert proc.stderr.decode() == (
-            f"sizescan: cannot read directory '{root}/locked': Permission denied\n")
+            f"sizescan: cannot read directory '{root}/locked': Permission denied\n"
+        )
 
 
 def run_du_as_nobody(path):
     import subprocess
 
     from conftest import NOBODY
+
     out = []
     for flag in ("-sb", "-sB1"):
         proc = subprocess.run(NOBODY + ["du", flag, path], capture_output=True, text=True)
@@ -259,7 +276,9 @@ def test_unstatable_entries_as_nobody(public_tmp):
     assert proc.returncode == 1
     assert (doc["total_size"], doc["disk_usage"]) == run_du_as_nobody(root)
     assert sorted(e["path"] for e in doc["errors"]) == [
-        os.path.join(root, "noexec", "a"), os.path.join(root, "noexec", "b")]
+        os.path.join(root, "noexec", "a"),
+        os.path.join(root, "noexec", "b"),
+    ]
     assert {e["operation"] for e in doc["errors"]} == {"access"}
 
 

@@ -25,6 +25,7 @@ def _roots(result):
 
 # -- -o never loses the file it replaces ------------------------------------
 
+
 def test_failed_scan_leaves_the_old_export_untouched(tmp_path):
     keep = tmp_path / "keep.json"
     keep.write_text('{"last":"week"}')
@@ -54,8 +55,9 @@ def test_export_to_a_device_is_written_in_place(tmp_path):
 def test_full_disk_leaves_the_old_export_and_says_which_file(tmp_path):
     small = tmp_path / "small"
     small.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)],
-                             capture_output=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], capture_output=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"mount is not permitted here: {mounted.stderr.decode().strip()}")
     try:
@@ -66,7 +68,8 @@ def test_full_disk_leaves_the_old_export_and_says_which_file(tmp_path):
         proc = run_cli(str(tmp_path / "t"), "-o", str(keep))
         assert proc.returncode == 2
         assert proc.stderr.decode() == (
-            f"sizescan: cannot write the export to '{keep}': No space left on device\n")
+            f"sizescan: cannot write the export to '{keep}': No space left on device\n"
+        )
         assert keep.read_text() == "last week"
         assert os.listdir(small) == ["keep.json"]
     finally:
@@ -89,6 +92,7 @@ def test_interrupted_export_leaves_the_old_file(slow_tree, tmp_path, monkeypatch
 
 # -- several PATHs, argument by argument -------------------------------------
 
+
 @pytest.fixture
 def args_tree(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -109,36 +113,41 @@ def args_tree(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.parametrize("flags,paths", [
-    ((), ["out", "lnk2"]),  # a symlink PATH is the link: du 4102 and 3
-    ((), ["a", "a/lnk"]),  # the link inside a is counted there only
-    ((), ["a/lnk", "a"]),
-    (("-l",), ["h", "h"]),  # -l hashes nothing: twice
-    (("-l",), ["h/f1", "h/f2"]),
-    (("-l",), ["outer/inner", "outer"]),  # -l: a PATH inside a later one counts in both
-    (("-l",), ["outer", "outer/inner"]),
-    ((), ["outer/inner", "outer"]),  # without: the later one leaves it out
-    ((), ["outer", "outer/inner"]),
-    ((), ["h/f1", "h/f2"]),
-    (("-L",), ["la", "lb"]),  # la reaches lb first: lb is counted in la only
-    (("-L",), ["lb", "la"]),
-    ((), ["dir_a", "b/f"]),  # a hard link given as a PATH
-    ((), ["b/f", "dir_a"]),
-    ((), ["out", "out", "a"]),
-    ((), ["lnk2/", "lnk2"]),  # one name, two PATHs: the directory, then the link
-    ((), ["lnk2", "lnk2/"]),
-])
+@pytest.mark.parametrize(
+    "flags,paths",
+    [
+        ((), ["out", "lnk2"]),  # a symlink PATH is the link: du 4102 and 3
+        ((), ["a", "a/lnk"]),  # the link inside a is counted there only
+        ((), ["a/lnk", "a"]),
+        (("-l",), ["h", "h"]),  # -l hashes nothing: twice
+        (("-l",), ["h/f1", "h/f2"]),
+        (("-l",), ["outer/inner", "outer"]),  # -l: a PATH inside a later one counts in both
+        (("-l",), ["outer", "outer/inner"]),
+        ((), ["outer/inner", "outer"]),  # without: the later one leaves it out
+        ((), ["outer", "outer/inner"]),
+        ((), ["h/f1", "h/f2"]),
+        (("-L",), ["la", "lb"]),  # la reaches lb first: lb is counted in la only
+        (("-L",), ["lb", "la"]),
+        ((), ["dir_a", "b/f"]),  # a hard link given as a PATH
+        ((), ["b/f", "dir_a"]),
+        ((), ["out", "out", "a"]),
+        ((), ["lnk2/", "lnk2"]),  # one name, two PATHs: the directory, then the link
+        ((), ["lnk2", "lnk2/"]),
+    ],
+)
 def test_several_paths_as_du(args_tree, flags, paths):
     kwargs = dict(count_links="-l" in flags, dereference="-L" in flags)
     for workers in (1, 3):
         result = scan(paths, workers=workers, **kwargs)
         assert (result.total_size, result.disk_usage) == du_sum(paths, *flags), workers
         # Per PATH: du prints a line only for a PATH it counted; the others are 0 here.
-        lines = subprocess.run(["du", "-sb", *flags, *paths], capture_output=True,
-                               text=True).stdout.splitlines()
+        lines = subprocess.run(
+            ["du", "-sb", *flags, *paths], capture_output=True, text=True
+        ).stdout.splitlines()
         printed = [(int(size), path) for size, path in (line.split("\t") for line in lines)]
         assert [(r.size, r.path.rstrip("/.") or "/") for r in result.roots if r.size] == [
-            (size, path.rstrip("/") or "/") for size, path in printed if size]
+            (size, path.rstrip("/") or "/") for size, path in printed if size
+        ]
 
 
 def test_a_path_excluded_from_an_earlier_one_is_counted_in_either_order(tmp_path):
@@ -158,6 +167,7 @@ def test_a_path_excluded_from_an_earlier_one_is_counted_in_either_order(tmp_path
 
 # -- an unreadable PATH is counted and reported, not refused ----------------
 
+
 def test_unreadable_paths_as_nobody(public_tmp):
     write(os.path.join(public_tmp, "noread"), size=7)
     os.chmod(os.path.join(public_tmp, "noread"), 0)
@@ -166,8 +176,9 @@ def test_unreadable_paths_as_nobody(public_tmp):
 
     def both(*paths):
         ours = run_cli(*paths, "--json", user="nobody", cwd=public_tmp)
-        theirs = subprocess.run([*NOBODY, "du", "-sb", *paths], capture_output=True, text=True,
-                                cwd=public_tmp)
+        theirs = subprocess.run(
+            [*NOBODY, "du", "-sb", *paths], capture_output=True, text=True, cwd=public_tmp
+        )
         return ours, theirs
 
     ours, theirs = both("noread")
@@ -191,23 +202,42 @@ def test_diff_of_directories_reports_their_errors(public_tmp):
     os.chmod(os.path.join(public_tmp, "new", "locked"), 0)
     proc = run_cli("diff", "old", "new", user="nobody", cwd=public_tmp)
     assert proc.returncode == 1
-    assert proc.stderr.decode() == "sizescan: cannot read directory 'new/locked': Permission denied\n"
+    assert (
+        proc.stderr.decode() == "sizescan: cannot read directory 'new/locked': Permission denied\n"
+    )
 
 
 # -- --exclude's bracket expressions, as fnmatch ----------------------------
 
-@pytest.mark.parametrize("pattern", ["[[:alpha:]]", "[![:digit:]]", "[z-a]", "[!z-a]",
-                                     "[[:upper:]]", "[[:punct:]]*", "[ab", "?[0-9]",
-                                     "f[[:digit:]]", "[a-]*", "[]a]*", "*[[:space:]]*"])
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "[[:alpha:]]",
+        "[![:digit:]]",
+        "[z-a]",
+        "[!z-a]",
+        "[[:upper:]]",
+        "[[:punct:]]*",
+        "[ab",
+        "?[0-9]",
+        "f[[:digit:]]",
+        "[a-]*",
+        "[]a]*",
+        "*[[:space:]]*",
+    ],
+)
 def test_exclude_brackets_as_du(tmp_path, pattern):
     for name in ("a", "1", "Z", "_x", "b2", "[ab", "]q", "has space"):
         write(str(tmp_path / "t" / name / "f1"), size=1000)
     root = str(tmp_path / "t")
-    assert scan(root, exclude=pattern).total_size == du("-sb", "-c", f"--exclude={pattern}",
-                                                       root).get("total", 0)
+    assert scan(root, exclude=pattern).total_size == du(
+        "-sb", "-c", f"--exclude={pattern}", root
+    ).get("total", 0)
 
 
 # -- the library takes a string as one pattern, refuses what is not a target --
+
 
 def test_one_string_is_one_pattern(tmp_path):
     write(str(tmp_path / "t" / "a.txt"), size=100)
@@ -226,6 +256,7 @@ def test_export_must_be_a_path_or_a_file(tmp_path, bad):
 
 # -- slow is not lost --------------------------------------------------------
 
+
 def test_a_stalled_collector_is_waited_for(slow_tree, monkeypatch):
     mnt, src = slow_tree
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
@@ -233,7 +264,9 @@ def test_a_stalled_collector_is_waited_for(slow_tree, monkeypatch):
 
     def stall():
         time.sleep(0.3)
-        [collector] = [p for p in multiprocessing.active_children() if p.name == "sizescan-collector"]
+        [collector] = [
+            p for p in multiprocessing.active_children() if p.name == "sizescan-collector"
+        ]
         os.kill(collector.pid, signal.SIGSTOP)
         time.sleep(3)  # six times the timeout: no message is taken meanwhile
         os.kill(collector.pid, signal.SIGCONT)
@@ -247,22 +280,32 @@ def test_a_stalled_collector_is_waited_for(slow_tree, monkeypatch):
 
 # -- no current directory -----------------------------------------------------
 
+
 def test_a_deleted_current_directory_is_scanned_as_du(tmp_path):
     os.makedirs(tmp_path / "x")
-    code = ("import os, sys, json, subprocess\n"
-            "os.chdir(sys.argv[1]); os.rmdir(sys.argv[1])\n"
-            "p = subprocess.run([sys.executable, '-m', 'sizescan', '.', '--json'], capture_output=True)\n"
-            "d = subprocess.run(['du', '-sb', '.'], capture_output=True, text=True)\n"
-            "print(json.dumps([p.returncode, json.loads(p.stdout)['total_size'], d.returncode,"
-            " int(d.stdout.split()[0]), p.stderr.decode()]))\n")
+    code = (
+        "import os, sys, json, subprocess\n"
+        "os.chdir(sys.argv[1]); os.rmdir(sys.argv[1])\n"
+        "p = subprocess.run([sys.executable, '-m', 'sizescan', '.', '--json'], capture_output=True)\n"
+        "d = subprocess.run(['du', '-sb', '.'], capture_output=True, text=True)\n"
+        "print(json.dumps([p.returncode, json.loads(p.stdout)['total_size'], d.returncode,"
+        " int(d.stdout.split()[0]), p.stderr.decode()]))\n"
+    )
     import sys
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "x")], capture_output=True,
-                         text=True, env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
-                             os.path.abspath(__file__)))))
+
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        env=dict(
+            os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        ),
+    )
     assert json.loads(out.stdout) == [0, 0, 0, 0, ""], out.stderr
 
 
 # -- imports: ages, and files that are not a tree -----------------------------
+
 
 def test_by_age_of_an_extended_import_equals_the_scan(tmp_path):
     write(str(tmp_path / "t" / "old"), size=5000)
@@ -272,17 +315,22 @@ def test_by_age_of_an_extended_import_equals_the_scan(tmp_path):
     export = str(tmp_path / "e.json")
     live = scan(str(tmp_path / "t"), views=True, export=export, extended=True)
     imported = read_export(export)
-    assert [(a.label, a.count) for a in imported.by_age()] == [(a.label, a.count) for a in live.by_age()]
+    assert [(a.label, a.count) for a in imported.by_age()] == [
+        (a.label, a.count) for a in live.by_age()
+    ]
     assert [a.count for a in live.by_age()] == [1, 0, 1, 0, 0]
 
 
-@pytest.mark.parametrize("body,message", [
-    ('{"name":"a","asize":1},{"name":"a","asize":2}', "two entries named 'a'"),
-    ('[{"name":"d"}],[{"name":"d","asize":3}]', "two entries named 'd'"),
-    ('{"name":"a","asize":1,"uid":0},{"name":"a","asize":2,"uid":0}', "two entries named 'a'"),
-    ('[{"name":".."}]', "an entry named '..'"),
-    ('{"name":"."}', "an entry named '.'"),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ('{"name":"a","asize":1},{"name":"a","asize":2}', "two entries named 'a'"),
+        ('[{"name":"d"}],[{"name":"d","asize":3}]', "two entries named 'd'"),
+        ('{"name":"a","asize":1,"uid":0},{"name":"a","asize":2,"uid":0}', "two entries named 'a'"),
+        ('[{"name":".."}]', "an entry named '..'"),
+        ('{"name":"."}', "an entry named '.'"),
+    ],
+)
 def test_exports_that_are_not_a_tree_are_refused(tmp_path, body, message):
     bad = tmp_path / "bad.json"
     bad.write_text(f'[1,2,{{"progname":"x","timestamp":1}},[{{"name":"/r"}},{body}]]')
@@ -296,7 +344,9 @@ def test_trailing_garbage_is_refused_as_ncdu_does(tmp_path):
     bad.write_text('[1,2,{"progname":"x","timestamp":1},[{"name":"/r"},{"name":"a"}]] x\n')
     res = CliRunner().invoke(main, ["-f", str(bad)])
     assert (res.exit_code, res.output) == (
-        2, f"sizescan: {bad}: line 1 column 67: trailing garbage after the export: 'x\\n'\n")
+        2,
+        f"sizescan: {bad}: line 1 column 67: trailing garbage after the export: 'x\\n'\n",
+    )
 
 
 def test_one_file_system_skips_a_fuse_mount_inside(tmp_path):

@@ -25,16 +25,19 @@ def test_every_start_method(mixed_tree, force_pool, method, monkeypatch):
 
 def test_spawn_from_a_script_with_main_guard(tmp_path, mixed_tree):
     script = tmp_path / "script.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         from sizescan import scan
 
         if __name__ == "__main__":
             r = scan({mixed_tree!r}, workers=2, start_method="spawn")
             print(r.total_size, r.disk_usage)
-    """))
+    """)
+    )
     env = dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0")
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     expected = scan(mixed_tree, workers=1)
     assert proc.stdout.split() == [str(expected.total_size), str(expected.disk_usage)]
@@ -60,8 +63,14 @@ def test_progress_is_sampled(tmp_path, force_pool, monkeypatch):
 
 
 def test_invalid_options_raise():
-    for kwargs in ({"workers": 0}, {"workers": -3}, {"workers": "many"}, {"top": -1},
-                   {"max_depth": -1}, {"start_method": "teleport"}):
+    for kwargs in (
+        {"workers": 0},
+        {"workers": -3},
+        {"workers": "many"},
+        {"top": -1},
+        {"max_depth": -1},
+        {"start_method": "teleport"},
+    ):
         with pytest.raises(InvalidOption):
             scan(".", **kwargs)
     with pytest.raises(InvalidOption):
@@ -79,7 +88,8 @@ def test_missing_path_among_several_is_an_error(tmp_path, mixed_tree):
     missing = str(tmp_path / "missing")
     result = scan([missing, mixed_tree])
     assert [(e.path, e.operation, e.message) for e in result.errors] == [
-        (missing, "access", "No such file or directory")]
+        (missing, "access", "No such file or directory")
+    ]
     assert result.roots[0].size == 0
     assert result.total_size == scan(mixed_tree).total_size
 
@@ -115,8 +125,9 @@ def test_one_file_system_skips_other_mounts(tmp_path, force_pool):
     root = tmp_path / "t"
     write(str(root / "here"), size=5000)
     (root / "mnt").mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(root / "mnt")],
-                             capture_output=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(root / "mnt")], capture_output=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"mount is not permitted here: {mounted.stderr.decode().strip()}")
     try:
@@ -138,10 +149,14 @@ def test_no_descriptor_left_open_in_the_caller(mixed_tree):
 def _library(root, files, seed):
     for i in range(files):
         ext = (".txt", ".py", ".so")[(i + seed) % 3]
-        write(os.path.join(root, f"pkg{i % 12}", f"mod{i // 12}", f"f{i}{ext}"),
-              size=(i * 7919 + seed * 131) % 9000)
-    os.link(os.path.join(root, "pkg0", "mod0", f"f0{(('.txt', '.py', '.so')[seed % 3])}"),
-            os.path.join(root, "pkg1", "hardlink"))
+        write(
+            os.path.join(root, f"pkg{i % 12}", f"mod{i // 12}", f"f{i}{ext}"),
+            size=(i * 7919 + seed * 131) % 9000,
+        )
+    os.link(
+        os.path.join(root, "pkg0", "mod0", f"f0{(('.txt', '.py', '.so')[seed % 3])}"),
+        os.path.join(root, "pkg1", "hardlink"),
+    )
     return root
 
 
@@ -173,8 +188,10 @@ def test_concurrent_scans_in_threads_are_each_exact(tmp_path):
             except BaseException as exc:  # reported below, with the case
                 failures.append((i, repr(exc)))
 
-        threads = [threading.Thread(target=run, args=(i, root, kwargs))
-                   for i, (root, kwargs, _) in enumerate(cases)]
+        threads = [
+            threading.Thread(target=run, args=(i, root, kwargs))
+            for i, (root, kwargs, _) in enumerate(cases)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -192,11 +209,18 @@ def test_a_script_read_from_stdin_scans_under_every_start_method(tmp_path, start
     root = tmp_path / "t"
     for i in range(300):
         write(str(root / f"d{i % 7}" / f"f{i}"), size=i * 13)
-    script = (f"from sizescan import scan\n"
-              f"r = scan({str(root)!r}, workers=2, start_method={start_method!r})\n"
-              f"print(r.total_size, r.disk_usage)\n")
-    proc = subprocess.run([sys.executable, "-"], input=script.encode(), capture_output=True,
-                          env=dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0"), timeout=120,
-                          cwd=str(tmp_path))
+    script = (
+        f"from sizescan import scan\n"
+        f"r = scan({str(root)!r}, workers=2, start_method={start_method!r})\n"
+        f"print(r.total_size, r.disk_usage)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-"],
+        input=script.encode(),
+        capture_output=True,
+        env=dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0"),
+        timeout=120,
+        cwd=str(tmp_path),
+    )
     assert (proc.returncode, proc.stderr) == (0, b"")
     assert tuple(map(int, proc.stdout.split())) == du_sum([root])

@@ -62,8 +62,10 @@ def test_killed_workers_work_is_redone_exactly_once(slow_tree, monkeypatch, meth
 def test_killed_collector_fails_the_scan_quickly(slow_tree, monkeypatch):
     mnt, _ = slow_tree
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
+
     def collector():
         return [p for p in multiprocessing.active_children() if p.name == "sizescan-collector"]
+
     hit, thread = _kill_later([0.5], collector)
     started = time.monotonic()
     with pytest.raises(EngineFailure, match="collector"):
@@ -80,8 +82,12 @@ def test_engine_failure_is_exit_2_without_traceback(tmp_path, monkeypatch):
 
     (tmp_path / "t" / "a").mkdir(parents=True)
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
-    monkeypatch.setattr("sizescan.engine.pipeline.Scanner._scan_directory", unpicklable)  # inherited under fork
-    res = CliRunner().invoke(main, [str(tmp_path / "t"), "--workers", "2", "--start-method", "fork"])
+    monkeypatch.setattr(
+        "sizescan.engine.pipeline.Scanner._scan_directory", unpicklable
+    )  # inherited under fork
+    res = CliRunner().invoke(
+        main, [str(tmp_path / "t"), "--workers", "2", "--start-method", "fork"]
+    )
     assert res.exit_code == 2
     assert res.output.startswith("sizescan: a worker failed: ")
     assert "Traceback" not in res.output
@@ -89,9 +95,12 @@ def test_engine_failure_is_exit_2_without_traceback(tmp_path, monkeypatch):
 
 def _start_cli(mnt, *extra, **kw):
     env = dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0")
-    return subprocess.Popen([sys.executable, "-m", "sizescan", mnt, "--workers", "4", "--io-depth", "1",
-                             *extra],
-                            stdout=subprocess.PIPE, env=env, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "sizescan", mnt, "--workers", "4", "--io-depth", "1", *extra],
+        stdout=subprocess.PIPE,
+        env=env,
+        **kw,
+    )
 
 
 def _wait_for_workers(proc, count):
@@ -169,7 +178,9 @@ def test_a_directory_that_kills_every_reader_ends_the_scan_with_exit_2(tmp_path,
     monkeypatch.setenv("SIZESCAN_DESCEND_S", "0")
     monkeypatch.setattr(worker.Scanner, "_scan_directory", deadly)  # inherited under fork
     started = time.monotonic()
-    res = CliRunner().invoke(main, [str(tmp_path / "t"), "--workers", "2", "--start-method", "fork"])
+    res = CliRunner().invoke(
+        main, [str(tmp_path / "t"), "--workers", "2", "--start-method", "fork"]
+    )
     assert time.monotonic() - started < 5
     assert res.exit_code == 2
     assert res.output == "sizescan: workers died 3 times on the same directories; giving up\n"
@@ -283,7 +294,10 @@ def test_collector_killed_as_the_walk_ends_is_named(tmp_path, monkeypatch):
         scan(str(tmp_path / "t"), workers=2)
     assert multiprocessing.active_children() == []
     res = CliRunner().invoke(main, [str(tmp_path / "t"), "--workers", "2"])
-    assert (res.exit_code, res.output) == (2, "sizescan: the collector process died (killed by SIGKILL)\n")
+    assert (res.exit_code, res.output) == (
+        2,
+        "sizescan: the collector process died (killed by SIGKILL)\n",
+    )
 
 
 @pytest.mark.slow
@@ -318,7 +332,9 @@ def test_interrupted_scans_leave_no_worker_behind(tmp_path, monkeypatch):
     interrupted = 0
     try:
         for _ in range(30):
-            timer = threading.Timer(rng.uniform(0.05, 0.8) * lasts, os.kill, (os.getpid(), signal.SIGINT))
+            timer = threading.Timer(
+                rng.uniform(0.05, 0.8) * lasts, os.kill, (os.getpid(), signal.SIGINT)
+            )
             armed.append(True)
             timer.start()
             try:

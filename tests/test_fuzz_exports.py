@@ -41,8 +41,12 @@ def seeds(tmp_path_factory):
     out["ncdu"] = str(base / "n.json")
     subprocess.run(["ncdu", "-0", "-e", "-o", out["ncdu"], str(root)], check=True, timeout=60)
     out["gdu"] = str(base / "g.json")
-    subprocess.run(["gdu", "-n", "-p", "-o", out["gdu"], str(root)], check=True, timeout=60,
-                   capture_output=True)
+    subprocess.run(
+        ["gdu", "-n", "-p", "-o", out["gdu"], str(root)],
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
     return [open(path, "rb").read() for path in out.values()]
 
 
@@ -50,29 +54,56 @@ def _mutate(data: bytes, edits) -> bytes:
     for kind, at, blob in edits:
         at = at % (len(data) + 1)
         if kind == "replace":
-            data = data[:at] + blob + data[at + len(blob):]
+            data = data[:at] + blob + data[at + len(blob) :]
         elif kind == "insert":
             data = data[:at] + blob + data[at:]
         elif kind == "delete":
-            data = data[:at] + data[at + len(blob) + 1:]
+            data = data[:at] + data[at + len(blob) + 1 :]
         elif kind == "truncate":
             data = data[:at]
         else:  # repeat a slice: nesting, duplicate names
-            data = data[:at] + data[at:at + 40] + data[at:]
+            data = data[:at] + data[at : at + 40] + data[at:]
     return data
 
 
-_TOKENS = [b"[", b"]", b"{", b"}", b",", b'"', b"\\", b"\\u0000", b"\\ud800", b"-1", b"1e999",
-           b"NaN", b"99999999999999999999999", b'"dev":[1]', b'"hlnkc":true', b'"name":"x"',
-           b'"excluded":"pattern"', b'"read_error":true', b"\xff\xfe", b"\x00", b"\xef\xbb\xbf"]
+_TOKENS = [
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b",",
+    b'"',
+    b"\\",
+    b"\\u0000",
+    b"\\ud800",
+    b"-1",
+    b"1e999",
+    b"NaN",
+    b"99999999999999999999999",
+    b'"dev":[1]',
+    b'"hlnkc":true',
+    b'"name":"x"',
+    b'"excluded":"pattern"',
+    b'"read_error":true',
+    b"\xff\xfe",
+    b"\x00",
+    b"\xef\xbb\xbf",
+]
 
-edits = st.lists(st.tuples(
-    st.sampled_from(["replace", "insert", "delete", "truncate", "repeat"]),
-    st.integers(min_value=0, max_value=5000),
-    st.one_of(st.sampled_from(_TOKENS), st.binary(min_size=1, max_size=6))), min_size=1, max_size=4)
+edits = st.lists(
+    st.tuples(
+        st.sampled_from(["replace", "insert", "delete", "truncate", "repeat"]),
+        st.integers(min_value=0, max_value=5000),
+        st.one_of(st.sampled_from(_TOKENS), st.binary(min_size=1, max_size=6)),
+    ),
+    min_size=1,
+    max_size=4,
+)
 
 
-@settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(which=st.integers(min_value=0, max_value=2), changes=edits)
 def test_mutated_exports_give_bad_export_or_a_result(seeds, which, changes):
     data = _mutate(seeds[which], changes)

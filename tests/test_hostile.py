@@ -26,19 +26,22 @@ def _one_line_exit_2(res):
     assert res.output.startswith("sizescan: ")
 
 
-@pytest.mark.parametrize("body", [
-    '{"name":"a","asize":' + "9" * 5000 + '}',  # past int()'s digit limit
-    '{"name":"a","asize":' + "9" * 4000 + '}',  # past any size
-    '{"name":"a","asize":99999999999999999999}',
-    '{"name":"a","asize":9999999999999999999}',
-    '{"name":"a","asize":1,"ino":5,"hlnkc":true,"dev":[1]}',
-    '[{"name":"d","dev":[1]}]',
-    '{"name":"a","mode":-1,"uid":0}',
-    '{"name":"a","mode":99999999999999999999999,"uid":0}',
-    '{"name":"a","ino":-3,"hlnkc":true}',
-    '{"name":"a\\ud800b","asize":1}',  # a surrogate escape stands for no byte
-    '{"name":"a\\udfffb","asize":1,"uid":1}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"name":"a","asize":' + "9" * 5000 + "}",  # past int()'s digit limit
+        '{"name":"a","asize":' + "9" * 4000 + "}",  # past any size
+        '{"name":"a","asize":99999999999999999999}',
+        '{"name":"a","asize":9999999999999999999}',
+        '{"name":"a","asize":1,"ino":5,"hlnkc":true,"dev":[1]}',
+        '[{"name":"d","dev":[1]}]',
+        '{"name":"a","mode":-1,"uid":0}',
+        '{"name":"a","mode":99999999999999999999999,"uid":0}',
+        '{"name":"a","ino":-3,"hlnkc":true}',
+        '{"name":"a\\ud800b","asize":1}',  # a surrogate escape stands for no byte
+        '{"name":"a\\udfffb","asize":1,"uid":1}',
+    ],
+)
 def test_hostile_exports_are_one_line(tmp_path, body):
     bad = tmp_path / "bad.json"
     bad.write_text(HEADER + body + "]]")
@@ -76,23 +79,41 @@ def test_zero_bytes_zstd_and_a_byte_order_mark(tmp_path):
 
 
 def test_stdin_closed_for_an_import():
-    proc = subprocess.run([sys.executable, "-m", "sizescan", "-f", "-"], stdin=subprocess.DEVNULL,
-                          capture_output=True, preexec_fn=lambda: os.close(0))
-    assert (proc.returncode, proc.stderr) == (2, b"sizescan: cannot read an export from stdin: it is closed\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "sizescan", "-f", "-"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        b"sizescan: cannot read an export from stdin: it is closed\n",
+    )
 
 
 @pytest.mark.parametrize("args", [[], ["--json"], ["--tree"]])
 def test_stdout_closed_or_full(tmp_path, args):
     write(str(tmp_path / "t" / "f"), size=10)
-    closed = subprocess.run([sys.executable, "-m", "sizescan", str(tmp_path / "t"), *args],
-                            capture_output=False, stderr=subprocess.PIPE,
-                            preexec_fn=lambda: os.close(1))
-    assert (closed.returncode, closed.stderr) == (2, b"sizescan: cannot write to stdout: it is closed\n")
+    closed = subprocess.run(
+        [sys.executable, "-m", "sizescan", str(tmp_path / "t"), *args],
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert (closed.returncode, closed.stderr) == (
+        2,
+        b"sizescan: cannot write to stdout: it is closed\n",
+    )
     with open("/dev/full", "wb") as full:
-        proc = subprocess.run([sys.executable, "-m", "sizescan", str(tmp_path / "t"), *args],
-                              stdout=full, stderr=subprocess.PIPE)
+        proc = subprocess.run(
+            [sys.executable, "-m", "sizescan", str(tmp_path / "t"), *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+        )
     assert (proc.returncode, proc.stderr) == (
-        2, b"sizescan: cannot write to stdout: No space left on device\n")
+        2,
+        b"sizescan: cannot write to stdout: No space left on device\n",
+    )
 
 
 def test_diff_and_import_to_a_full_stdout(tmp_path):
@@ -101,8 +122,9 @@ def test_diff_and_import_to_a_full_stdout(tmp_path):
     scan(str(tmp_path / "t"), export=export)
     for args in (["-f", export], ["diff", export, str(tmp_path / "t")], ["--help"]):
         with open("/dev/full", "wb") as full:
-            proc = subprocess.run([sys.executable, "-m", "sizescan", *args], stdout=full,
-                                  stderr=subprocess.PIPE)
+            proc = subprocess.run(
+                [sys.executable, "-m", "sizescan", *args], stdout=full, stderr=subprocess.PIPE
+            )
         assert proc.returncode == 2 and proc.stderr.endswith(b"No space left on device\n"), args
         assert proc.stderr.count(b"\n") == 1
 
@@ -116,8 +138,15 @@ def test_export_to_stdout_with_json_or_a_view_is_a_usage_error(tmp_path):
 
 # -- names that must not reach a terminal raw --------------------------------
 
-TRICKY = ["invoice\u202efdp.exe", "line\u2028break", "zero\u200bwidth", "join\u200dme",
-          "\ufeffbom", "iso\u2066late\u2069", "para\u2029graph"]
+TRICKY = [
+    "invoice\u202efdp.exe",
+    "line\u2028break",
+    "zero\u200bwidth",
+    "join\u200dme",
+    "\ufeffbom",
+    "iso\u2066late\u2069",
+    "para\u2029graph",
+]
 
 
 def test_unicode_format_and_separator_characters_are_escaped(tmp_path):
@@ -125,8 +154,10 @@ def test_unicode_format_and_separator_characters_are_escaped(tmp_path):
     for i, name in enumerate(TRICKY):
         write(str(root / name / f"f{i}"), size=1000 * (i + 1))
         write(str(root / "files" / f"{name}.bin"), size=500 * (i + 1))
-    texts = [CliRunner().invoke(main, [str(root), *args, "--top", "20"]).output
-             for args in ([], ["--tree"], ["--by-type"])]
+    texts = [
+        CliRunner().invoke(main, [str(root), *args, "--top", "20"]).output
+        for args in ([], ["--tree"], ["--by-type"])
+    ]
     export = str(tmp_path / "u.json")
     scan(str(root), export=export)
     for name in TRICKY:  # every tricky directory grows: diff lists them all
@@ -156,13 +187,17 @@ def test_error_lines_escape_names_too(public_tmp):
 
 # -- small things --------------------------------------------------------------
 
+
 def test_progress_bar_reads_well(tmp_path):
     for i in range(3000):
         write(str(tmp_path / "t" / f"d{i % 60}" / f"f{i}"), size=10)
     master, slave = open_terminal()
-    proc = subprocess.Popen([sys.executable, "-m", "sizescan", str(tmp_path / "t"), "--workers", "2"],
-                            stdout=subprocess.DEVNULL, stderr=slave,
-                            env=dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sizescan", str(tmp_path / "t"), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+        env=dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0"),
+    )
     os.close(slave)
     proc.wait(timeout=60)
     drawn = read_terminal(master).decode()
@@ -174,15 +209,17 @@ def test_by_type_top_1_shows_one_type(tmp_path):
     write(str(tmp_path / "t" / "big.log"), size=50_000)
     write(str(tmp_path / "t" / "small.txt"), size=10)
     out = CliRunner().invoke(main, [str(tmp_path / "t"), "--by-type", "--top", "1", "-b"]).output
-    table = out[out.index("By type"):].splitlines()[2:]
+    table = out[out.index("By type") :].splitlines()[2:]
     assert [row.split()[-1] for row in table] == [".log", "types)"]
     assert table[1].endswith("(2 other types)")
 
 
 def test_a_path_counted_in_an_earlier_one_is_not_drawn_again(tmp_path):
     write(str(tmp_path / "a" / "b" / "f"), size=10)
-    out = CliRunner().invoke(main, [str(tmp_path / "a"), str(tmp_path / "a" / "b"), "--tree"]).output
-    tree = out[out.index("Tree"):]
+    out = (
+        CliRunner().invoke(main, [str(tmp_path / "a"), str(tmp_path / "a" / "b"), "--tree"]).output
+    )
+    tree = out[out.index("Tree") :]
     assert "100.0%" in tree and tree.count("100.0%") == 1  # only the first PATH is a top
 
 
@@ -190,8 +227,11 @@ def test_ctrl_c_while_reading_an_export_is_130(tmp_path):
     rows = ",\n".join(f'{{"name":"f{i}","asize":{i},"dsize":4096}}' for i in range(400_000))
     big = tmp_path / "big.json"
     big.write_text(HEADER + rows + "]]")
-    proc = subprocess.Popen([sys.executable, "-m", "sizescan", "-f", str(big)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sizescan", "-f", str(big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     time.sleep(0.8)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
@@ -224,19 +264,27 @@ def test_exclude_from_reads_lines_as_git_does(tmp_path):
     git = subprocess.run(["git", "init", "-q", str(root)], capture_output=True)
     if git.returncode == 0:  # and git agrees, with the same file as .gitignore
         (root / ".gitignore").write_bytes(ignore.read_bytes())
-        ignored = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--ignored"],
-                                 capture_output=True, text=True).stdout
+        ignored = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--ignored"],
+            capture_output=True,
+            text=True,
+        ).stdout
         assert sorted(line[3:] for line in ignored.splitlines() if line.startswith("!!")) == [
-            "a", "b", "old"]
+            "a",
+            "b",
+            "old",
+        ]
 
 
 def test_top_0_folds_every_type_as_it_shows_no_entry_in_the_tree(tmp_path):
     write(str(tmp_path / "t" / "x.log"), size=5000)
     write(str(tmp_path / "t" / "y.txt"), size=10)
-    out = CliRunner().invoke(main, [str(tmp_path / "t"), "--by-type", "--tree", "--top", "0"]).output
-    by_type = out[out.index("By type"):].splitlines()[2:]
+    out = (
+        CliRunner().invoke(main, [str(tmp_path / "t"), "--by-type", "--tree", "--top", "0"]).output
+    )
+    by_type = out[out.index("By type") :].splitlines()[2:]
     assert len(by_type) == 1 and by_type[0].endswith("(3 types)")
-    tree = out[out.index("Tree"):out.index("By type")].splitlines()
+    tree = out[out.index("Tree") : out.index("By type")].splitlines()
     assert tree[-2].strip().endswith("(2 smaller)")
 
 
@@ -244,8 +292,11 @@ def test_ctrl_c_during_diff_is_130(tmp_path):
     rows = ",\n".join(f'{{"name":"f{i}","asize":{i},"dsize":4096}}' for i in range(300_000))
     big = tmp_path / "big.json"
     big.write_text(HEADER + rows + "]]")
-    proc = subprocess.Popen([sys.executable, "-m", "sizescan", "diff", str(big), str(big)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sizescan", "diff", str(big), str(big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     time.sleep(0.8)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
@@ -270,14 +321,22 @@ def test_no_output_replaces_another_or_a_file_it_reads(tmp_path):
         (["-f", str(export), "--html", str(export)], "--html names the export -f reads"),
         (["-f", str(export), "--html", str(tmp_path / "link.json")], "--html names the export"),
         (["-f", str(tmp_path / "hard.json"), "--html", str(export)], "--html names the export"),
-        ([str(root), "-o", str(export), "--html", str(tmp_path / "." / "scan.json")],
-         "-o and --html name the same file"),
-        ([str(root), "-o", str(tmp_path / "new.json"), "--html", str(tmp_path / "new.json")],
-         "-o and --html name the same file"),
-        ([str(root), "--exclude-from", str(ignore), "--html", str(ignore)],
-         "--html names the patterns --exclude-from reads"),
-        ([str(root), "--exclude-from", str(ignore), "-o", str(ignore)],
-         "-o names the patterns --exclude-from reads"),
+        (
+            [str(root), "-o", str(export), "--html", str(tmp_path / "." / "scan.json")],
+            "-o and --html name the same file",
+        ),
+        (
+            [str(root), "-o", str(tmp_path / "new.json"), "--html", str(tmp_path / "new.json")],
+            "-o and --html name the same file",
+        ),
+        (
+            [str(root), "--exclude-from", str(ignore), "--html", str(ignore)],
+            "--html names the patterns --exclude-from reads",
+        ),
+        (
+            [str(root), "--exclude-from", str(ignore), "-o", str(ignore)],
+            "-o names the patterns --exclude-from reads",
+        ),
         # A file given as PATH is scanned, and the report would replace it.
         ([str(root), str(ignore), "--html", str(ignore)], "--html names a PATH it scans"),
         ([str(root / "a"), "--html", str(root / "." / "a")], "--html names a PATH it scans"),
@@ -293,8 +352,12 @@ def test_no_output_replaces_another_or_a_file_it_reads(tmp_path):
     # Different files are fine, and so is an export read from stdin.
     proc = run_cli("-f", "-", "--html", str(tmp_path / "r.html"), input=kept)
     assert proc.returncode == 0, proc.stderr
-    proc = run_cli(str(root), "-q", "-o", str(tmp_path / "b.json"), "--html", str(tmp_path / "b.html"))
-    assert proc.returncode == 0 and (tmp_path / "b.html").read_bytes().startswith(b"<!doctype html>")
+    proc = run_cli(
+        str(root), "-q", "-o", str(tmp_path / "b.json"), "--html", str(tmp_path / "b.html")
+    )
+    assert proc.returncode == 0 and (tmp_path / "b.html").read_bytes().startswith(
+        b"<!doctype html>"
+    )
 
 
 @pytest.mark.parametrize("option", ["-o", "--html"])
@@ -334,12 +397,27 @@ def test_no_output_through_a_link_another_user_planted(public_tmp, tmp_path, opt
     assert own.stat().st_size > 0 and os.path.islink(os.path.join(shared, "root-link"))
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(progress=5), dict(apparent="no"), dict(by_owner=2), dict(one_file_system="yes"),
-    dict(views=None), dict(extended=True), dict(paths=["sample\0tree"]), dict(top=True),
-    dict(workers=2.5), dict(exclude=[1]), dict(gitignore=[b"x"]), dict(start_method="bogus"),
-    dict(export=123), dict(scheduler=5), dict(tls={"ca_file": "x"}), dict(paths=[5]),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(progress=5),
+        dict(apparent="no"),
+        dict(by_owner=2),
+        dict(one_file_system="yes"),
+        dict(views=None),
+        dict(extended=True),
+        dict(paths=["sample\0tree"]),
+        dict(top=True),
+        dict(workers=2.5),
+        dict(exclude=[1]),
+        dict(gitignore=[b"x"]),
+        dict(start_method="bogus"),
+        dict(export=123),
+        dict(scheduler=5),
+        dict(tls={"ca_file": "x"}),
+        dict(paths=[5]),
+    ],
+)
 def test_every_bad_library_argument_is_invalid_option(tmp_path, kwargs):
     from sizescan import InvalidOption
 

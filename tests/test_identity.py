@@ -72,10 +72,13 @@ BACKENDS = {
     "in-process": dict(workers=1),
     "pool": dict(workers=2, env={"SIZESCAN_INLINE_BUDGET_S": "0"}),
     "pool, every directory a task": dict(
-        workers=2, env={"SIZESCAN_INLINE_BUDGET_S": "0", "SIZESCAN_DESCEND_S": "0"}),
+        workers=2, env={"SIZESCAN_INLINE_BUDGET_S": "0", "SIZESCAN_DESCEND_S": "0"}
+    ),
     "threads": dict(workers=2, io_depth=8, env={"SIZESCAN_INLINE_BUDGET_S": "0"}),
-    "chunks": dict(workers=2, env={"SIZESCAN_INLINE_BUDGET_S": "0", "SIZESCAN_SPLIT_AT": "7",
-                                   "SIZESCAN_DESCEND_S": "0"}),
+    "chunks": dict(
+        workers=2,
+        env={"SIZESCAN_INLINE_BUDGET_S": "0", "SIZESCAN_SPLIT_AT": "7", "SIZESCAN_DESCEND_S": "0"},
+    ),
 }
 
 
@@ -178,8 +181,9 @@ def _symlink_attack_tree(public):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", [*BACKENDS, "dask"])
-def test_a_symlink_swapped_in_by_a_user_is_never_followed(public_tmp, monkeypatch, backend,
-                                                           request, tmp_path):
+def test_a_symlink_swapped_in_by_a_user_is_never_followed(
+    public_tmp, monkeypatch, backend, request, tmp_path
+):
     """As root over nobody's tree, while nobody swaps a directory with a
     symlink to a root-only directory: nothing of it is read, in the result
     or in the export."""

@@ -58,14 +58,18 @@ def lane_mount(tmp_path_factory):
         yield mounted, src
 
 
-@pytest.mark.parametrize("workers,io_depth,method", [
-    (1, 32, None),  # one process: the caller's threads
-    (2, 8, "fork"),
-    (2, 8, "forkserver"),
-    (2, 8, "spawn"),
-])
-def test_threads_give_du_totals_through_a_slow_mount(lane_mount, monkeypatch, workers,
-                                                     io_depth, method):
+@pytest.mark.parametrize(
+    "workers,io_depth,method",
+    [
+        (1, 32, None),  # one process: the caller's threads
+        (2, 8, "fork"),
+        (2, 8, "forkserver"),
+        (2, 8, "spawn"),
+    ],
+)
+def test_threads_give_du_totals_through_a_slow_mount(
+    lane_mount, monkeypatch, workers, io_depth, method
+):
     mnt, src = lane_mount
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
     result = scan(mnt, workers=workers, io_depth=io_depth, start_method=method, views=True)
@@ -78,8 +82,9 @@ def test_threads_give_du_totals_through_a_slow_mount(lane_mount, monkeypatch, wo
 
 
 @pytest.mark.parametrize("split_at", ["4", "24", "100"])
-def test_threads_read_large_directories_in_pieces_exactly(lane_mount, monkeypatch, tmp_path,
-                                                          split_at):
+def test_threads_read_large_directories_in_pieces_exactly(
+    lane_mount, monkeypatch, tmp_path, split_at
+):
     # The walker's chunks (split_at names) and the threads' pieces (at most
     # 8 names) number their records alike: nothing twice, nothing lost,
     # with the caller's phase, the pool, and an export.
@@ -106,8 +111,7 @@ def test_pieces_delivered_twice_are_counted_once(tmp_path):
     config = WorkerConfig(options, roots=[root], io_depth=4)
     assert config.piece == 8
     st = os.lstat(root)
-    task = DirTask(root, 0, 0, st.st_size, st.st_blocks * 512, st.st_dev, st.st_ino,
-                   None)
+    task = DirTask(root, 0, 0, st.st_size, st.st_blocks * 512, st.st_dev, st.st_ino, None)
     messages = []
     scanner = Scanner(config, messages.append)
     first = scanner.run([task], stop_at=time.monotonic())
@@ -139,9 +143,22 @@ def stuck_mount(tmp_path):
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_ctrl_c_with_threads_in_a_slow_stat_exits_within_a_second(stuck_mount, workers):
     env = dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0")
-    proc = subprocess.Popen([sys.executable, "-m", "sizescan", "--no-progress", stuck_mount,
-                             "--workers", workers, "--io-depth", "16"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sizescan",
+            "--no-progress",
+            stuck_mount,
+            "--workers",
+            workers,
+            "--io-depth",
+            "16",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     time.sleep(4.0)  # the root read; its subdirectories' stats under way
     children = descendants(proc.pid)
     sent = time.monotonic()
@@ -201,12 +218,18 @@ def test_defaults_follow_the_filesystem(lane_mount, tmp_path):
     # threads enough to cover a request's wait.
     assert default_io_depth(mnt, latency=0.37e-3) == round(0.37e-3 / THREAD_COST_S)
     assert default_workers(mnt, latency=0.37e-3) == max(1, min(16, cpu_count()))
-    proc = subprocess.run([sys.executable, "-m", "sizescan", "--json", "--workers", "1", mnt],
-                          capture_output=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sizescan", "--json", "--workers", "1", mnt],
+        capture_output=True,
+        check=True,
+    )
     doc = json.loads(proc.stdout)
     assert doc["workers"] == 1 and doc["io_depth"] > 8  # about 1 ms a request
-    doc = json.loads(subprocess.run([sys.executable, "-m", "sizescan", "--json", src],
-                                    capture_output=True, check=True).stdout)
+    doc = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "sizescan", "--json", src], capture_output=True, check=True
+        ).stdout
+    )
     assert doc["io_depth"] == 1
 
 
@@ -274,11 +297,19 @@ def test_requests_in_flight_follow_a_slow_mount_inside_a_local_path(tmp_path):
     inside = local / "alice"
     inside.mkdir()
     with slowfs_mount(src, inside, delay_ms=2.0):
-        proc = subprocess.run([sys.executable, "-m", "sizescan", "--json", str(local)],
-                              capture_output=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "sizescan", "--json", str(local)],
+            capture_output=True,
+            check=True,
+        )
         doc = json.loads(proc.stdout)
         assert doc["io_depth"] > 8, doc["io_depth"]
         assert (doc["total_size"], doc["disk_usage"]) == du_sum([local])
-    doc = json.loads(subprocess.run([sys.executable, "-m", "sizescan", "--json", str(local)],
-                                    capture_output=True, check=True).stdout)
+    doc = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "sizescan", "--json", str(local)],
+            capture_output=True,
+            check=True,
+        ).stdout
+    )
     assert doc["io_depth"] == 1  # the same local tree without the mount

@@ -12,8 +12,8 @@ from conftest import du_sum
 
 HOSTILE = [
     b"plain.txt",
-    b"caf\xc3\xa9.txt",          # valid UTF-8
-    b"latin1-\xe9\xff.bin",       # not UTF-8
+    b"caf\xc3\xa9.txt",  # valid UTF-8
+    b"latin1-\xe9\xff.bin",  # not UTF-8
     b"new\nline",
     b"tab\there",
     b"esc\x1b[31mred",
@@ -21,9 +21,9 @@ HOSTILE = [
     b"quotes'\"both",
     b"<tag>&amp;",
     b"back\\slash",
-    b"not-a-new\\nline",          # a backslash and an n: never shown as "new\nline" is
+    b"not-a-new\\nline",  # a backslash and an n: never shown as "new\nline" is
     b"del\x7fchar",
-    b"c1\xc2\x9bcsi",            # U+009B, a C1 control that some terminals obey
+    b"c1\xc2\x9bcsi",  # U+009B, a C1 control that some terminals obey
 ]
 
 
@@ -38,14 +38,21 @@ def _make(tmp_path):
 
 def _run(*args, env=None):
     full = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "sizescan", *args], capture_output=True,
-                          env=full, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "sizescan", *args], capture_output=True, env=full, timeout=60
+    )
 
 
 def test_json_round_trips_exact_bytes(tmp_path):
     root = _make(tmp_path)
-    proc = _run(os.fsdecode(root), "--json", "--top", "100", "--apparent-size",
-                env={"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": "ascii"})
+    proc = _run(
+        os.fsdecode(root),
+        "--json",
+        "--top",
+        "100",
+        "--apparent-size",
+        env={"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": "ascii"},
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout.decode("utf-8"))  # strict UTF-8
     got = set()
@@ -79,8 +86,12 @@ def test_people_output_one_line_per_name_and_no_control_bytes(tmp_path):
 def test_path_with_a_leading_dash(tmp_path):
     os.mkdir(tmp_path / "-dir")
     (tmp_path / "-dir" / "f").write_bytes(b"x" * 50)
-    proc = subprocess.run([sys.executable, "-m", "sizescan", "--json", "--", "-dir"],
-                          cwd=tmp_path, capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sizescan", "--json", "--", "-dir"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["path"] == "-dir"
 

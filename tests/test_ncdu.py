@@ -26,6 +26,7 @@ def peers():
     require("ncdu", "the exports are read back by ncdu")
     require("gdu", "the exports are read back by gdu")
 
+
 BAD_NAMES = [b"latin1-\xe9\xff.bin", b"new\nline", b'quo"te\\back', b"del\x7f", b"caf\xc3\xa9"]
 
 
@@ -62,8 +63,13 @@ def du_as_nobody(root):
 
 def gdu_totals(export):
     def total(*flags):
-        out = subprocess.run(["gdu", "-n", "-p", "-s", "--no-prefix", *flags, "-f", export],
-                             capture_output=True, text=True, timeout=60, check=True).stdout
+        out = subprocess.run(
+            ["gdu", "-n", "-p", "-s", "--no-prefix", *flags, "-f", export],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
         return int(out.split()[0])
 
     return total("-a"), total()
@@ -137,14 +143,30 @@ def test_export_entries_follow_ncdu(tmp_path):
     assert doc[2]["progname"] == "sizescan" and isinstance(doc[2]["timestamp"], int)
     top = doc[3][0]
     st = os.lstat(root)
-    assert top == {"name": root, "asize": st.st_size, "dsize": st.st_blocks * 512,
-                   "dev": st.st_dev, "uid": 0, "gid": 0, "mode": st.st_mode,
-                   "mtime": int(st.st_mtime)}
+    assert top == {
+        "name": root,
+        "asize": st.st_size,
+        "dsize": st.st_blocks * 512,
+        "dev": st.st_dev,
+        "uid": 0,
+        "gid": 0,
+        "mode": st.st_mode,
+        "mtime": int(st.st_mtime),
+    }
     entries = {(e[0] if isinstance(e, list) else e)["name"]: e for e in doc[3][1:]}
     f = os.lstat(f"{root}/f.txt")
-    assert entries["f.txt"] == {"name": "f.txt", "asize": 10, "dsize": f.st_blocks * 512,
-                                "uid": 0, "gid": 0, "mode": f.st_mode, "mtime": int(f.st_mtime),
-                                "ino": f.st_ino, "hlnkc": True, "nlink": 2}
+    assert entries["f.txt"] == {
+        "name": "f.txt",
+        "asize": 10,
+        "dsize": f.st_blocks * 512,
+        "uid": 0,
+        "gid": 0,
+        "mode": f.st_mode,
+        "mtime": int(f.st_mtime),
+        "ino": f.st_ino,
+        "hlnkc": True,
+        "nlink": 2,
+    }
     assert entries["sym"]["notreg"] is True and entries["sym"]["asize"] == 5
     assert isinstance(entries["sub"], list) and stat.S_ISDIR(entries["sub"][0]["mode"])
     assert "dev" not in entries["sub"][0]  # only where it changes
@@ -162,24 +184,40 @@ def test_excluded_entries_are_marked(peers, tmp_path):
     subprocess.run(["mount", "-t", "proc", "proc", f"{root}/proc"], check=True)
     try:
         export = str(tmp_path / "x.json")
-        result = scan(root, export=export, exclude=["*.log"], one_file_system=True,
-                      exclude_kernfs=True, exclude_caches=True)
+        result = scan(
+            root,
+            export=export,
+            exclude=["*.log"],
+            one_file_system=True,
+            exclude_kernfs=True,
+            exclude_caches=True,
+        )
         # Nothing excluded is counted: du, told the same, agrees.
         assert (result.total_size, result.disk_usage) == du_sum(
-            [root], "--exclude=*.log", "--exclude=cache", "-x")
+            [root], "--exclude=*.log", "--exclude=cache", "-x"
+        )
         doc = json.loads(open(export, "rb").read())
         marks = {e["name"]: e.get("excluded") for e in doc[3][1:] if isinstance(e, dict)}
-        assert marks == {"keep.txt": None, "skip.log": "pattern", "cache": "pattern",
-                         "mnt": "otherfs", "proc": "otherfs"}
+        assert marks == {
+            "keep.txt": None,
+            "skip.log": "pattern",
+            "cache": "pattern",
+            "mnt": "otherfs",
+            "proc": "otherfs",
+        }
         ncdu = subprocess.run(["ncdu", "-f", export, "-o", "-"], capture_output=True, timeout=60)
         assert ncdu.returncode == 0, ncdu.stderr
         assert (read_export(export).total_size, read_export(export).disk_usage) == (
-            result.total_size, result.disk_usage)
+            result.total_size,
+            result.disk_usage,
+        )
         # Without -x, proc is a kernel filesystem: marked as such.
         scan(root, export=export, exclude_kernfs=True)
         doc = json.loads(open(export, "rb").read())
-        marks = {(e[0] if isinstance(e, list) else e)["name"]: (e[0] if isinstance(e, list) else e)
-                 for e in doc[3][1:]}
+        marks = {
+            (e[0] if isinstance(e, list) else e)["name"]: (e[0] if isinstance(e, list) else e)
+            for e in doc[3][1:]
+        }
         assert marks["proc"] == {"name": "proc", "excluded": "kernfs"}
         assert "excluded" not in marks["mnt"] and marks["mnt"]["dev"] != doc[3][0]["dev"]
     finally:
@@ -198,7 +236,8 @@ def test_export_to_stdout_is_only_the_export(tmp_path):
     assert again.returncode == 0, again.stderr
     apparent, disk = du_sum([root])
     assert again.stdout.decode().splitlines()[0] == (
-        f"{root}: {disk} disk usage, {apparent} apparent size, 1 file, 2 dirs")
+        f"{root}: {disk} disk usage, {apparent} apparent size, 1 file, 2 dirs"
+    )
 
 
 def test_deep_tree_exports_and_imports(peers, tmp_path, rm_rf):
@@ -210,8 +249,13 @@ def test_deep_tree_exports_and_imports(peers, tmp_path, rm_rf):
     again = read_export(export)
     assert result.dirs == 3001 and result.files == 1
     assert (again.total_size, again.disk_usage, again.dirs) == (
-        result.total_size, result.disk_usage, result.dirs)
-    ncdu = subprocess.run(["ncdu", "-f", export, "-o", "/dev/null"], capture_output=True, timeout=60)
+        result.total_size,
+        result.disk_usage,
+        result.dirs,
+    )
+    ncdu = subprocess.run(
+        ["ncdu", "-f", export, "-o", "/dev/null"], capture_output=True, timeout=60
+    )
     assert ncdu.returncode == 0, ncdu.stderr
 
 
@@ -226,14 +270,17 @@ def test_reads_ncdu_and_gdu_exports(peers, tmp_path):
             os.utime(os.path.join(folder, name), (now - age, now - age), follow_symlinks=False)
     ncdu_file, gdu_file = str(tmp_path / "ncdu.json"), str(tmp_path / "gdu.json")
     subprocess.run(["ncdu", "-0", "-e", "-o", ncdu_file, root], check=True, timeout=60)
-    subprocess.run(["gdu", "-n", "-p", "-o", gdu_file, root], check=True, timeout=60,
-                   capture_output=True)
+    subprocess.run(
+        ["gdu", "-n", "-p", "-o", gdu_file, root], check=True, timeout=60, capture_output=True
+    )
     live = scan(root, views=True)
     from_ncdu = read_export(ncdu_file)
     assert (from_ncdu.total_size, from_ncdu.disk_usage) == du_sum([root])
     assert (from_ncdu.files, from_ncdu.dirs) == (live.files, live.dirs)
     assert from_ncdu.by_type() == live.by_type()
-    assert [(a.count, a.size) for a in from_ncdu.by_age()] == [(a.count, a.size) for a in live.by_age()]
+    assert [(a.count, a.size) for a in from_ncdu.by_age()] == [
+        (a.count, a.size) for a in live.by_age()
+    ]
     assert sum(1 for a in live.by_age() if a.count) >= 4
     # gdu writes no sizes for directories (its reader takes 4096 for each)
     # and marks a hard link on all names but one (so its reader counts that
@@ -278,12 +325,15 @@ def test_missing_import_file(tmp_path):
     assert proc.stderr.decode() == f"sizescan: {tmp_path}/nope.json: No such file or directory\n"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["{root}/f.txt", "-o", "{out}"], "not a directory"),
-    (["{root}", "{root}", "-o", "{out}"], "give a single PATH"),
-    (["{root}", "--extended"], "--extended only adds fields to an --export"),
-    (["{root}", "-f", "{out}"], "no PATH, no --export"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["{root}/f.txt", "-o", "{out}"], "not a directory"),
+        (["{root}", "{root}", "-o", "{out}"], "give a single PATH"),
+        (["{root}", "--extended"], "--extended only adds fields to an --export"),
+        (["{root}", "-f", "{out}"], "no PATH, no --export"),
+    ],
+)
 def test_export_usage_errors(tmp_path, args, message):
     root = str(tmp_path / "u")
     write(f"{root}/f.txt", size=10)
@@ -295,15 +345,20 @@ def test_export_usage_errors(tmp_path, args, message):
 
 def test_by_age_needs_mtimes(tmp_path):
     export = tmp_path / "plain.json"
-    export.write_text('[1,2,{"timestamp":1000000000},[{"name":"/x","asize":4096,"dsize":4096},'
-                      '{"name":"a.log","asize":10,"dsize":4096}]]')
+    export.write_text(
+        '[1,2,{"timestamp":1000000000},[{"name":"/x","asize":4096,"dsize":4096},'
+        '{"name":"a.log","asize":10,"dsize":4096}]]'
+    )
     proc = run_cli("-f", str(export), "--by-age")
     assert proc.returncode == 2
     assert proc.stderr.decode() == (
         f"sizescan: {export}: no modification times: this export was written without them "
-        "(ncdu -e, sizescan --extended)\n")
+        "(ncdu -e, sizescan --extended)\n"
+    )
     # With them, ages are measured from the export's timestamp, not from now.
-    export.write_text('[1,2,{"timestamp":1000000000},[{"name":"/x","asize":4096,"dsize":4096},'
-                      '{"name":"a.log","asize":10,"dsize":4096,"mtime":999990000}]]')
+    export.write_text(
+        '[1,2,{"timestamp":1000000000},[{"name":"/x","asize":4096,"dsize":4096},'
+        '{"name":"a.log","asize":10,"dsize":4096,"mtime":999990000}]]'
+    )
     ages = read_export(str(export)).by_age()
     assert [(a.label, a.count) for a in ages if a.count] == [("< 1 day", 1)]

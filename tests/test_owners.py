@@ -27,8 +27,10 @@ def make_owned_tree(base) -> str:
     # One directory whose files have several owners, none with uid == gid:
     # the first file's owner is the worker's fast path, the others are
     # counted one by one, and a group taken from a uid would show.
-    for i, (uid, gid) in enumerate([(1001, 2001), (1002, 2002), (1001, 2002), (0, 2003),
-                                    (1003, 0), (1002, 2001), (1001, 2001)] * 3):
+    for i, (uid, gid) in enumerate(
+        [(1001, 2001), (1002, 2002), (1001, 2002), (0, 2003), (1003, 0), (1002, 2001), (1001, 2001)]
+        * 3
+    ):
         write(os.path.join(root, "shared", f"f{i}"), size=1000 * (i + 1))
         os.chown(os.path.join(root, "shared", f"f{i}"), uid, gid)
     os.chown(os.path.join(root, "shared"), 1004, 2004)
@@ -42,8 +44,12 @@ def make_owned_tree(base) -> str:
 
 def find_owners(paths) -> dict:
     """{("user"|"group", id): [entries, apparent, disk]} from find, each inode once."""
-    out = subprocess.run(["find", *paths, "-printf", "%U %G %b %s %D:%i\n"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["find", *paths, "-printf", "%U %G %b %s %D:%i\n"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     totals, seen = {}, set()
     for line in out.splitlines():
         uid, gid, blocks, size, ident = line.split()
@@ -111,8 +117,7 @@ def test_cli_people_output_and_json(tmp_path):
     assert "By user" in text and "By group" in text
     assert "nobody" in text and "4242" in text and "4343" in text
     doc = json.loads(run_cli(root, "--by-owner", "--json").stdout)
-    got = {(o["kind"], o["id"]): [o["count"], o["size"], o["disk_usage"]]
-           for o in doc["by_owner"]}
+    got = {(o["kind"], o["id"]): [o["count"], o["size"], o["disk_usage"]] for o in doc["by_owner"]}
     assert got == find_owners([root])
     assert "by_owner" not in json.loads(run_cli(root, "--json").stdout)
 
@@ -122,16 +127,16 @@ def test_from_extended_exports(tmp_path):
     ours, plain = str(tmp_path / "ours.json"), str(tmp_path / "plain.json")
     assert run_cli(root, "-q", "-o", ours, "--extended").returncode == 0
     doc = json.loads(run_cli("-f", ours, "--by-owner", "--json").stdout)
-    got = {(o["kind"], o["id"]): [o["count"], o["size"], o["disk_usage"]]
-           for o in doc["by_owner"]}
+    got = {(o["kind"], o["id"]): [o["count"], o["size"], o["disk_usage"]] for o in doc["by_owner"]}
     assert got == find_owners([root])
     # ncdu's own extended export carries uid and gid too.
     ncdus = str(tmp_path / "ncdu.json")
     if subprocess.run(["which", "ncdu"], capture_output=True).returncode == 0:
         subprocess.run(["ncdu", "-e", "-o", ncdus, root], check=True, capture_output=True)
         doc = json.loads(run_cli("-f", ncdus, "--by-owner", "--json").stdout)
-        assert {(o["kind"], o["id"]): [o["count"], o["size"], o["disk_usage"]]
-                for o in doc["by_owner"]} == find_owners([root])
+        assert {
+            (o["kind"], o["id"]): [o["count"], o["size"], o["disk_usage"]] for o in doc["by_owner"]
+        } == find_owners([root])
     # An export without them: one line, exit 2.
     assert run_cli(root, "-q", "-o", plain).returncode == 0
     proc = run_cli("-f", plain, "--by-owner")
@@ -153,13 +158,25 @@ def test_an_unreadable_directory_counts_its_own_size_for_its_owner(public_tmp):
     os.chown(os.path.join(root, "open", "f"), 1000, 1000)
     os.chmod(os.path.join(root, "locked"), 0o700)  # root's: nobody cannot list it
     for workers in ("1", "2"):
-        proc = run_cli(root, "--json", "--by-owner", "--workers", workers, user="nobody",
-                       env={"SIZESCAN_INLINE_BUDGET_S": "0"})
+        proc = run_cli(
+            root,
+            "--json",
+            "--by-owner",
+            "--workers",
+            workers,
+            user="nobody",
+            env={"SIZESCAN_INLINE_BUDGET_S": "0"},
+        )
         assert proc.returncode == 1, proc.stderr
-        got = {(o["kind"], o["id"]): [o["count"], o["size"], o["disk_usage"]]
-               for o in json.loads(proc.stdout)["by_owner"]}
-        find = subprocess.run([*NOBODY, "find", root, "-printf", "%U %G %b %s %D:%i\n"],
-                              capture_output=True, text=True).stdout
+        got = {
+            (o["kind"], o["id"]): [o["count"], o["size"], o["disk_usage"]]
+            for o in json.loads(proc.stdout)["by_owner"]
+        }
+        find = subprocess.run(
+            [*NOBODY, "find", root, "-printf", "%U %G %b %s %D:%i\n"],
+            capture_output=True,
+            text=True,
+        ).stdout
         want = {}
         for line in find.splitlines():
             uid, gid, blocks, size, _ = line.split()

@@ -22,7 +22,8 @@ files = st.lists(st.tuples(names, st.integers(0, 70_000), st.booleans()), max_si
 tree = st.recursive(
     st.fixed_dictionaries({"files": files, "dirs": st.just({})}),
     lambda children: st.fixed_dictionaries(
-        {"files": files, "dirs": st.dictionaries(names, children, max_size=4)}),
+        {"files": files, "dirs": st.dictionaries(names, children, max_size=4)}
+    ),
     max_leaves=25,
 )
 
@@ -45,9 +46,13 @@ def build(path, node, made):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(tree=tree, links=st.lists(st.tuples(st.integers(0, 100), st.integers(0, 100)), max_size=6),
-       workers=st.sampled_from([1, 2, 5, 16]), method=st.sampled_from(["fork", "forkserver", "spawn"]),
-       empty=st.lists(names, max_size=3))
+@given(
+    tree=tree,
+    links=st.lists(st.tuples(st.integers(0, 100), st.integers(0, 100)), max_size=6),
+    workers=st.sampled_from([1, 2, 5, 16]),
+    method=st.sampled_from(["fork", "forkserver", "spawn"]),
+    empty=st.lists(names, max_size=3),
+)
 def test_scan_equals_du_and_a_reference_walk(tree, links, workers, method, empty):
     base = tempfile.mkdtemp(prefix="sizescan-prop-")
     try:
@@ -72,7 +77,11 @@ def test_scan_equals_du_and_a_reference_walk(tree, links, workers, method, empty
         assert (first.total_size, first.disk_usage) == du_sum([root])
         assert (first.total_size, first.disk_usage) == reference_walk(root)
         assert (again.total_size, again.disk_usage, again.files, again.dirs) == (
-            first.total_size, first.disk_usage, first.files, first.dirs)
+            first.total_size,
+            first.disk_usage,
+            first.files,
+            first.dirs,
+        )
         assert again.top_files == first.top_files and again.top_dirs == first.top_dirs
     finally:
         os.environ.pop("SIZESCAN_INLINE_BUDGET_S", None)

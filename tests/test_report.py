@@ -50,8 +50,12 @@ class Page:
     def __init__(self, browser, path, viewport=(1280, 900)):
         self.problems, self.requests = [], []
         self.page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
-        self.page.on("console", lambda m: m.type in ("error", "warning")
-                     and self.problems.append(f"{m.type}: {m.text}"))
+        self.page.on(
+            "console",
+            lambda m: (
+                m.type in ("error", "warning") and self.problems.append(f"{m.type}: {m.text}")
+            ),
+        )
         self.page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.url = "file://" + os.path.abspath(path)
@@ -62,7 +66,9 @@ class Page:
             """depth => [...document.querySelectorAll(`#map .box[data-depth="${depth}"]`)]
                  .map(b => ({size: +b.dataset.size, disk: +b.dataset.disk,
                              label: b.getAttribute('aria-label'), cls: b.className,
-                             area: b.offsetWidth * b.offsetHeight}))""", depth)
+                             area: b.offsetWidth * b.offsetHeight}))""",
+            depth,
+        )
 
     def crumbs(self) -> list[str]:
         return self.page.eval_on_selector_all("#crumbs button", "bs => bs.map(b => b.textContent)")
@@ -112,8 +118,10 @@ def test_report_opens_offline_and_its_top_boxes_add_up_to_du(browser, tmp_path, 
         assert sum(b["size"] for b in top) == apparent
         assert sum(b["disk"] for b in top) == disk
         header = page.page.eval_on_selector_all(
-            "#totals div", "ds => Object.fromEntries(ds.map(d => [d.children[0].textContent, "
-                           "d.children[1].textContent]))")
+            "#totals div",
+            "ds => Object.fromEntries(ds.map(d => [d.children[0].textContent, "
+            "d.children[1].textContent]))",
+        )
         result = scan(mixed_tree)
         assert header["files"] == f"{result.files:,}" and header["dirs"] == f"{result.dirs:,}"
         assert header["errors"] == "0" and header["host"] == os.uname().nodename
@@ -150,8 +158,10 @@ def test_the_budget_bounds_the_boxes_and_folds_keep_the_sums(tmp_path, budget):
         write(os.path.join(root, f"d{i % 7}", f"s{i % 13}", f"f{i}.dat"), size=(i * 7919) % 9000)
     result = scan(root, views=True)
     data = html.page_data(result, boxes=budget)
-    everything = [(os.path.join(root, os.path.relpath(path, root)) if path != root else root, n)
-                  for path, n in nodes(data["tree"])]
+    everything = [
+        (os.path.join(root, os.path.relpath(path, root)) if path != root else root, n)
+        for path, n in nodes(data["tree"])
+    ]
     assert len(everything) <= max(budget, 2)  # the PATH and its fold at the least
     for _, node in [("", data["tree"])] + everything:
         if "c" in node and node["c"]:
@@ -217,12 +227,19 @@ def test_hostile_names_are_text_and_run_nothing(browser, tmp_path):
     try:
         page.clean()
         assert page.page.evaluate("window.pwned") is None
-        assert page.page.evaluate("document.querySelectorAll('img, #map b, #map script').length") == 0
+        assert (
+            page.page.evaluate("document.querySelectorAll('img, #map b, #map script').length") == 0
+        )
         labels = page.page.eval_on_selector_all(
-            "#map .box", "bs => bs.map(b => b.getAttribute('aria-label').replace(/, [^,]*$/, ''))")
+            "#map .box", "bs => bs.map(b => b.getAttribute('aria-label').replace(/, [^,]*$/, ''))"
+        )
         for name in HOSTILE:
-            shown = (name.replace("\n", "\\n").replace("\x1b", "\\x1b")
-                     .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+            shown = (
+                name.replace("\n", "\\n")
+                .replace("\x1b", "\\x1b")
+                .replace("\u2028", "\\u2028")
+                .replace("\u2029", "\\u2029")
+            )
             assert shown in labels, name
         assert "bad\\xff\\xfename" in labels
         # Its exact bytes are in the data, as --json's path_b64.
@@ -288,7 +305,8 @@ def test_report_from_an_import_and_with_owners(browser, tmp_path):
     assert (data["totals"]["size"], data["totals"]["disk"]) == du_sum([root])
     expected = find_owners([root])
     assert {(kind, ident): [n, s, u] for kind, ident, _, n, s, u in data["owners"]} == {
-        key: value for key, value in expected.items()}
+        key: value for key, value in expected.items()
+    }
     page = Page(browser, out)
     try:
         page.clean()

@@ -33,9 +33,14 @@ def _run_limited(tree, limit, value, *args):
         resource.setrlimit(limit, (value, value))
 
     env = dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0")  # a pool is asked for at once
-    return subprocess.run([sys.executable, "-m", "sizescan", tree, "--json", *args],
-                          capture_output=True, text=True, env=env, preexec_fn=limit_it,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "sizescan", tree, "--json", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=limit_it,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("descriptors", [12, 16, 19, 22, 26, 40])
@@ -61,8 +66,12 @@ def test_little_memory_degrades_or_fails_in_one_line(tree, megabytes):
 
 @pytest.mark.parametrize("workers", ["99999999999999999999999", "9999999999", "513", "0"])
 def test_absurd_worker_counts_are_usage_errors(tree, workers):
-    proc = subprocess.run([sys.executable, "-m", "sizescan", tree, "--workers", workers],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sizescan", tree, "--workers", workers],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "--workers" in proc.stderr
     with pytest.raises(InvalidOption, match="from 1 to 512"):
@@ -111,7 +120,11 @@ def test_every_address_space_limit_ends_in_a_result_or_one_line(tmp_path):
     expected = du_sum([root])
     out = tmp_path / "out"
     out.mkdir()
-    variants = [[], ["--io-depth", "16"], ["-o", str(out / "t.json"), "--html", str(out / "t.html")]]
+    variants = [
+        [],
+        ["--io-depth", "16"],
+        ["-o", str(out / "t.json"), "--html", str(out / "t.html")],
+    ]
     seen = set()
     for megabytes in range(30, 121, 10):
         limit = megabytes << 20
@@ -122,9 +135,20 @@ def test_every_address_space_limit_ends_in_a_result_or_one_line(tmp_path):
         for extra in variants:
             for _ in range(5):
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "sizescan", str(root), "--json", "--no-progress",
-                     *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                    preexec_fn=limited, start_new_session=True)
+                    [
+                        sys.executable,
+                        "-m",
+                        "sizescan",
+                        str(root),
+                        "--json",
+                        "--no-progress",
+                        *extra,
+                    ],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    preexec_fn=limited,
+                    start_new_session=True,
+                )
                 try:
                     stdout, stderr = proc.communicate(timeout=30)
                 except subprocess.TimeoutExpired:
@@ -161,8 +185,12 @@ def test_a_command_stuck_holding_the_gil_under_ulimit_v_is_ended(tmp_path):
         _launch.main([])
     """)
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60,
-                          env=dict(os.environ, SIZESCAN_WATCHDOG_S="2"))
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        timeout=60,
+        env=dict(os.environ, SIZESCAN_WATCHDOG_S="2"),
+    )
     assert time.monotonic() - started < 15
     assert (proc.returncode, proc.stderr) == (2, b"sizescan: out of memory\n")
 
@@ -175,15 +203,30 @@ def test_the_watchdog_passes_the_status_and_signals_on(tmp_path):
     def limited():
         resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 
-    ok = subprocess.run([sys.executable, "-m", "sizescan", str(tmp_path / "t"), "--json"],
-                        capture_output=True, preexec_fn=limited, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "sizescan", str(tmp_path / "t"), "--json"],
+        capture_output=True,
+        preexec_fn=limited,
+        timeout=60,
+    )
     assert ok.returncode == 0 and json.loads(ok.stdout)["total_size"] == du_sum([tmp_path / "t"])[0]
-    missing = subprocess.run([sys.executable, "-m", "sizescan", str(tmp_path / "nothing")],
-                             capture_output=True, preexec_fn=limited, timeout=60)
+    missing = subprocess.run(
+        [sys.executable, "-m", "sizescan", str(tmp_path / "nothing")],
+        capture_output=True,
+        preexec_fn=limited,
+        timeout=60,
+    )
     assert missing.returncode == 1 and missing.stderr.count(b"\n") == 1
-    proc = subprocess.Popen([sys.executable, "-c", "import sys, time; from sizescan import _launch;"
-                             " _launch._run = lambda argv: time.sleep(30); _launch.main([])"],
-                            stderr=subprocess.PIPE, preexec_fn=limited)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from sizescan import _launch;"
+            " _launch._run = lambda argv: time.sleep(30); _launch.main([])",
+        ],
+        stderr=subprocess.PIPE,
+        preexec_fn=limited,
+    )
     time.sleep(1.5)
     os.kill(proc.pid, signal.SIGTERM)  # the watcher, not the group
     _, err = proc.communicate(timeout=20)

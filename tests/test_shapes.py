@@ -26,7 +26,9 @@ def test_deep_and_longer_than_path_max(tmp_path, monkeypatch, rm_rf, levels, nam
         assert result.files == 1
         assert_matches_du(result, [root])
         bottom = result.top_files[0].path
-        assert bottom.endswith("/bottom") and len(bottom) == len(root) + levels * (len(name) + 1) + 7
+        assert (
+            bottom.endswith("/bottom") and len(bottom) == len(root) + levels * (len(name) + 1) + 7
+        )
 
 
 def test_character_device_and_fifo_are_never_opened(tmp_path, force_pool):
@@ -72,21 +74,29 @@ def test_exclude_kernfs_skips_pseudo_filesystems(tmp_path, force_pool):
         for workers in (1, 2):
             result = scan(str(root), workers=workers, exclude_kernfs=True)
             # The proc mount point is counted nowhere, like du --exclude of it.
-            assert (result.total_size, result.disk_usage) == du_sum([root], f"--exclude={root}/proc")
+            assert (result.total_size, result.disk_usage) == du_sum(
+                [root], f"--exclude={root}/proc"
+            )
             assert result.errors == []
     finally:
         subprocess.run(["umount", str(root / "proc")], check=True)
 
 
 def test_proc_finishes_quickly_and_sanely():
-    proc = subprocess.run(["timeout", "60", sys.executable, "-m", "sizescan", "/proc", "--json",
-                           "--top", "3"], capture_output=True)
+    proc = subprocess.run(
+        ["timeout", "60", sys.executable, "-m", "sizescan", "/proc", "--json", "--top", "3"],
+        capture_output=True,
+    )
     assert proc.returncode in (0, 1), proc.stderr[-2000:]  # 1: some entries vanish or refuse
     doc = json.loads(proc.stdout)
     assert doc["files"] > 1000 and doc["dirs"] > 100
     assert b"Traceback" not in proc.stderr
-    kernfs = json.loads(subprocess.run([sys.executable, "-m", "sizescan", "/proc", "--json",
-                                        "--exclude-kernfs"], capture_output=True).stdout)
+    kernfs = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "sizescan", "/proc", "--json", "--exclude-kernfs"],
+            capture_output=True,
+        ).stdout
+    )
     # Everything below /proc is on procfs: only the directory itself is left.
     assert (kernfs["files"], kernfs["dirs"]) == (0, 1)
 
@@ -100,4 +110,5 @@ def test_dereference_self_loop_is_an_error_like_du(tmp_path, force_pool):
         result = scan(str(root), workers=workers, dereference=True)
         assert_matches_du(result, [root], "-L")
         assert [(e.path, e.operation, e.message) for e in result.errors] == [
-            (str(root / "self"), "access", "Too many levels of symbolic links")]
+            (str(root / "self"), "access", "Too many levels of symbolic links")
+        ]

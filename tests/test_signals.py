@@ -41,8 +41,9 @@ def test_a_signal_at_any_instant(busy_tree, signum, status):
     duration = time.monotonic() - started
     outcomes = []
     for delay in _instants(duration):
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+        )
         time.sleep(delay)
         children = descendants(proc.pid)
         try:
@@ -104,8 +105,9 @@ def test_a_signal_inside_a_finalizer_still_ends_the_run(signum, status):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
-                                    signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(
+    "signum", [signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGINT, signal.SIGTERM]
+)
 def test_every_stop_signal_with_outputs_leaves_nothing(busy_tree, tmp_path, signum):
     """A terminal closed (SIGHUP), Ctrl-\\ (SIGQUIT), SIGUSR1, as Ctrl-C: at
     random instants of a run that writes an export and a report, exit 128+N
@@ -117,8 +119,20 @@ def test_every_stop_signal_with_outputs_leaves_nothing(busy_tree, tmp_path, sign
     temp.mkdir()
     out.mkdir()
     env = dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0", TMPDIR=str(temp))
-    command = [sys.executable, "-m", "sizescan", "--no-progress", "--workers", "2", busy_tree,
-               "-o", str(out / "t.json"), "--html", str(out / "t.html"), "--by-type"]
+    command = [
+        sys.executable,
+        "-m",
+        "sizescan",
+        "--no-progress",
+        "--workers",
+        "2",
+        busy_tree,
+        "-o",
+        str(out / "t.json"),
+        "--html",
+        str(out / "t.html"),
+        "--by-type",
+    ]
     started = time.monotonic()
     subprocess.run(command, capture_output=True, env=env, check=True)
     duration = time.monotonic() - started
@@ -127,8 +141,9 @@ def test_every_stop_signal_with_outputs_leaves_nothing(busy_tree, tmp_path, sign
     for _ in range(40):
         for name in os.listdir(out):
             os.unlink(out / name)
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+        )
         time.sleep(rng.uniform(0.06, duration))
         children = descendants(proc.pid)
         try:
@@ -158,9 +173,13 @@ def test_sigpipe_sent_by_kill_is_ignored(busy_tree):
     """SIGPIPE is not a stop signal (see _launch.STOP_SIGNALS): a pipe whose
     reader is gone fails the write that meets it, which says what it means."""
     env = dict(os.environ, SIZESCAN_INLINE_BUDGET_S="0", SIZESCAN_DESCEND_S="0")
-    proc = subprocess.Popen([sys.executable, "-m", "sizescan", "--no-progress", "--workers", "2",
-                             busy_tree], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sizescan", "--no-progress", "--workers", "2", busy_tree],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
     time.sleep(0.4)
     try:
         os.killpg(proc.pid, signal.SIGPIPE)

@@ -34,8 +34,9 @@ def remote_tree(tmp_path_factory):
 
 @pytest.mark.parametrize("options", [(), NO_CACHE], ids=["cached", "no-cache"])
 @pytest.mark.parametrize("workers,io_depth", [(None, None), (2, 8), (1, 1)])
-def test_totals_through_sshfs_equal_du(sshd, remote_tree, tmp_path, monkeypatch, options,
-                                       workers, io_depth):
+def test_totals_through_sshfs_equal_du(
+    sshd, remote_tree, tmp_path, monkeypatch, options, workers, io_depth
+):
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")
     mnt = tmp_path / "mnt"
     mnt.mkdir()

@@ -75,10 +75,11 @@ def _imports(module: str) -> set[str]:
                     name = ".".join(filter(None, [target, alias.name]))
                     found.add(name if name in known else target + ".__init__")
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sizescan."):
-            found.add(node.module[len("sizescan."):])
+            found.add(node.module[len("sizescan.") :])
         elif isinstance(node, ast.Import):
-            found.update(a.name[len("sizescan."):] for a in node.names
-                         if a.name.startswith("sizescan."))
+            found.update(
+                a.name[len("sizescan.") :] for a in node.names if a.name.startswith("sizescan.")
+            )
     return {m[: -len(".__init__")] if m.endswith(".__init__") else m for m in found} - {module}
 
 
@@ -118,7 +119,7 @@ def test_no_import_cycle():
         if state.get(m) == "done":
             return
         if state.get(m) == "open":
-            pytest.fail("import cycle: " + " -> ".join(path[path.index(m):] + [m]))
+            pytest.fail("import cycle: " + " -> ".join(path[path.index(m) :] + [m]))
         state[m] = "open"
         for dep in sorted(graph.get(m, ())):
             visit(dep, path + [m])
@@ -129,8 +130,9 @@ def test_no_import_cycle():
 
 
 def test_dependencies_point_down():
-    upward = [(m, dep) for m in _modules() for dep in _imports(m)
-              if _floor(dep) > _floor(_canonical(m))]
+    upward = [
+        (m, dep) for m in _modules() for dep in _imports(m) if _floor(dep) > _floor(_canonical(m))
+    ]
     assert upward == []
 
 

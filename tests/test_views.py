@@ -38,7 +38,7 @@ def test_tree_exact(small):
     sizes = du("-ab", small)
     res = invoke(small, "--tree", "--apparent-size", "-b", "--top", "3", "--no-progress")
     assert res.exit_code == 0, res.output
-    tree = res.output[res.output.index("Tree"):].splitlines()
+    tree = res.output[res.output.index("Tree") :].splitlines()
     w = len(str(sizes[small]))
     # Shares are of the parent: 504096 / 713318 = 70.7%, a bar of 14 1/8 cells.
     assert sizes[small] == 713318 and sizes[f"{small}/big"] == 504096
@@ -56,9 +56,14 @@ def test_tree_exact(small):
     ]
     # -d bounds the tree's depth as it bounds du's.
     shallow = invoke(small, "--tree", "--apparent-size", "-b", "--top", "3", "-d", "1")
-    rows = shallow.output[shallow.output.index("Tree"):].splitlines()[2:]
-    assert [r.split("  ")[-1].strip() for r in rows] == [small, "├─ big/", "├─ top.bin", "├─ small/",
-                                                        "└─ (3 smaller)"]
+    rows = shallow.output[shallow.output.index("Tree") :].splitlines()[2:]
+    assert [r.split("  ")[-1].strip() for r in rows] == [
+        small,
+        "├─ big/",
+        "├─ top.bin",
+        "├─ small/",
+        "└─ (3 smaller)",
+    ]
 
 
 def _check_sums(node, sizes, apparent, linked):
@@ -68,7 +73,8 @@ def _check_sums(node, sizes, apparent, linked):
     own = os.lstat(node.path)
     own_size = own.st_size if apparent else own.st_blocks * 512
     assert own_size + sum(c.size if apparent else c.disk_usage for c in node.children) == (
-        node.size if apparent else node.disk_usage), node.path
+        node.size if apparent else node.disk_usage
+    ), node.path
     assert sum(c.files for c in node.children) == node.files, node.path
     for child in node.children:
         # du charges a file with several links to whichever directory its
@@ -83,8 +89,10 @@ def _check_sums(node, sizes, apparent, linked):
 def test_tree_adds_up_to_du(tmp_path, force_pool, monkeypatch, workers):
     monkeypatch.setenv("SIZESCAN_SPLIT_AT", "4")  # directories in chunks too
     root = make_mixed_tree(tmp_path)
-    linked = [f"{root}/{link}" for link in
-              ("a/deep/deeper/linked.dat", "z/far/away/linked-again.dat", "d3/third-link.dat")]
+    linked = [
+        f"{root}/{link}"
+        for link in ("a/deep/deeper/linked.dat", "z/far/away/linked-again.dat", "d3/third-link.dat")
+    ]
     result = scan(root, views=True, top=3, workers=workers)
     for apparent, flags in ((False, ("-B1",)), (True, ("-b",))):
         sizes = du("-a", *flags, root)
@@ -105,11 +113,11 @@ def test_tree_adds_up_to_du(tmp_path, force_pool, monkeypatch, workers):
     assert len(linked) == 1
 
 
-
 @pytest.mark.parametrize("workers", [1, 3])
 @pytest.mark.parametrize("apparent", [False, True])
 def test_each_directory_lists_its_largest_files_across_chunks_and_links(
-        tmp_path, force_pool, monkeypatch, workers, apparent):
+    tmp_path, force_pool, monkeypatch, workers, apparent
+):
     """A directory read in chunks, and a file counted there through a hard
     link, still list exactly its largest files, in order, by either size."""
     monkeypatch.setenv("SIZESCAN_SPLIT_AT", "4")  # 23 entries: 6 records of one directory
@@ -126,13 +134,16 @@ def test_each_directory_lists_its_largest_files_across_chunks_and_links(
     os.link(root / "sub" / "big", root / "linked-big")  # counted at w/, nearest the PATH
     result = scan(str(root), views=True, top=3, workers=workers, apparent=apparent)
     (tree,) = result.tree(max_depth=1, width=3)
-    shown = [(c.size, c.disk_usage, c.name) for c in tree.children
-             if not c.is_dir and not c.folded]
-    entries = [(os.lstat(p).st_size, os.lstat(p).st_blocks * 512, p.name)
-               for p in root.iterdir() if p.is_file() and p.name != "big"]
+    shown = [(c.size, c.disk_usage, c.name) for c in tree.children if not c.is_dir and not c.folded]
+    entries = [
+        (os.lstat(p).st_size, os.lstat(p).st_blocks * 512, p.name)
+        for p in root.iterdir()
+        if p.is_file() and p.name != "big"
+    ]
     rank = (lambda e: (e[0], e[1], e[2])) if apparent else (lambda e: (e[1], e[0], e[2]))
     assert shown == sorted(entries, key=rank, reverse=True)[:3]
     assert "linked-big" in [name for _, _, name in shown]
+
 
 def test_by_type_adds_up(tmp_path):
     root = str(tmp_path / "k")
@@ -163,10 +174,15 @@ def test_by_age_buckets(tmp_path):
     root = str(tmp_path / "ages")
     now = time.time()
     day = 86400
-    for name, age, size in [("fresh", 60, 100), ("yesterday", 2 * day, 200),
-                            ("last-week", 10 * day, 300), ("spring", 100 * day, 400),
-                            ("ancient", 3 * 365 * day, 500), ("ancient2", 5 * 365 * day, 600),
-                            ("future", -30 * day, 700)]:
+    for name, age, size in [
+        ("fresh", 60, 100),
+        ("yesterday", 2 * day, 200),
+        ("last-week", 10 * day, 300),
+        ("spring", 100 * day, 400),
+        ("ancient", 3 * 365 * day, 500),
+        ("ancient2", 5 * 365 * day, 600),
+        ("future", -30 * day, 700),
+    ]:
         write(f"{root}/{name}", size=size)
         os.utime(f"{root}/{name}", (now - age, now - age))
     result = scan(root, views=True, apparent=True)
@@ -178,7 +194,7 @@ def test_by_age_buckets(tmp_path):
         (">= 1 year", 2, 1100),
     ]
     res = invoke(root, "--by-age", "-b", "--apparent-size")
-    table = res.output[res.output.index("By age"):].splitlines()
+    table = res.output[res.output.index("By age") :].splitlines()
     assert table[2].split() == ["800", "28.6%", "█████▊", "2", "<", "1", "day"]
 
 
@@ -191,12 +207,19 @@ def test_views_in_json(small):
     (tree,) = doc["tree"]
     assert tree["path"] == small and tree["type"] == "dir"
     assert [(c["name"], c["type"]) for c in tree["children"]] == [
-        ("big", "dir"), ("top.bin", "file"), ("(4 smaller)", "folded")]
+        ("big", "dir"),
+        ("top.bin", "file"),
+        ("(4 smaller)", "folded"),
+    ]
     assert tree["children"][2]["folded"] == 4
     assert sum(k["disk_usage"] for k in doc["by_type"]) == doc["disk_usage"]
     assert [(a["modified"], a["count"], a["size"]) for a in doc["by_age"]] == [
-        ("< 1 day", 6, 400_000 + 1000 + 200_000 + 30), ("1 day - 1 week", 0, 0),
-        ("1 week - 1 month", 0, 0), ("1 month - 1 year", 1, 100_000), (">= 1 year", 0, 0)]
+        ("< 1 day", 6, 400_000 + 1000 + 200_000 + 30),
+        ("1 day - 1 week", 0, 0),
+        ("1 week - 1 month", 0, 0),
+        ("1 month - 1 year", 1, 100_000),
+        (">= 1 year", 0, 0),
+    ]
     plain = json.loads(invoke(small, "--json").output)
     assert not {"tree", "by_type", "by_age"} & plain.keys()
 
@@ -210,8 +233,9 @@ def test_colour_only_on_a_terminal(small):
 
     def on_terminal(env):
         master, slave = open_terminal()
-        proc = subprocess.run(cmd, stdout=slave, stderr=subprocess.PIPE, timeout=60,
-                              env=dict(os.environ, **env))
+        proc = subprocess.run(
+            cmd, stdout=slave, stderr=subprocess.PIPE, timeout=60, env=dict(os.environ, **env)
+        )
         os.close(slave)
         assert proc.returncode == 0, proc.stderr
         return read_terminal(master)
@@ -221,7 +245,10 @@ def test_colour_only_on_a_terminal(small):
     # The tables stay aligned with colour: the same text once styles are gone.
     coloured = on_terminal({}).decode().replace("\r\n", "\n")
     visible = re.sub("\x1b\\[[0-9;]*m", "", coloured)
-    assert visible[visible.index("Tree"):] == piped.stdout.decode()[piped.stdout.decode().index("Tree"):]
+    assert (
+        visible[visible.index("Tree") :]
+        == piped.stdout.decode()[piped.stdout.decode().index("Tree") :]
+    )
 
 
 def test_views_need_a_scan_that_kept_them(small):
@@ -240,19 +267,22 @@ def test_memory_is_per_directory(tmp_path):
     assert len(result.model.files_of[root_key(0)]) == 5
     (tree,) = result.tree(width=5)
     assert [c.name for c in tree.children] == [f"f{i}" for i in range(1999, 1994, -1)] + [
-        "(1995 smaller)"]
+        "(1995 smaller)"
+    ]
     assert tree.children[-1].files == 1995
 
 
 def test_tree_marks_what_could_not_be_read(tmp_path):
     export = tmp_path / "e.json"
-    export.write_text('[1,2,{},[{"name":"/r","asize":4096,"dsize":4096},'
-                      '[{"name":"ok","asize":4096,"dsize":4096},{"name":"f","asize":10,"dsize":4096}],'
-                      '[{"name":"a","asize":4096,"dsize":4096},'
-                      '[{"name":"locked","asize":4096,"dsize":4096,"read_error":true}]]]]')
+    export.write_text(
+        '[1,2,{},[{"name":"/r","asize":4096,"dsize":4096},'
+        '[{"name":"ok","asize":4096,"dsize":4096},{"name":"f","asize":10,"dsize":4096}],'
+        '[{"name":"a","asize":4096,"dsize":4096},'
+        '[{"name":"locked","asize":4096,"dsize":4096,"read_error":true}]]]]'
+    )
     res = invoke("-f", str(export), "--tree", "-b", "--color", "never")
     assert res.exit_code == 1  # the error is reported, as from a scan
-    rows = res.output[res.output.index("Tree"):].splitlines()
+    rows = res.output[res.output.index("Tree") :].splitlines()
     column = rows[1].index("NAME")
     names = [row[column:] for row in rows[2:-1]]
     assert names == ["! /r", "├─ ! a/", "│  └─ ! locked/", "└─ ok/", "   └─ f"]

@@ -19,12 +19,11 @@ from ..api import scan
 # The export reader (.ncdu) and diff (.compare) are imported where they are used: a
 # scan without them starts 5-7 ms sooner (95 ms against 100, `import sizescan.cli`).
 from ..errors import CannotAccess, ExportFailed, InvalidOption, ScanError
-from ..files.html import DEFAULT_BOXES
 from ..model.names import display_message
-from ..model.options import MAX_IO_DEPTH, MAX_WORKERS
+from ..model.options import MAX_WORKERS
 from ..model.result import ScanIssue
 from ..signals import held_signals
-from . import streams
+from . import options, streams
 from .people import (
     Palette,
     SizeFormat,
@@ -45,20 +44,6 @@ def _colour(choice: str) -> bool:
         return choice == "always"
     # https://no-color.org: set and not empty means no colour.
     return sys.stdout is not None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-
-
-def _size_options(f):
-    """Options every command shares: units and colour."""
-    f = click.option("--apparent-size", "apparent", is_flag=True,
-                     help="Show and sort by apparent size (st_size) instead of disk usage "
-                          "(allocated blocks, the default, as du).")(f)
-    f = click.option("--si", is_flag=True,
-                     help="Decimal units (kB, MB: powers of 1000) instead of KiB, MiB.")(f)
-    f = click.option("-b", "--bytes", "exact", is_flag=True, help="Show sizes as exact byte counts.")(f)
-    f = click.option("--color", "--colour", "color", default="auto", show_default=True,
-                     type=click.Choice(["auto", "always", "never"]),
-                     help="Colour the views: auto means on a terminal and NO_COLOR unset.")(f)
-    return f
 
 
 def _size_format(si, exact):
@@ -95,102 +80,39 @@ class _ScanCommand(click.Command):
 main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--help"]})
 
 
-
-def _tls_options(command):
-    """--tls-ca-file, --tls-cert, --tls-key: Dask's own options for a tls:// scheduler."""
-    for flag, dest, what in (("--tls-key", "tls_key", "private key"),
-                             ("--tls-cert", "tls_cert", "certificate"),
-                             ("--tls-ca-file", "tls_ca_file", "CA certificates")):
-        command = click.option(
-            flag, dest, metavar="FILE", default=None,
-            type=click.Path(exists=True, dir_okay=False),
-            help=f"For a tls:// --scheduler: the {what} (PEM; default: Dask's "
-                 f"distributed.comm.tls configuration).")(command)
-    return command
-
-
-def _tls(ca_file, cert, key):
-    given = {"ca_file": ca_file, "cert": cert, "key": key}
-    return {name: path for name, path in given.items() if path} or None
-
 @main.command("scan", cls=_ScanCommand, context_settings={"help_option_names": ["-h", "--help"]})
 # Not readable=True: an unreadable PATH is counted and reported as du does, not refused.
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False))
-@click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
-              help="Worker processes (at most 512). Default: one per CPU (at most 16); two "
-                   "per CPU on a network or FUSE mount answering in under 0.25 ms, one per 4 "
-                   "CPUs on one whose requests take 0.5 ms or more (threads do the waiting, "
-                   "see --io-depth); at most 2 on a spinning disk. "
-                   "Fewer when the descriptor limit is low; none (in-process) in a daemonic "
-                   "process.")
-@click.option("--io-depth", type=click.IntRange(min=1, max=MAX_IO_DEPTH), default=None,
-              help="Requests each worker keeps in flight, with its threads (at most 256). "
-                   "Default: 1 on local disks and on mounts that answer in under 0.25 ms; on "
-                   "slower network and FUSE mounts, where every stat waits for a round trip, "
-                   "one per 20 us of a request's time (measured at the start), at most 64.")
-@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
-              help="How many of the largest files and directories to list (0: none); "
-                   "also the entries shown per directory by --tree, and the types by "
-                   "--by-type (the rest folded into one row).")
-@click.option("-d", "--max-depth", type=click.IntRange(min=0), default=None,
-              help="List only directories at most N levels below a PATH (like du -d N); "
-                   "everything is still counted.  The depth of --tree (default 3).")
-@click.option("--tree", is_flag=True,
-              help="Show each PATH as a tree, largest first, with each entry's share of its "
-                   "directory; smaller entries folded into one row.")
-@click.option("--by-type", is_flag=True, help="Totals by file extension or kind of entry.")
-@click.option("--by-age", is_flag=True,
-              help="Totals of files by time since their last modification.")
-@click.option("--by-owner", is_flag=True,
-              help="Totals by user and by group (names from the password and group "
-                   "databases); also from an --extended export.")
-@click.option("-x", "--one-file-system", is_flag=True, help="Skip directories on other filesystems.")
-@click.option("-L", "--dereference", is_flag=True,
-              help="Follow symbolic links; a directory reached twice (or a loop) is counted once.")
-@click.option("--exclude", "exclude", multiple=True, metavar="PATTERN",
-              help="Skip entries matching the shell PATTERN, with du's rules (repeatable).")
-@click.option("--exclude-from", "exclude_from", multiple=True, metavar="FILE",
-              type=click.File("rb"),
-              help="Skip entries matching the patterns in FILE, in .gitignore syntax, "
-                   "relative to each PATH (repeatable).")
-@click.option("--exclude-caches", is_flag=True,
-              help="Skip directories holding a valid CACHEDIR.TAG (bford.info/cachedir).")
-@click.option("--exclude-kernfs", is_flag=True,
-              help="Skip pseudo filesystems (proc, sysfs, cgroup, debugfs...) below each PATH.")
-@click.option("-l", "--count-links", is_flag=True, help="Count every hard link of a file, not just one.")
-@_size_options
-@click.option("-o", "--export", "export", metavar="FILE",
-              help="Also write the whole tree to FILE ('-': stdout, then nothing else is "
-                   "printed there) in ncdu's JSON export format, read by ncdu -f and gdu -f.")
-@click.option("--extended", is_flag=True, help="With --export: also uid, gid, mode and mtime.")
-@click.option("--html", "html_to", metavar="FILE",
-              help="Also write a report to FILE: one HTML page, readable offline, with a "
-                   "zoomable treemap and the largest files, types, ages and owners (the "
-                   "scan counts by owner for it).")
-@click.option("--html-boxes", type=click.IntRange(min=1), default=DEFAULT_BOXES, show_default=True,
-              metavar="N", help="Boxes the report's treemap holds at most; each directory's "
-                                "smaller entries are folded into one.")
-@click.option("-f", "--import", "import_from", metavar="FILE",
-              help="Read a scan from an ncdu-format FILE (sizescan, ncdu or gdu export; "
-                   "'-': stdin) instead of the disk.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (its fields: docs/json.md).")
-@click.option("--no-progress", is_flag=True, help="No progress bar.")
-@click.option("-q", "--quiet", is_flag=True,
-              help="No progress bar and no per-path error lines (the exit status still tells).")
-@click.option("--scheduler", envvar="SIZESCAN_SCHEDULER", metavar="ADDRESS", default=None,
-              help="Scan on a Dask cluster: its scheduler's address (tcp://HOST:8786; also "
-                   "SIZESCAN_SCHEDULER). Every worker must see PATH at the same path and "
-                   "have sizescan installed ('sizescan[dask]').")
-@_tls_options
-@click.option("--start-method", type=click.Choice(["fork", "forkserver", "spawn"]), default=None,
-              help="multiprocessing start method (default: the platform's).")
+@options.settings_of_scan
+@options.views
+@options.exclude_from
+@options.sizes
+@options.outputs
+@options.cluster
 @click.version_option(__version__, prog_name="sizescan")
-def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age, by_owner,
-                 one_file_system,
-                 dereference, exclude, exclude_from, exclude_caches, exclude_kernfs, count_links,
-                 apparent, si, exact, color, export, extended, html_to, html_boxes, import_from,
-                 as_json, no_progress, quiet, scheduler, tls_ca_file, tls_cert, tls_key,
-                 start_method):
+def scan_command(
+    paths,
+    tree,
+    by_type,
+    by_age,
+    exclude_from,
+    apparent,
+    si,
+    exact,
+    color,
+    export,
+    html_to,
+    html_boxes,
+    import_from,
+    as_json,
+    no_progress,
+    quiet,
+    scheduler,
+    tls_ca_file,
+    tls_cert,
+    tls_key,
+    **settings,
+):
     """Show where the space under each PATH (default: .) went.
 
     Totals equal GNU du's: apparent size as `du -sb`, disk usage as `du -sB1`.
@@ -198,6 +120,8 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
     Exit status: 0 when every path was read, 1 when some could not be
     (they are listed on stderr), 2 for bad usage or a failed scan.
     """
+    top, max_depth, by_owner = settings["top"], settings["max_depth"], settings["by_owner"]
+    extended = settings["extended"]
     size = _size_format(si, exact)
     if not scheduler:
         # A result with views is millions of objects and no cycles: the cyclic
@@ -208,8 +132,9 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
         gc.disable()
     views = tree or by_type or by_age
     if export == "-" and (as_json or views or by_owner):
-        raise click.UsageError("-o - writes the export to stdout: --json and the views "
-                               "would have nowhere to go")
+        raise click.UsageError(
+            "-o - writes the export to stdout: --json and the views would have nowhere to go"
+        )
     if export == "-" and sys.stdout is None:
         streams.fail("cannot write the export to stdout: it is closed")
     if html_to == "-" or html_to == "":
@@ -225,21 +150,28 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
             with held_signals():  # made and remembered, or neither
                 report_file = streams.open_report(html_to)
         if import_from is not None:
-            result = streams.read_import(import_from, top=top, apparent=apparent, max_depth=max_depth)
+            result = streams.read_import(
+                import_from, top=top, apparent=apparent, max_depth=max_depth
+            )
         else:
             gitignore = [line for f in exclude_from for line in streams.gitignore_lines(f.read())]
-            result = _scan(list(paths) or ["."], dict(
-                workers=workers, io_depth=io_depth, top=top, max_depth=max_depth,
-                apparent=apparent, one_file_system=one_file_system, dereference=dereference,
-                exclude=exclude, exclude_kernfs=exclude_kernfs, count_links=count_links,
-                start_method=start_method, views=views or bool(html_to), gitignore=gitignore,
-                exclude_caches=exclude_caches,
-                export=sys.stdout.buffer if export == "-" else export, extended=extended,
-                # The report's owners panel costs 2% more (benchmarks/README.md).
-                scheduler=scheduler or None, by_owner=by_owner or bool(html_to),
-                tls=_tls(tls_ca_file, tls_cert, tls_key),
-            ), size, progress=not (as_json or quiet or no_progress or export == "-"),
-                export_name=export)
+            result = _scan(
+                list(paths) or ["."],
+                dict(
+                    settings,
+                    apparent=apparent,
+                    views=views or bool(html_to),
+                    gitignore=gitignore,
+                    export=sys.stdout.buffer if export == "-" else export,
+                    # The report's owners panel costs 2% more (benchmarks/README.md).
+                    scheduler=scheduler or None,
+                    by_owner=by_owner or bool(html_to),
+                    tls=options.tls_of(tls_ca_file, tls_cert, tls_key),
+                ),
+                size,
+                progress=not (as_json or quiet or no_progress or export == "-"),
+                export_name=export,
+            )
         if not quiet:
             for issue in result.errors:
                 click.echo(f"sizescan: {issue_message(issue)}", err=True)
@@ -256,8 +188,13 @@ def scan_command(paths, workers, io_depth, top, max_depth, tree, by_type, by_age
     tree_depth = (3 if max_depth is None else max_depth) if tree else None
     try:
         if as_json:
-            doc = result.to_dict(tree_depth=tree_depth, tree_width=top, by_type=by_type,
-                                 by_age=by_age, by_owner=by_owner)
+            doc = result.to_dict(
+                tree_depth=tree_depth,
+                tree_width=top,
+                by_type=by_type,
+                by_age=by_age,
+                by_owner=by_owner,
+            )
             text = json.dumps(doc, ensure_ascii=False, indent=2)
         else:
             paint = Palette(_colour(color))
@@ -329,20 +266,48 @@ def _scan(paths, options, size, progress, export_name=None):
 @main.command("diff", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("old", type=click.Path(path_type=str, readable=False))
 @click.argument("new", type=click.Path(path_type=str, readable=False))
-@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
-              help="How many changed directories to list (0: all).")
-@click.option("-d", "--max-depth", type=click.IntRange(min=0), default=None,
-              help="Compare only directories at most N levels below each PATH.")
-@_size_options
-@click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
-              help="Worker processes for a side that is a live PATH.")
-@click.option("--scheduler", envvar="SIZESCAN_SCHEDULER", metavar="ADDRESS", default=None,
-              help="Scan a live PATH on a Dask cluster (see sizescan --help).")
-@_tls_options
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="How many changed directories to list (0: all).",
+)
+@click.option(
+    "-d",
+    "--max-depth",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Compare only directories at most N levels below each PATH.",
+)
+@options.sizes
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=MAX_WORKERS),
+    default=None,
+    help="Worker processes for a side that is a live PATH.",
+)
+@options.scheduler("Scan a live PATH on a Dask cluster (see sizescan --help).")
+@options.tls
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def diff_command(old, new, top, max_depth, apparent, si, exact, color, workers, scheduler,
-                 tls_ca_file, tls_cert, tls_key, as_json, no_progress):
+def diff_command(
+    old,
+    new,
+    top,
+    max_depth,
+    apparent,
+    si,
+    exact,
+    color,
+    workers,
+    scheduler,
+    tls_ca_file,
+    tls_cert,
+    tls_key,
+    as_json,
+    no_progress,
+):
     """Show which directories grew, shrank, appeared or disappeared from OLD to NEW.
 
     OLD and NEW are each a directory (scanned now) or an export file
@@ -355,10 +320,21 @@ def diff_command(old, new, top, max_depth, apparent, si, exact, color, workers, 
     sides = []
     for side in (old, new):
         if os.path.isdir(side):
-            sides.append(_scan([side], dict(workers=workers, apparent=apparent, views=True, top=0,
-                                            scheduler=scheduler or None,
-                                            tls=_tls(tls_ca_file, tls_cert, tls_key)),
-                               size, progress=not (as_json or no_progress)))
+            sides.append(
+                _scan(
+                    [side],
+                    dict(
+                        workers=workers,
+                        apparent=apparent,
+                        views=True,
+                        top=0,
+                        scheduler=scheduler or None,
+                        tls=options.tls_of(tls_ca_file, tls_cert, tls_key),
+                    ),
+                    size,
+                    progress=not (as_json or no_progress),
+                )
+            )
         else:
             sides.append(streams.read_import(side, top=0, apparent=apparent))
     from ..model.diff import diff

@@ -38,10 +38,17 @@ def _width(text: str) -> int:
 
 def _table(rows, header):
     """Right-aligned columns, the last one (a name) left as it is; colour-aware."""
-    widths = [max([_width(header[i]), *(_width(r[i]) for r in rows)]) for i in range(len(header) - 1)]
+    widths = [
+        max([_width(header[i]), *(_width(r[i]) for r in rows)]) for i in range(len(header) - 1)
+    ]
 
     def line(cells):
-        return "  " + "  ".join(" " * (w - _width(c)) + c for c, w in zip(cells, widths)) + "  " + cells[-1]
+        return (
+            "  "
+            + "  ".join(" " * (w - _width(c)) + c for c, w in zip(cells, widths))
+            + "  "
+            + cells[-1]
+        )
 
     return [line(header).rstrip(), *(line(row) for row in rows)]
 
@@ -51,9 +58,15 @@ def report(result: ScanResult, size: SizeFormat) -> str:
     by = result.measure.label
     lines = []
     for root in result.roots:
-        lines.append(_summary(display_path(root.path), root.size, root.disk_usage, root.files, root.dirs, size))
+        lines.append(
+            _summary(
+                display_path(root.path), root.size, root.disk_usage, root.files, root.dirs, size
+            )
+        )
     if len(result.roots) > 1:
-        lines.append(_summary("total", result.total_size, result.disk_usage, result.files, result.dirs, size))
+        lines.append(
+            _summary("total", result.total_size, result.disk_usage, result.files, result.dirs, size)
+        )
     elapsed = max(result.elapsed_s, 1e-6)
     errors = f"{len(result.errors)} error{'' if len(result.errors) == 1 else 's'}"
     if result.imported:
@@ -61,8 +74,7 @@ def report(result: ScanResult, size: SizeFormat) -> str:
     else:
         lines.append(
             f"{errors}, {result.elapsed_s:.{3 if result.elapsed_s < 1 else 2}f} s, "
-            f"{humanize.intcomma(int(result.files / elapsed))} files/s, "
-            + _who(result)
+            f"{humanize.intcomma(int(result.files / elapsed))} files/s, " + _who(result)
         )
     if result.top_files:
         lines += ["", f"Largest files (by {by})"]
@@ -74,8 +86,10 @@ def report(result: ScanResult, size: SizeFormat) -> str:
         depth = f", depth <= {result.max_depth}" if result.max_depth is not None else ""
         lines += ["", f"Largest directories (by {by}{depth})"]
         lines += _table(
-            [(size(result.size_of(d)), humanize.intcomma(d.files), display_path(d.path))
-             for d in result.top_dirs],
+            [
+                (size(result.size_of(d)), humanize.intcomma(d.files), display_path(d.path))
+                for d in result.top_dirs
+            ],
             ("SIZE", "FILES", "PATH"),
         )
     return "\n".join(lines)
@@ -87,16 +101,20 @@ def _who(result) -> str:
     use = result.cluster
     if use is None:
         return f"{result.workers} worker{'' if result.workers == 1 else 's'}{depth}"
-    return (f"{use.workers} Dask worker{'' if use.workers == 1 else 's'} "
-            f"({use.threads} thread{'' if use.threads == 1 else 's'}){depth}, "
-            f"{humanize.intcomma(use.tasks)} task{'' if use.tasks == 1 else 's'} "
-            f"via {use.scheduler}")
+    return (
+        f"{use.workers} Dask worker{'' if use.workers == 1 else 's'} "
+        f"({use.threads} thread{'' if use.threads == 1 else 's'}){depth}, "
+        f"{humanize.intcomma(use.tasks)} task{'' if use.tasks == 1 else 's'} "
+        f"via {use.scheduler}"
+    )
 
 
 def _summary(name, apparent, disk, files, dirs, size):
-    return (f"{name}: {size(disk)} disk usage, {size(apparent)} apparent size, "
-            f"{humanize.intcomma(files)} file{'' if files == 1 else 's'}, "
-            f"{humanize.intcomma(dirs)} dir{'' if dirs == 1 else 's'}")
+    return (
+        f"{name}: {size(disk)} disk usage, {size(apparent)} apparent size, "
+        f"{humanize.intcomma(files)} file{'' if files == 1 else 's'}, "
+        f"{humanize.intcomma(dirs)} dir{'' if dirs == 1 else 's'}"
+    )
 
 
 class Palette:
@@ -180,8 +198,16 @@ def tree_report(result: ScanResult, trees, size: SizeFormat, paint: Palette) -> 
 
 
 def _breakdown(title, rows, total, size, paint, label):
-    table = [(size(v), _percent(_share(v, total)), paint(bar(_share(v, total)), "bar"),
-              humanize.intcomma(count), name) for name, count, v in rows]
+    table = [
+        (
+            size(v),
+            _percent(_share(v, total)),
+            paint(bar(_share(v, total)), "bar"),
+            humanize.intcomma(count),
+            name,
+        )
+        for name, count, v in rows
+    ]
     return "\n".join([title, *_table(table, ("SIZE", "SHARE", "", "COUNT", label))])
 
 
@@ -192,8 +218,9 @@ def type_report(result: ScanResult, kinds, size: SizeFormat, paint: Palette, top
     if len(rows) > top:  # --top N: the N largest, the rest in one row (0: all in one)
         rest = rows[top:]
         label = f"({len(rest)} {'other ' if top else ''}type{'' if len(rest) == 1 else 's'})"
-        rows = rows[:top] + [(paint(label, "dim"), sum(r[1] for r in rest),
-                              sum(r[2] for r in rest))]
+        rows = rows[:top] + [
+            (paint(label, "dim"), sum(r[1] for r in rest), sum(r[2] for r in rest))
+        ]
     total = result.measure.pick(result.total_size, result.disk_usage)
     return _breakdown(f"By type (by {by})", rows, total, size, paint, "TYPE")
 
@@ -203,8 +230,9 @@ def age_report(result: ScanResult, ages, size: SizeFormat, paint: Palette) -> st
     by = result.measure.label
     rows = [(a.label, a.count, result.size_of(a)) for a in ages]
     total = sum(r[2] for r in rows)
-    return _breakdown(f"By age of last modification (files, by {by})", rows, total, size, paint,
-                      "MODIFIED")
+    return _breakdown(
+        f"By age of last modification (files, by {by})", rows, total, size, paint, "MODIFIED"
+    )
 
 
 def owner_report(result: ScanResult, owners, size: SizeFormat, paint: Palette) -> str:
@@ -213,10 +241,12 @@ def owner_report(result: ScanResult, owners, size: SizeFormat, paint: Palette) -
     total = result.measure.pick(result.total_size, result.disk_usage)
     parts = []
     for kind, label in (("user", "USER"), ("group", "GROUP")):
-        rows = [(display_path(o.name), o.count, result.size_of(o)) for o in owners
-                if o.kind == kind]
-        parts.append(_breakdown(f"By {kind} (entries they own, by {by})", rows, total, size,
-                                paint, label))
+        rows = [
+            (display_path(o.name), o.count, result.size_of(o)) for o in owners if o.kind == kind
+        ]
+        parts.append(
+            _breakdown(f"By {kind} (entries they own, by {by})", rows, total, size, paint, label)
+        )
     return "\n\n".join(parts)
 
 
@@ -227,8 +257,10 @@ def diff_report(d, size: SizeFormat, paint: Palette) -> str:
     def signed(n):
         return ("+" if n > 0 else "-" if n < 0 else "±") + size(abs(n))
 
-    old_total, new_total = d.measure.pick(d.old.total_size, d.old.disk_usage), d.measure.pick(
-        d.new.total_size, d.new.disk_usage)
+    old_total, new_total = (
+        d.measure.pick(d.old.total_size, d.old.disk_usage),
+        d.measure.pick(d.new.total_size, d.new.disk_usage),
+    )
     lines = [
         f"old: {display_path(d.old.paths[0])}: {size(old_total)}, "
         f"{humanize.intcomma(d.old.files)} files",
@@ -246,9 +278,15 @@ def diff_report(d, size: SizeFormat, paint: Palette) -> str:
             old = d.measure.pick(c.old_size, c.old_disk_usage)
             new = d.measure.pick(c.new_size, c.new_disk_usage)
             role = "grew" if change > 0 else "shrank"
-            rows.append((paint(signed(change), role), size(old) if c.status != "new" else "-",
-                         size(new) if c.status != "gone" else "-", c.status,
-                         display_path(c.path)))
+            rows.append(
+                (
+                    paint(signed(change), role),
+                    size(old) if c.status != "new" else "-",
+                    size(new) if c.status != "gone" else "-",
+                    c.status,
+                    display_path(c.path),
+                )
+            )
         lines += _table(rows, ("CHANGE", "OLD", "NEW", "STATUS", "PATH"))
     else:
         lines += ["", "No directory changed."]

@@ -49,21 +49,26 @@ def one_file_each(export, html_to, import_from, exclude_from, paths):
     or a report at the end, and a report would replace the export, the
     patterns or the file it was made from.  Either way a file of the user's
     is lost."""
-    writes = [(name, flag) for name, flag in ((export, "-o"), (html_to, "--html"))
-              if name and name != "-"]
+    writes = [
+        (name, flag) for name, flag in ((export, "-o"), (html_to, "--html")) if name and name != "-"
+    ]
     reads = [(name, "the export -f reads") for name in (import_from,) if name and name != "-"]
-    reads += [(f.name, "the patterns --exclude-from reads") for f in exclude_from
-              if isinstance(f.name, str) and f.name != "<stdin>"]  # click's name for "-"
+    reads += [
+        (f.name, "the patterns --exclude-from reads")
+        for f in exclude_from
+        if isinstance(f.name, str) and f.name != "<stdin>"
+    ]  # click's name for "-"
     reads += [(path, "a PATH it scans") for path in paths if not os.path.isdir(path)]
     for i, (name, flag) in enumerate(writes):
-        for other, other_flag in writes[i + 1:]:
+        for other, other_flag in writes[i + 1 :]:
             if same_file(name, other):
-                raise click.UsageError(f"{flag} and {other_flag} name the same file, "
-                                       f"{quote(name)}: one would replace the other")
+                raise click.UsageError(
+                    f"{flag} and {other_flag} name the same file, "
+                    f"{quote(name)}: one would replace the other"
+                )
         for other, what in reads:
             if same_file(name, other):
-                raise click.UsageError(f"{flag} names {what}, {quote(other)}: "
-                                       f"it would be replaced")
+                raise click.UsageError(f"{flag} names {what}, {quote(other)}: it would be replaced")
 
 
 def cannot_write(exc: ExportFailed, where=None):
@@ -81,9 +86,13 @@ def open_report(name):
 
 def write_report(result, target, boxes, import_from):
     try:
-        write_html(result, target, boxes=boxes,
-                   host=None if import_from else socket.gethostname(),
-                   source=None if import_from in (None, "-") else import_from)
+        write_html(
+            result,
+            target,
+            boxes=boxes,
+            host=None if import_from else socket.gethostname(),
+            source=None if import_from in (None, "-") else import_from,
+        )
     except ExportFailed as exc:
         cannot_write(exc)
 

@@ -165,8 +165,9 @@ class Collector:
                 owners = record.detail.owners
                 if owners and self.owners is not None:
                     if type(owners) is tuple:  # one owner for all of the record
-                        self._add_owner(*owners, record.dirs + record.files, record.apparent,
-                                        record.disk)
+                        self._add_owner(
+                            *owners, record.dirs + record.files, record.apparent, record.disk
+                        )
                     else:
                         for (uid, gid), counts in owners.items():
                             self._add_owner(uid, gid, *counts)
@@ -208,7 +209,8 @@ class Collector:
             kept = self.files_of[key] = Largest(self.top)
         elif type(kept) is list:  # one record's list, as it came: ranked from now on
             kept = self.files_of[key] = Largest.of(
-                self.top, [(*self.measure.key(a, d), n) for a, d, n in kept])
+                self.top, [(*self.measure.key(a, d), n) for a, d, n in kept]
+            )
         kept.offer((*self.measure.key(apparent, disk), name))
 
     def _add_link(self, link, owner):
@@ -258,8 +260,11 @@ class Collector:
         errors = [ScanIssue(e.path, e.operation, e.message) for e in self.errors]
         # A moved directory's subdirectories were read twice too: the
         # topmost one is the news.
-        errors += [ScanIssue(path_of(self.dirs, key), OP_READ, MOVED) for key in self.moved
-                   if self.dirs[key][_PARENT] not in self.moved]
+        errors += [
+            ScanIssue(path_of(self.dirs, key), OP_READ, MOVED)
+            for key in self.moved
+            if self.dirs[key][_PARENT] not in self.moved
+        ]
         errors.sort(key=lambda e: (e.path, e.operation != OP_ACCESS))
         return ScanResult(
             paths=self.paths,
@@ -306,8 +311,9 @@ class Collector:
             empty = (0, 0, 0, 0, 0)
             skipped = idx in self.skipped_roots
             slot = empty if skipped else self.dirs.get(root_key(idx), empty)
-            roots.append(RootTotal(path, slot[_APPARENT], slot[_DISK], slot[_FILES], slot[_DIRS],
-                                   skipped))
+            roots.append(
+                RootTotal(path, slot[_APPARENT], slot[_DISK], slot[_FILES], slot[_DIRS], skipped)
+            )
         return roots
 
     def _top_dirs(self):
@@ -317,8 +323,13 @@ class Collector:
         key = _APPARENT if self.measure.is_apparent else _DISK
 
         def listed():
-            return (slot for slot in dirs.values() if slot[_DIRS] and 0 < slot[_DEPTH]
-                    and (max_depth is None or slot[_DEPTH] <= max_depth))
+            return (
+                slot
+                for slot in dirs.values()
+                if slot[_DIRS]
+                and 0 < slot[_DEPTH]
+                and (max_depth is None or slot[_DEPTH] <= max_depth)
+            )
 
         # Two passes over the directories, the top sizes and then what
         # reaches them, instead of a list of every directory: that list was
@@ -326,18 +337,24 @@ class Collector:
         sizes = heapq.nlargest(top, (slot[key] for slot in listed()))
         floor = sizes[-1] if len(sizes) == top else 0
         candidates = [(slot[key], slot[_KEY]) for slot in listed() if slot[key] >= floor]
-        return [DirTotal(path, *dirs[k][:3], dirs[k][_DEPTH])
-                for path, (_, k) in largest(candidates, top, lambda c: path_of(dirs, c[1]),
-                                            up=lambda k: dirs[k][_PARENT])]
+        return [
+            DirTotal(path, *dirs[k][:3], dirs[k][_DEPTH])
+            for path, (_, k) in largest(
+                candidates, top, lambda c: path_of(dirs, c[1]), up=lambda k: dirs[k][_PARENT]
+            )
+        ]
 
     def _top_files(self):
         # Files with one link were ranked as they came; the others are ranked here.
         pick = self.measure.pick
-        linked = ((pick(apparent, disk), owner[3], owner[2], apparent, disk)
-                  for owner, apparent, disk in self.links.values())
+        linked = (
+            (pick(apparent, disk), owner[3], owner[2], apparent, disk)
+            for owner, apparent, disk in self.links.values()
+        )
         dirs = self.dirs
-        best = largest([*self._top.heap, *linked], self.top,
-                       lambda item: path_of(dirs, item[1], item[2]))
+        best = largest(
+            [*self._top.heap, *linked], self.top, lambda item: path_of(dirs, item[1], item[2])
+        )
         return [FileTotal(path, apparent, disk) for path, (_, _, _, apparent, disk) in best]
 
     def _model(self):
@@ -364,5 +381,5 @@ class Collector:
             own=self.own,
             flags=self.flags,
             kinds={kind: tuple(v) for kind, v in self.kinds.items()},
-            ages=[tuple(self.ages[i:i + 3]) for i in range(0, len(self.ages), 3)],
+            ages=[tuple(self.ages[i : i + 3]) for i in range(0, len(self.ages), 3)],
         )

@@ -89,8 +89,7 @@ def _collector_main(sink_queue, conn, collector, counters, version):
                 # Until the walker's word comes, in short waits: it comes
                 # through conn, which a wait on the queue alone would notice
                 # only CHECK_S later (at the end of every pool scan).
-                message = sink_queue.get(timeout=CHECK_S if expected is not None
-                                         else _WORD_POLL_S)
+                message = sink_queue.get(timeout=CHECK_S if expected is not None else _WORD_POLL_S)
             except queue_mod.Empty:
                 continue
             collector.take(pickle.loads(message))  # pickled by the worker: see worker._PoolSink
@@ -144,7 +143,9 @@ class CollectorProcess:
         self._proc = ctx.Process(
             target=_collector_main,
             args=(self.queue, theirs, self._collector, self.counters, self._version),
-            name="sizescan-collector", daemon=True)
+            name="sizescan-collector",
+            daemon=True,
+        )
         with held_signals():
             self._proc.start()
         theirs.close()
@@ -188,10 +189,12 @@ class CollectorProcess:
                 raise self.died()
             if self.counters.received != received:
                 received, since = self.counters.received, time.monotonic()
-            elif (received < len(due) and time.monotonic() - since > MESSAGE_TIMEOUT_S
-                  and any_died()):
+            elif (
+                received < len(due) and time.monotonic() - since > MESSAGE_TIMEOUT_S and any_died()
+            ):
                 raise ResultsLost(
-                    f"a worker's results were lost ({len(due) - received} messages never arrived)")
+                    f"a worker's results were lost ({len(due) - received} messages never arrived)"
+                )
         try:
             sent = conn.recv()
         except (EOFError, OSError):  # the pipe closed: the collector is gone

@@ -110,9 +110,13 @@ def survey(roots, table) -> Site:
         cwd = os.getcwd()
     except OSError:  # deleted under us: only absolute PATHs can be found then
         cwd = "/"
-    return Site(uuid.uuid4().hex, __version__, cwd,
-                tuple((path, follow, st.st_dev, st.st_ino) for path, follow, st in roots),
-                tuple(inside))
+    return Site(
+        uuid.uuid4().hex,
+        __version__,
+        cwd,
+        tuple((path, follow, st.st_dev, st.st_ino) for path, follow, st in roots),
+        tuple(inside),
+    )
 
 
 # This process's view of each scan it has read for, by token: a Dask worker
@@ -139,8 +143,10 @@ def local_view(job: Job):
     if view is not None:
         return view
     if site.version != __version__:
-        raise WorkerFailed(f"Dask worker {_worker_name()} runs sizescan {__version__}, "
-                           f"this scan {site.version}: install the same version everywhere")
+        raise WorkerFailed(
+            f"Dask worker {_worker_name()} runs sizescan {__version__}, "
+            f"this scan {site.version}: install the same version everywhere"
+        )
     devices = {}  # this host's device -> the scan's
     for path, follow, dev, ino in site.roots:
         path = os.path.join(site.cwd, path)
@@ -149,8 +155,9 @@ def local_view(job: Job):
         except OSError as exc:
             raise PathNotOnWorker(_worker_name(), path, exc.strerror) from None
         if st.st_ino != ino:
-            raise PathNotOnWorker(_worker_name(), path,
-                                  f"another directory is there (inode {st.st_ino}, not {ino})")
+            raise PathNotOnWorker(
+                _worker_name(), path, f"another directory is there (inode {st.st_ino}, not {ino})"
+            )
         devices.setdefault(st.st_dev, dev)
     # Every filesystem mounted inside a PATH on the driver must be mounted
     # there here too, of the same type: else this worker would read the
@@ -160,9 +167,11 @@ def local_view(job: Job):
         here = types.get(mount_point)
         if here != fstype:
             raise PathNotOnWorker(
-                _worker_name(), mount_point,
+                _worker_name(),
+                mount_point,
                 f"a {fstype} filesystem is mounted there on the caller, "
-                + (f"a {here} one on this worker" if here else "none on this worker"))
+                + (f"a {here} one on this worker" if here else "none on this worker"),
+            )
         try:
             devices.setdefault(os.stat(mount_point).st_dev, dev)
         except OSError as exc:
@@ -186,8 +195,9 @@ def read_batch(job: Job, dir_tasks, chunk_tasks, budget_s):
     messages = []
     scanner = Scanner(local_view(job), messages.append)
     try:
-        result = scanner.run(dir_tasks, chunk_tasks, stop_at=time.monotonic() + budget_s,
-                             descend_s=budget_s)
+        result = scanner.run(
+            dir_tasks, chunk_tasks, stop_at=time.monotonic() + budget_s, descend_s=budget_s
+        )
     finally:
         scanner.release()  # a Dask worker keeps no directory open between tasks
     return (messages[0].records if messages else []), result.subdirs, result.chunks, _worker_name()
@@ -210,12 +220,15 @@ class Cluster:
         try:
             import distributed
         except ModuleNotFoundError:
-            raise ClusterUnavailable("scanning on a Dask cluster needs dask and distributed: "
-                                     "pip install 'sizescan[dask]'") from None
+            raise ClusterUnavailable(
+                "scanning on a Dask cluster needs dask and distributed: "
+                "pip install 'sizescan[dask]'"
+            ) from None
         if isinstance(scheduler, distributed.Client):
             if tls:
-                raise InvalidOption("tls is for a scheduler given by its address; a Client "
-                                    "brings its own security")
+                raise InvalidOption(
+                    "tls is for a scheduler given by its address; a Client brings its own security"
+                )
             self.client, self._owned = scheduler, False
         elif isinstance(scheduler, str):
             from distributed.comm import get_address_host_port
@@ -228,8 +241,9 @@ class Cluster:
                 raise InvalidOption(f"bad scheduler address {scheduler!r}: {exc}") from None
             security = _security(scheduler, tls)
             try:
-                self.client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S,
-                                                 set_as_default=False, security=security)
+                self.client = distributed.Client(
+                    scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False, security=security
+                )
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ClusterUnreachable(scheduler, exc) from None
             except MemoryError:
@@ -237,11 +251,13 @@ class Cluster:
                 # from a server that is not a Dask scheduler, a length in
                 # the exabytes.
                 raise ClusterUnreachable(
-                    scheduler, "what answers there is not a Dask scheduler") from None
+                    scheduler, "what answers there is not a Dask scheduler"
+                ) from None
             self._owned = True
         else:
-            raise InvalidOption(f"scheduler must be an address or a distributed.Client, "
-                                f"not {scheduler!r}")
+            raise InvalidOption(
+                f"scheduler must be an address or a distributed.Client, not {scheduler!r}"
+            )
         self.address = self.client.scheduler.address
 
     def backend(self, config, roots, table, sink) -> DaskBackend:
@@ -269,16 +285,23 @@ def _security(address: str, tls):
     else:
         unknown = set(tls) - set(TLS_FILES)
         if unknown:
-            raise InvalidOption(f"tls takes {', '.join(TLS_FILES)}, not {', '.join(sorted(unknown))}")
+            raise InvalidOption(
+                f"tls takes {', '.join(TLS_FILES)}, not {', '.join(sorted(unknown))}"
+            )
         for name, path in tls.items():
             if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
                 raise InvalidOption(f"tls {name}: {path!r} is not a file")
-        security = Security(require_encryption=True,
-                            **{TLS_FILES[name]: os.fspath(path) for name, path in tls.items()})
+        security = Security(
+            require_encryption=True,
+            **{TLS_FILES[name]: os.fspath(path) for name, path in tls.items()},
+        )
     if address.startswith("tls://") and not (security.tls_ca_file and security.tls_client_cert):
-        raise ClusterUnreachable(address, "a tls:// scheduler needs a CA file and a "
-                                          "certificate (--tls-ca-file, --tls-cert, --tls-key, or "
-                                          "Dask's distributed.comm.tls configuration)")
+        raise ClusterUnreachable(
+            address,
+            "a tls:// scheduler needs a CA file and a "
+            "certificate (--tls-ca-file, --tls-cert, --tls-key, or "
+            "Dask's distributed.comm.tls configuration)",
+        )
     return security
 
 
@@ -292,8 +315,7 @@ class DaskBackend(Backend):
         self._client = cluster.client
         self._job = job
         self._sink = sink
-        self._done = as_completed([], loop=self._client.loop, with_results=True,
-                                  raise_errors=False)
+        self._done = as_completed([], loop=self._client.loop, with_results=True, raise_errors=False)
         self._ready = deque()
         self._out = {}  # key -> future
         self._next = 0
@@ -317,8 +339,12 @@ class DaskBackend(Backend):
 
     def usage(self) -> ClusterUse:
         """Which part of the cluster took part."""
-        return ClusterUse(self.cluster.address, len(self.workers_seen),
-                          sum(self._nthreads.get(w, 1) for w in self.workers_seen), self.tasks)
+        return ClusterUse(
+            self.cluster.address,
+            len(self.workers_seen),
+            sum(self._nthreads.get(w, 1) for w in self.workers_seen),
+            self.tasks,
+        )
 
     @property
     def inflight(self):
@@ -336,8 +362,15 @@ class DaskBackend(Backend):
     def _submit(self, dir_tasks, chunk_tasks):
         key = f"sizescan-{self._job.site.token}-{self._next}"
         self._next += 1
-        future = self._client.submit(read_batch, self._job, dir_tasks, chunk_tasks,
-                                     self._job.config.options.task_budget_s, key=key, pure=False)
+        future = self._client.submit(
+            read_batch,
+            self._job,
+            dir_tasks,
+            chunk_tasks,
+            self._job.config.options.task_budget_s,
+            key=key,
+            pure=False,
+        )
         self._out[key] = future
         self._done.add(future)
         self.tasks += 1
@@ -358,9 +391,12 @@ class DaskBackend(Backend):
         if future.status == "error":
             raise self._failure(value[1])
         if future.cancelled():  # by the scheduler, or with the connection to it
-            raise ClusterLost(self.cluster.address,
-                              "the scheduler does not answer" if self._client.status != "running"
-                              else "the scheduler cancelled this scan's tasks")
+            raise ClusterLost(
+                self.cluster.address,
+                "the scheduler does not answer"
+                if self._client.status != "running"
+                else "the scheduler cancelled this scan's tasks",
+            )
         records, subdirs, chunks, worker = value
         self.workers_seen.add(worker)
         if records:
@@ -373,8 +409,9 @@ class DaskBackend(Backend):
         if isinstance(exc, (PathNotOnWorker, WorkerFailed)):
             return exc
         if isinstance(exc, KilledWorker):
-            return WorkersKeptDying(f"Dask workers died every time they ran the same task "
-                                    f"({exc}); giving up")
+            return WorkersKeptDying(
+                f"Dask workers died every time they ran the same task ({exc}); giving up"
+            )
         return WorkerFailed(f"a Dask worker failed: {exc!r}")
 
     def check(self):
@@ -390,8 +427,13 @@ class DaskBackend(Backend):
             nthreads = self._size() if running else {}
         except _lost_connection():
             raise ClusterLost(self.cluster.address, "the scheduler does not answer") from None
-        problem = ("the scheduler does not answer" if not running
-                   else None if nthreads else "no Dask worker is connected")
+        problem = (
+            "the scheduler does not answer"
+            if not running
+            else None
+            if nthreads
+            else "no Dask worker is connected"
+        )
         if problem is None:
             self._trouble_since = None
         elif self._trouble_since is None:

@@ -48,8 +48,11 @@ class DirectoryPass:
         # are measurably cheaper than follow_symlinks=... in the loop.  -L:
         # du stats full paths, and the kernel follows at most MAX_SYMLINKS
         # symlinks in one: past that an entry is "cannot access" there too.
-        self.stat_ = os.lstat if not self.follow else (
-            _stat_near_limit if task.hops >= MAX_SYMLINKS else os.stat)
+        self.stat_ = (
+            os.lstat
+            if not self.follow
+            else (_stat_near_limit if task.hops >= MAX_SYMLINKS else os.stat)
+        )
         entries = cfg.entries
         self.exclude = entries.by_path
         self.reason = entries.by_stat
@@ -65,8 +68,9 @@ class DirectoryPass:
         self.owners = {} if options.by_owner else None
         self.owner = None  # the first file's (uid, gid)
         self.others = [0, 0, 0]  # files not of the first file's owner: counted as they come
-        self.has_extra = (self.tally is not None or self.encoder is not None
-                          or self.owners is not None)
+        self.has_extra = (
+            self.tally is not None or self.encoder is not None or self.owners is not None
+        )
 
     def excluded(self, name) -> bool:
         if self.exclude(self.prefix + name):
@@ -76,8 +80,7 @@ class DirectoryPass:
 
     def left_out(self, name, st) -> bool:
         is_dir = _stat.S_ISDIR(st.st_mode)
-        reason = self.reason(st, self.task.root, (self.prefix + name)[self.relative_from:],
-                             is_dir)
+        reason = self.reason(st, self.task.root, (self.prefix + name)[self.relative_from :], is_dir)
         if reason is None:
             return False
         if reason != COUNTED_EARLIER:
@@ -107,9 +110,21 @@ class DirectoryPass:
         hops = task.hops
         if self.follow and _stat.S_ISLNK(os.lstat(name, dir_fd=self.fd).st_mode):
             hops += 1  # one lstat per directory, under -L only
-        self.subdirs.append(DirTask(self.prefix + name, task.depth + 1, task.root, st.st_size,
-                                    st.st_blocks * 512, dev, st.st_ino, task.key, guard, hops,
-                                    None if self.owners is None else (st.st_uid, st.st_gid)))
+        self.subdirs.append(
+            DirTask(
+                self.prefix + name,
+                task.depth + 1,
+                task.root,
+                st.st_size,
+                st.st_blocks * 512,
+                dev,
+                st.st_ino,
+                task.key,
+                guard,
+                hops,
+                None if self.owners is None else (st.st_uid, st.st_gid),
+            )
+        )
         if self.encoder is not None:
             self.subinfo.append((name, self.encoder.directory(name, st, dev, task.dev)))
 
@@ -119,9 +134,18 @@ class DirectoryPass:
         kind = age = None
         if self.tally is not None:
             kind, age = self.tally.link_view(tally_key(name, st.st_mode), st.st_mtime)
-        self.links.append(Link(self._device(st), st.st_ino, st.st_size, st.st_blocks * 512, name,
-                               kind, age,
-                               None if self.owners is None else (st.st_uid, st.st_gid)))
+        self.links.append(
+            Link(
+                self._device(st),
+                st.st_ino,
+                st.st_size,
+                st.st_blocks * 512,
+                name,
+                kind,
+                age,
+                None if self.owners is None else (st.st_uid, st.st_gid),
+            )
+        )
 
     def extra(self, name, st, size, blocks) -> None:
         """A counted file, for the export, the views and the owners."""
@@ -164,7 +188,7 @@ class DirectoryPass:
         if encoder is not None:
             fragment = self.fragment
             fragment += [encoder.skipped(name, reason) for name, reason in self.skipped]
-            fragment += [encoder.unreadable(e.path[len(self.prefix):]) for e in self.errors]
+            fragment += [encoder.unreadable(e.path[len(self.prefix) :]) for e in self.errors]
             text, subdirs_text = "".join(fragment) or None, self.subinfo or None
         if self.tally is None:
             return Detail(fragment=text, subdirs=subdirs_text, owners=owners)
@@ -179,6 +203,20 @@ class DirectoryPass:
         if own:
             apparent += task.apparent
             disk += task.disk
-        return Record(task.key, task.parent, task.name, task.depth, task.root, 1 if own else 0,
-                      files, apparent, disk, self.tops, self.links, self.errors,
-                      0 if own else task.part, detail, (task.dev, task.ino) if own else None)
+        return Record(
+            task.key,
+            task.parent,
+            task.name,
+            task.depth,
+            task.root,
+            1 if own else 0,
+            files,
+            apparent,
+            disk,
+            self.tops,
+            self.links,
+            self.errors,
+            0 if own else task.part,
+            detail,
+            (task.dev, task.ino) if own else None,
+        )

@@ -47,8 +47,15 @@ class EntryFilter:
     gitignore pattern (--exclude-from, on the path relative to its PATH).
     """
 
-    __slots__ = ("exclude", "gitignore", "root_devs", "skip_ids", "kernfs_devs", "by_path",
-                 "by_stat")
+    __slots__ = (
+        "exclude",
+        "gitignore",
+        "root_devs",
+        "skip_ids",
+        "kernfs_devs",
+        "by_path",
+        "by_stat",
+    )
 
     def __init__(self, options, *, root_devs=None, kernfs_devs=None):
         self.exclude = ExcludeMatcher(options.exclude) if options.exclude else None
@@ -73,15 +80,21 @@ class EntryFilter:
             other.root_devs = [None if d is None else here.get(d, d) for d in self.root_devs]
         if self.kernfs_devs is not None:
             other.kernfs_devs = kernfs_devs
-        other.skip_earlier({(here.get(d, d), ino): i for (d, ino), i in self.skip_ids.items()}
-                           if self.skip_ids else None)
+        other.skip_earlier(
+            {(here.get(d, d), ino): i for (d, ino), i in self.skip_ids.items()}
+            if self.skip_ids
+            else None
+        )
         return other
 
     def _settle(self):
         # What the pipeline calls per entry: None when nothing can match.
         self.by_path = self.exclude
-        self.by_stat = self.reason if (self.root_devs is not None or self.skip_ids
-                                       or self.kernfs_devs or self.gitignore) else None
+        self.by_stat = (
+            self.reason
+            if (self.root_devs is not None or self.skip_ids or self.kernfs_devs or self.gitignore)
+            else None
+        )
 
     def reason(self, st, root: int, relative: str, is_dir: bool):
         """Why the entry with stat ``st``, under the PATH at index ``root``

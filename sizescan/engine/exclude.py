@@ -17,9 +17,17 @@ import sys
 # POSIX character classes inside brackets, as fnmatch(3) has them in the C
 # locale (du in another locale may also match non-ASCII letters).
 _CLASSES = {
-    "alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",
-    "space": " \\t\\n\\r\\f\\v", "blank": " \\t", "xdigit": "0-9A-Fa-f",
-    "cntrl": "\\x00-\\x1f\\x7f", "print": "\\x20-\\x7e", "graph": "\\x21-\\x7e",
+    "alpha": "a-zA-Z",
+    "digit": "0-9",
+    "alnum": "a-zA-Z0-9",
+    "upper": "A-Z",
+    "lower": "a-z",
+    "space": " \\t\\n\\r\\f\\v",
+    "blank": " \\t",
+    "xdigit": "0-9A-Fa-f",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "print": "\\x20-\\x7e",
+    "graph": "\\x21-\\x7e",
     "punct": "!-/:-@\\[-`{-~",
 }
 
@@ -41,7 +49,7 @@ def _bracket(pattern: str, i: int):
         first = False
         if pattern.startswith("[:", i):
             close = pattern.find(":]", i + 2)
-            name = pattern[i + 2:close] if close > 0 else None
+            name = pattern[i + 2 : close] if close > 0 else None
             if name in _CLASSES:
                 out.append(_CLASSES[name])
                 i = close + 2
@@ -156,8 +164,12 @@ def du_locale() -> str:
     if env.get("LC_ALL"):
         return env["LC_ALL"]
     ctype = env.get("LC_CTYPE") or env.get("LANG") or "C"
-    if (env.get("LC_CTYPE") in ("C.UTF-8", "C.utf8", "UTF-8") and sys.flags.utf8_mode
-            and env.get("PYTHONUTF8") != "1" and env.get("LANG", "C") in ("", "C", "POSIX")):
+    if (
+        env.get("LC_CTYPE") in ("C.UTF-8", "C.utf8", "UTF-8")
+        and sys.flags.utf8_mode
+        and env.get("PYTHONUTF8") != "1"
+        and env.get("LANG", "C") in ("", "C", "POSIX")
+    ):
         return "C"
     return ctype
 
@@ -197,12 +209,16 @@ class _LibcFnmatch:
     def __call__(self, path: bytes) -> bool:
         # gnulib's exclude_fnmatch: the whole path, then each tail that
         # starts after a '/' not followed by another.
-        tails = [path] + [path[i + 1:] for i in range(len(path))
-                          if path[i] == 0x2F and path[i + 1:i + 2] != b"/"]
+        tails = [path] + [
+            path[i + 1 :]
+            for i in range(len(path))
+            if path[i] == 0x2F and path[i + 1 : i + 2] != b"/"
+        ]
         previous = self.uselocale(self.handle)
         try:
-            return any(self.fnmatch(pattern, tail, 0) == 0
-                       for pattern in self.patterns for tail in tails)
+            return any(
+                self.fnmatch(pattern, tail, 0) == 0 for pattern in self.patterns for tail in tails
+            )
         finally:
             self.uselocale(previous)
 
@@ -291,7 +307,7 @@ def _git_bracket(p: bytes, i: int, pathname: bool):
                 prev = c
                 i += 1
                 continue
-            name = p[i + 2:close - 1]
+            name = p[i + 2 : close - 1]
             if name not in _GIT_CLASSES:
                 raise _NeverMatches()
             members.update(_GIT_CLASSES[name])
@@ -316,7 +332,7 @@ def _git_translate(p: bytes, pathname: bool) -> bytes:
         if c == 0x5C:  # '\\'
             if i >= n:
                 raise _NeverMatches()  # a trailing backslash matches nothing
-            out.append(re.escape(p[i:i + 1]))
+            out.append(re.escape(p[i : i + 1]))
             i += 1
         elif c == 0x3F:  # '?'
             out.append(b"[^/]" if pathname else b"(?s:.)")
@@ -327,8 +343,11 @@ def _git_translate(p: bytes, pathname: bool) -> bytes:
             double = i - start > 1
             if not pathname:
                 out.append(b"(?s:.*)")
-            elif double and (start == 0 or p[start - 1] == 0x2F) and (
-                    i == n or p[i] == 0x2F or p[i:i + 2] == b"\\/"):
+            elif (
+                double
+                and (start == 0 or p[start - 1] == 0x2F)
+                and (i == n or p[i] == 0x2F or p[i : i + 2] == b"\\/")
+            ):
                 if i == n:
                     out.append(b"(?s:.*)")  # a trailing "/**": everything below
                 else:
@@ -341,7 +360,7 @@ def _git_translate(p: bytes, pathname: bool) -> bytes:
             regex, i = _git_bracket(p, i, pathname)
             out.append(regex)
         else:
-            out.append(re.escape(p[i - 1:i]))
+            out.append(re.escape(p[i - 1 : i]))
     return b"".join(out)
 
 
@@ -439,8 +458,9 @@ class GitignoreMatcher:
             for_dirs.append(regex)
             if not pattern.dir_only:
                 for_files.append(regex)
-        self._checks = [(negative, _any(for_files), _any(for_dirs))
-                        for negative, for_files, for_dirs in runs]
+        self._checks = [
+            (negative, _any(for_files), _any(for_dirs)) for negative, for_files, for_dirs in runs
+        ]
 
     def __call__(self, relative: str, is_dir: bool) -> bool:
         path = relative.encode("utf-8", "surrogateescape")

@@ -14,16 +14,40 @@ MAX_SYMLINKS = 40
 # There a scan waits, not computes, so it pays to have many requests in
 # flight even on a 2-core machine.
 _SLOW_TYPES = {
-    "nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "glusterfs",
-    "lustre", "gpfs", "beegfs", "virtiofs", "davfs", "ncpfs", "sshfs",
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "9p",
+    "afs",
+    "ceph",
+    "glusterfs",
+    "lustre",
+    "gpfs",
+    "beegfs",
+    "virtiofs",
+    "davfs",
+    "ncpfs",
+    "sshfs",
 }
 
 
 # Pseudo filesystems of the kernel (ncdu's --exclude-kernfs list): their
 # sizes are not disk space, and some (proc) are vast and change as you look.
 KERNFS_TYPES = {
-    "proc", "sysfs", "cgroup", "cgroup2", "debugfs", "tracefs", "securityfs", "pstore",
-    "bpf", "binfmt_misc", "devpts", "selinuxfs",
+    "proc",
+    "sysfs",
+    "cgroup",
+    "cgroup2",
+    "debugfs",
+    "tracefs",
+    "securityfs",
+    "pstore",
+    "bpf",
+    "binfmt_misc",
+    "devpts",
+    "selinuxfs",
 }
 
 
@@ -54,7 +78,9 @@ def mounts() -> list[Mount]:
         if len(fields) < 5 or not right:
             continue
         major, _, minor = fields[2].partition(":")
-        out.append(Mount(_unescape(fields[4]), right.split()[0], os.makedev(int(major), int(minor))))
+        out.append(
+            Mount(_unescape(fields[4]), right.split()[0], os.makedev(int(major), int(minor)))
+        )
     return out
 
 
@@ -83,15 +109,19 @@ def filesystem_type(path: str, table=None) -> str | None:
     if real is None:
         return None
     best = None
-    for mount in (table if table is not None else mounts()):
-        if _inside(real, mount.mount_point) and (best is None or len(mount.mount_point) >= len(best.mount_point)):
+    for mount in table if table is not None else mounts():
+        if _inside(real, mount.mount_point) and (
+            best is None or len(mount.mount_point) >= len(best.mount_point)
+        ):
             best = mount
     return best.fstype if best else None
 
 
 def kernfs_devices(table=None) -> frozenset:
     """Device numbers of the pseudo filesystems mounted now."""
-    return frozenset(m.dev for m in (table if table is not None else mounts()) if m.fstype in KERNFS_TYPES)
+    return frozenset(
+        m.dev for m in (table if table is not None else mounts()) if m.fstype in KERNFS_TYPES
+    )
 
 
 def mount_points_inside(paths, table=None) -> list[str]:
@@ -101,8 +131,11 @@ def mount_points_inside(paths, table=None) -> list[str]:
     stat'ed (a dead network mount elsewhere must not hang the scan).
     """
     reals = [r for r in map(_real, paths) if r is not None]
-    return [mount.mount_point for mount in (table if table is not None else mounts())
-            if any(_inside(mount.mount_point, r) and mount.mount_point != r for r in reals)]
+    return [
+        mount.mount_point
+        for mount in (table if table is not None else mounts())
+        if any(_inside(mount.mount_point, r) and mount.mount_point != r for r in reals)
+    ]
 
 
 def mount_point_ids(paths, table=None) -> frozenset:
@@ -141,8 +174,10 @@ def is_rotational(path: str, sys_root: str = "/sys") -> bool:
     except OSError:
         return False
     base = os.path.join(sys_root, "dev", "block", f"{os.major(dev)}:{os.minor(dev)}")
-    for flag in (os.path.join(base, "queue", "rotational"),
-                 os.path.join(base, "..", "queue", "rotational")):
+    for flag in (
+        os.path.join(base, "queue", "rotational"),
+        os.path.join(base, "..", "queue", "rotational"),
+    ):
         try:
             with open(flag, encoding="ascii") as f:
                 return f.read().strip() == "1"
@@ -234,8 +269,9 @@ def _wait_bound(path, table, latency):
     return float("inf") if latency is None else latency
 
 
-def default_workers(path: str, table=None, sys_root: str = "/sys",
-                    latency: float | None = None) -> int:
+def default_workers(
+    path: str, table=None, sys_root: str = "/sys", latency: float | None = None
+) -> int:
     """How many workers to use for a scan of ``path`` when the caller does not say.
 
     A local disk with a warm cache is CPU-bound: one worker per CPU, capped

@@ -71,8 +71,9 @@ class Lanes:
                 lane = type(self.owner)(cfg, None)  # a Scanner without a sink
                 lane.split_at = cfg.piece
                 self.lanes.append(lane)
-        state = _LaneQueue(dir_tasks, chunk_tasks, descend_s, cfg.options.split_at, cfg.piece,
-                           stop_at)
+        state = _LaneQueue(
+            dir_tasks, chunk_tasks, descend_s, cfg.options.split_at, cfg.piece, stop_at
+        )
         if not self.threads_failed:
             # Bare threads (_thread): threading.Thread.start() waits for the
             # new thread to say it runs, and one that ran out of memory in
@@ -111,8 +112,10 @@ class _LaneQueue:
         # deadline, then it goes back to the walker.
         self.given = deque(dir_tasks)
         self.given_chunks = deque(
-            chunk._replace(names=chunk.names[i:i + piece], part=chunk.part + i // piece)
-            for chunk in chunk_tasks for i in range(0, len(chunk.names), piece))
+            chunk._replace(names=chunk.names[i : i + piece], part=chunk.part + i // piece)
+            for chunk in chunk_tasks
+            for i in range(0, len(chunk.names), piece)
+        )
         self.found = deque()
         self.made = deque()
         self.split_at, self.piece = split_at, piece
@@ -150,8 +153,9 @@ class _LaneQueue:
         (a thread that died starting)."""
         deadline = time.monotonic() + start_s
         with self.ready:
-            while self.left < self.arrived or (self.arrived < self.launched
-                                                and time.monotonic() < deadline):
+            while self.left < self.arrived or (
+                self.arrived < self.launched and time.monotonic() < deadline
+            ):
                 self.ready.wait(0.05)
             self.closed = True
             return self.arrived == self.launched
@@ -228,9 +232,13 @@ class _LaneQueue:
         piece = self.piece
         for chunk in self.made:
             last = out[-1] if out else None
-            if (last is not None and last.key == chunk.key and len(last.names) % piece == 0
-                    and last.part + len(last.names) // piece == chunk.part
-                    and len(last.names) < self.split_at):
+            if (
+                last is not None
+                and last.key == chunk.key
+                and len(last.names) % piece == 0
+                and last.part + len(last.names) // piece == chunk.part
+                and len(last.names) < self.split_at
+            ):
                 out[-1] = last._replace(names=last.names + chunk.names)
             else:
                 out.append(chunk)

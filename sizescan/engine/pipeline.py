@@ -69,11 +69,34 @@ class WorkerConfig:
     learnt before the walk began.
     """
 
-    __slots__ = ("options", "roots", "entries", "track_ancestors", "now", "encoder", "detailed",
-                 "follow_roots", "io_depth", "piece", "devices", "base")
+    __slots__ = (
+        "options",
+        "roots",
+        "entries",
+        "track_ancestors",
+        "now",
+        "encoder",
+        "detailed",
+        "follow_roots",
+        "io_depth",
+        "piece",
+        "devices",
+        "base",
+    )
 
-    def __init__(self, options, *, roots, root_devs=None, track_ancestors=False,
-                 kernfs_devs=None, now=0.0, encoder=None, follow_roots=frozenset(), io_depth=1):
+    def __init__(
+        self,
+        options,
+        *,
+        roots,
+        root_devs=None,
+        track_ancestors=False,
+        kernfs_devs=None,
+        now=0.0,
+        encoder=None,
+        follow_roots=frozenset(),
+        io_depth=1,
+    ):
         self.options = options
         # Requests each pool process keeps in flight: its threads (see lanes.Lanes).
         self.io_depth = io_depth
@@ -81,8 +104,7 @@ class WorkerConfig:
         # pieces of this many names: the same numbering whether a chunk is
         # read whole or by lanes piece by piece, so the collector's
         # once-only rule holds across both (see lanes.Lanes).
-        self.piece = (math.gcd(options.split_at, LANE_SPLIT) if io_depth > 1
-                      else options.split_at)
+        self.piece = math.gcd(options.split_at, LANE_SPLIT) if io_depth > 1 else options.split_at
         # Indexes of the PATHs given as "link/": opened through a symlink.
         self.follow_roots = follow_roots
         # The PATHs, for matching gitignore patterns relative to them.
@@ -145,8 +167,9 @@ class Scanner:
         self.io_depth = config.io_depth
         self._lanes = Lanes(self, config.io_depth) if config.io_depth > 1 and sink else None
 
-    def run(self, dir_tasks, chunk_tasks=(), task_id=None, slot=None, stop_at=None,
-            descend_s=None) -> TaskResult:
+    def run(
+        self, dir_tasks, chunk_tasks=(), task_id=None, slot=None, stop_at=None, descend_s=None
+    ) -> TaskResult:
         """Scan directory tasks and chunk tasks; send their records to the sink.
 
         After its own tasks, a worker goes on into the subdirectories it
@@ -158,8 +181,9 @@ class Scanner:
             self.task_slots[slot] = os.getpid()
         options = self.config.options
         # Under -L the walker must see every directory, to enter each one once.
-        descend = 0 if options.dereference else (
-            options.descend_s if descend_s is None else descend_s)
+        descend = (
+            0 if options.dereference else (options.descend_s if descend_s is None else descend_s)
+        )
         if self._lanes is not None:
             records, subdirs, chunks = self._lanes.run(dir_tasks, chunk_tasks, descend, stop_at)
         else:
@@ -231,8 +255,8 @@ class Scanner:
             flags |= os.O_NOFOLLOW
         if self._kept is not None:
             prefix, parent_fd = self._kept
-            if path.startswith(prefix) and "/" not in path[len(prefix):]:
-                return os.open(path[len(prefix):], flags, dir_fd=parent_fd)
+            if path.startswith(prefix) and "/" not in path[len(prefix) :]:
+                return os.open(path[len(prefix) :], flags, dir_fd=parent_fd)
         if self.config.base is not None:
             path = os.path.join(self.config.base, path)  # unchanged if absolute
         if len(path) < PATH_MAX // 4:  # even four bytes a character fits
@@ -271,16 +295,32 @@ class Scanner:
             if own and task.owner is not None:  # --by-owner: its own size is its owner's
                 owners = {}
                 add_owner(owners, *task.owner, apparent, disk)
-            detail = Detail(kinds={DIRECTORY_KIND: [1, apparent, disk]} if views else None,
-                            flags=READ_ERROR, owners=owners)
-        return Record(task.key, task.parent, task.name, task.depth, task.root, int(own), 0,
-                      apparent, disk, errors=[PathError(task.path, OP_READ, exc.strerror)],
-                      part=part, detail=detail, ident=(task.dev, task.ino) if own else None)
+            detail = Detail(
+                kinds={DIRECTORY_KIND: [1, apparent, disk]} if views else None,
+                flags=READ_ERROR,
+                owners=owners,
+            )
+        return Record(
+            task.key,
+            task.parent,
+            task.name,
+            task.depth,
+            task.root,
+            int(own),
+            0,
+            apparent,
+            disk,
+            errors=[PathError(task.path, OP_READ, exc.strerror)],
+            part=part,
+            detail=detail,
+            ident=(task.dev, task.ino) if own else None,
+        )
 
     def _scan_directory(self, task: DirTask, records, subdirs, chunks):
         path = task.path
         follow = self.config.options.dereference or (
-            task.depth == 0 and task.root in self.config.follow_roots)
+            task.depth == 0 and task.root in self.config.follow_roots
+        )
         try:
             fd = self._open_task(task, follow)
         except OSError as exc:
@@ -296,8 +336,20 @@ class Scanner:
         try:
             if self.config.options.exclude_caches and task.depth and _is_cache_directory(fd, names):
                 # Left out whole, like ncdu --exclude-caches: not even its own size.
-                records.append(Record(task.key, task.parent, task.name, task.depth, task.root,
-                                      0, 0, 0, 0, detail=Detail(flags=EXCLUDED)))
+                records.append(
+                    Record(
+                        task.key,
+                        task.parent,
+                        task.name,
+                        task.depth,
+                        task.root,
+                        0,
+                        0,
+                        0,
+                        0,
+                        detail=Detail(flags=EXCLUDED),
+                    )
+                )
                 return
             split_at = self.split_at
             rest = names[split_at:]
@@ -306,9 +358,21 @@ class Scanner:
                 piece = self.config.piece
                 key = task.key  # made from the names, not carried: once for all its chunks
                 for i in range(0, len(rest), split_at):
-                    chunks.append(ChunkTask(path, task.depth, task.root, rest[i:i + split_at],
-                                            (split_at + i) // piece, task.dev, task.ino, key,
-                                            task.parent, task.guard, task.hops))
+                    chunks.append(
+                        ChunkTask(
+                            path,
+                            task.depth,
+                            task.root,
+                            rest[i : i + split_at],
+                            (split_at + i) // piece,
+                            task.dev,
+                            task.ino,
+                            key,
+                            task.parent,
+                            task.guard,
+                            task.hops,
+                        )
+                    )
             records.append(self._size_entries(fd, task, names, subdirs))
         finally:
             self._keep_open(path, fd)
@@ -372,8 +436,9 @@ class Scanner:
             disk += blocks
             if extra is not None:
                 extra(name, st, size, blocks)
-            if (size if by_apparent else blocks) >= threshold and offer_top((
-                    size if by_apparent else blocks, here, name)):
+            if (size if by_apparent else blocks) >= threshold and offer_top(
+                (size if by_apparent else blocks, here, name)
+            ):
                 tops.append((size, blocks, name))
                 if top.full:
                     threshold = top.floor[0]

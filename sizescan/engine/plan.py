@@ -94,7 +94,9 @@ def plan_scan(paths, options, *, slashed=frozenset(), encoder=None) -> Plan:
     if workers is None or io_depth is None:
         chosen_workers, chosen_depth = _settings_for(
             [spelled[i] for i, st in enumerate(stats) if st is not None] or spelled[:1],
-            None if options.one_file_system else mount_ids, table)  # -x enters none
+            None if options.one_file_system else mount_ids,
+            table,
+        )  # -x enters none
         workers, io_depth = workers or chosen_workers, io_depth or chosen_depth
     workers = affordable_workers(workers)
     io_depth = affordable_io_depth(io_depth, workers)
@@ -115,11 +117,28 @@ def plan_scan(paths, options, *, slashed=frozenset(), encoder=None) -> Plan:
     # one directory under two names: no sign of a tree changed under the
     # scan there (see Collector.add).
     devs = [dev for dev, _ in mount_ids] + [st.st_dev for st in stats if st is not None]
-    roots = [Root(i, path, spelled[i], options.dereference or i in slashed, stats[i],
-                  i in skipped, config.entries.exclude is not None and config.entries.exclude(spelled[i]))
-             for i, path in enumerate(paths)]
-    return Plan(roots, workers, io_depth, config, table,
-                frozenset(dev for dev in devs if devs.count(dev) > 1), errors, now)
+    roots = [
+        Root(
+            i,
+            path,
+            spelled[i],
+            options.dereference or i in slashed,
+            stats[i],
+            i in skipped,
+            config.entries.exclude is not None and config.entries.exclude(spelled[i]),
+        )
+        for i, path in enumerate(paths)
+    ]
+    return Plan(
+        roots,
+        workers,
+        io_depth,
+        config,
+        table,
+        frozenset(dev for dev in devs if devs.count(dev) > 1),
+        errors,
+        now,
+    )
 
 
 def first_tasks(plan: Plan, options) -> tuple:
@@ -132,9 +151,21 @@ def first_tasks(plan: Plan, options) -> tuple:
         st = root.stat
         if root.is_dir:
             ident = (st.st_dev, st.st_ino)
-            tasks.append(DirTask(root.path, 0, root.index, st.st_size, st.st_blocks * 512,
-                                 st.st_dev, st.st_ino, None, (ident,) if track else (), 0,
-                                 (st.st_uid, st.st_gid) if options.by_owner else None))
+            tasks.append(
+                DirTask(
+                    root.path,
+                    0,
+                    root.index,
+                    st.st_size,
+                    st.st_blocks * 512,
+                    st.st_dev,
+                    st.st_ino,
+                    None,
+                    (ident,) if track else (),
+                    0,
+                    (st.st_uid, st.st_gid) if options.by_owner else None,
+                )
+            )
         else:
             records.append(_file_record(root.path, root.index, st, options, plan.now))
     return tasks, records
@@ -274,10 +305,15 @@ def _walk_reaches(paths, earlier, path, config):
         except OSError:
             return True
         is_dir = _stat.S_ISDIR(st.st_mode)
-        if ((entries.exclude is not None and entries.exclude(walked))
-                or entries.reason(st, earlier, step, is_dir) is not None
-                or (config.options.exclude_caches and is_dir
-                    and _cache_directory(os.path.join(base, step)))):
+        if (
+            (entries.exclude is not None and entries.exclude(walked))
+            or entries.reason(st, earlier, step, is_dir) is not None
+            or (
+                config.options.exclude_caches
+                and is_dir
+                and _cache_directory(os.path.join(base, step))
+            )
+        ):
             return False
     return True
 
@@ -301,13 +337,34 @@ def _file_record(path, idx, st, options, now) -> Record:
     owner = (st.st_uid, st.st_gid) if options.by_owner else None
     if (options.dereference or st.st_nlink > 1) and not options.count_links:
         kind, age = tally.link_view(key, st.st_mtime) if tally is not None else (None, None)
-        return Record(root_key(idx), None, path, 0, idx, 0, 0, 0, 0,
-                      links=[Link(st.st_dev, st.st_ino, apparent, disk, None, kind, age, owner)])
+        return Record(
+            root_key(idx),
+            None,
+            path,
+            0,
+            idx,
+            0,
+            0,
+            0,
+            0,
+            links=[Link(st.st_dev, st.st_ino, apparent, disk, None, kind, age, owner)],
+        )
     detail = None
     if tally is not None:
         tally.add(key, apparent, disk, st.st_mtime, None)
         detail = tally.detail()
     if owner is not None:  # one owner for the whole record (see Detail.owners)
         detail = (detail or Detail())._replace(owners=owner)
-    return Record(root_key(idx), None, path, 0, idx, 0, 1, apparent, disk,
-                  tops=[(apparent, disk, None)], detail=detail)
+    return Record(
+        root_key(idx),
+        None,
+        path,
+        0,
+        idx,
+        0,
+        1,
+        apparent,
+        disk,
+        tops=[(apparent, disk, None)],
+        detail=detail,
+    )

@@ -211,9 +211,19 @@ class _Pool:
         self.watch = _WorkerWatch()
         # The queue reaches the workers through the initializer: a Queue may
         # only be passed to a process when it starts, never as a task argument.
-        self.pool = ctx.Pool(workers, initializer=init_worker,
-                             initargs=(config, sink_queue, self.task_slots, self.registry,
-                                       ctx.Lock(), self.stopping, self.start_failed))
+        self.pool = ctx.Pool(
+            workers,
+            initializer=init_worker,
+            initargs=(
+                config,
+                sink_queue,
+                self.task_slots,
+                self.registry,
+                ctx.Lock(),
+                self.stopping,
+                self.start_failed,
+            ),
+        )
 
     def learn(self):
         self.watch.learn(self.registry)
@@ -321,11 +331,13 @@ class PoolBackend(Backend):
                 # Owned before a signal can arrive: a Pool dropped on an
                 # exception is finalized by the garbage collector, which calls
                 # terminate() here, unbounded (seen hanging for good).
-                self._pool = _Pool(self._ctx, self.workers, self.capacity, self._config,
-                                   self._sink_queue)
+                self._pool = _Pool(
+                    self._ctx, self.workers, self.capacity, self._config, self._sink_queue
+                )
         except (OSError, RuntimeError, MemoryError) as exc:  # descriptors, threads, memory
-            raise PoolFailed(f"cannot start the worker pool: "
-                             f"{getattr(exc, 'strerror', None) or exc}") from None
+            raise PoolFailed(
+                f"cannot start the worker pool: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
 
     @property
     def inflight(self):
@@ -354,8 +366,12 @@ class PoolBackend(Backend):
         self._pool.task_slots[slot] = 0
         self._tasks[task_id] = (slot, arguments, attempt)
         done = self._done.put
-        self._pool.pool.apply_async(scan_tasks, (*arguments, task_id, slot), callback=done,
-                                    error_callback=lambda exc: done(_Failed(task_id, exc)))
+        self._pool.pool.apply_async(
+            scan_tasks,
+            (*arguments, task_id, slot),
+            callback=done,
+            error_callback=lambda exc: done(_Failed(task_id, exc)),
+        )
 
     def next_result(self, timeout):
         try:
@@ -399,11 +415,16 @@ class PoolBackend(Backend):
         lost = {task_id for task_id, (slot, _, _) in self._tasks.items() if slots[slot] in dead}
         if any(self._tasks[task_id][2] >= MAX_ATTEMPTS for task_id in lost):
             raise WorkersKeptDying(
-                f"workers died {MAX_ATTEMPTS} times on the same directories; giving up")
+                f"workers died {MAX_ATTEMPTS} times on the same directories; giving up"
+            )
         old, self._pool = self._pool, None
         # Stopped aside, so the walk goes on meanwhile; terminate() waits for it.
-        stopping = threading.Thread(target=old.stop, kwargs={"grace": REPLACED_GRACE_S},
-                                    name="sizescan-pool-stop", daemon=True)
+        stopping = threading.Thread(
+            target=old.stop,
+            kwargs={"grace": REPLACED_GRACE_S},
+            name="sizescan-pool-stop",
+            daemon=True,
+        )
         stopping.start()
         self._stopping.append((stopping, old))
         self.start()
@@ -449,5 +470,4 @@ def children_can_start(ctx) -> bool:
     if path is None:
         return True  # interactive: nothing is run again
     base = multiprocessing.process.ORIGINAL_DIR
-    return os.path.isfile(path if os.path.isabs(path) or base is None
-                          else os.path.join(base, path))
+    return os.path.isfile(path if os.path.isabs(path) or base is None else os.path.join(base, path))

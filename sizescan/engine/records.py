@@ -129,9 +129,6 @@ class PathError(NamedTuple):
     message: str
 
 
-
-
-
 class Detail(NamedTuple):
     """What a record carries when the scan keeps views, exports or excludes caches.
 

@@ -69,7 +69,9 @@ def age_bucket(now: float, mtime: float) -> int:
     """Where a file modified at ``mtime`` is counted in ``ages`` (see kinds.AGES)."""
     age = now - mtime
     # Comparisons, not a loop over AGES: this runs for every file of a scan with views.
-    return 0 if age < _DAY else 3 if age < _WEEK else 6 if age < _MONTH else 9 if age < _YEAR else 12
+    return (
+        0 if age < _DAY else 3 if age < _WEEK else 6 if age < _MONTH else 9 if age < _YEAR else 12
+    )
 
 
 class DirTally:
@@ -143,5 +145,11 @@ class DirTally:
     def detail(self, fragment=None, subdirs=None, flags=0) -> Detail:
         """The record's detail: kinds merged, largest files first."""
         files = [(f[3], f[4], f[2]) for f in self.files.largest_first()]
-        return Detail(merge_suffixes(self.suffixes) if self.suffixes else None, self.ages,
-                      files or None, fragment, subdirs, flags)
+        return Detail(
+            merge_suffixes(self.suffixes) if self.suffixes else None,
+            self.ages,
+            files or None,
+            fragment,
+            subdirs,
+            flags,
+        )

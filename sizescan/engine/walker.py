@@ -159,8 +159,9 @@ def _walk(backend, frontier, tick, deadline=None, check=None):
     return True
 
 
-def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=frozenset(),
-        cluster=None):
+def run(
+    paths, options, *, progress=None, encoder=None, spool=None, slashed=frozenset(), cluster=None
+):
     """Scan the normalized ``paths`` with ``options``: plan, walk, result.
 
     ``encoder`` and ``spool`` are the export's (see ``files.ncdu``), or
@@ -194,8 +195,13 @@ def run(paths, options, *, progress=None, encoder=None, spool=None, slashed=froz
 
 def _finished(result, used, plan: Plan, started: float):
     """The result, complete: how it was made, and when."""
-    return replace(result, workers=used, io_depth=plan.io_depth, started_at=plan.now,
-                   elapsed_s=time.monotonic() - started)
+    return replace(
+        result,
+        workers=used,
+        io_depth=plan.io_depth,
+        started_at=plan.now,
+        elapsed_s=time.monotonic() - started,
+    )
 
 
 def _scan_here(frontier, collector, plan: Plan, options, tick):
@@ -240,8 +246,11 @@ def _scan_on_cluster(cluster, frontier, collector, plan: Plan, tick):
     """(result, workers used) of the whole walk on a Dask cluster (see
     ``dask``): no local phase, as the cluster was asked for; the records
     come back to this process's collector."""
-    roots = [(root.spelled, root.follow, root.stat) for root in plan.roots
-             if root.stat is not None and not root.counted_earlier and root.is_dir]
+    roots = [
+        (root.spelled, root.follow, root.stat)
+        for root in plan.roots
+        if root.stat is not None and not root.counted_earlier and root.is_dir
+    ]
     backend = cluster.backend(plan.config, roots, plan.mount_table, collector.take)
     try:
         _walk(backend, frontier, tick, check=backend.check)

@@ -29,9 +29,12 @@ class PlantedLink(OSError):
     """A symlink the kernel's fs.protected_symlinks rule would not follow."""
 
     def __init__(self, link):
-        super().__init__(errno.EACCES, "not following a symlink on its way, another user's in "
-                                       "a sticky world-writable directory (fs.protected_symlinks)",
-                         link)
+        super().__init__(
+            errno.EACCES,
+            "not following a symlink on its way, another user's in "
+            "a sticky world-writable directory (fs.protected_symlinks)",
+            link,
+        )
 
 
 def resolve_for_writing(path: str) -> str:
@@ -54,7 +57,7 @@ def resolve_for_writing(path: str) -> str:
         if part in ("", "."):
             continue
         if part == "..":
-            resolved = resolved[:resolved.rfind("/")]
+            resolved = resolved[: resolved.rfind("/")]
             continue
         candidate = f"{resolved}/{part}"
         try:
@@ -69,8 +72,11 @@ def resolve_for_writing(path: str) -> str:
         if followed > MAX_SYMLINKS:
             raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
         folder = os.stat(resolved or "/")
-        if (folder.st_mode & _STICKY_OPEN == _STICKY_OPEN and st.st_uid != euid
-                and st.st_uid != folder.st_uid):
+        if (
+            folder.st_mode & _STICKY_OPEN == _STICKY_OPEN
+            and st.st_uid != euid
+            and st.st_uid != folder.st_uid
+        ):
             raise PlantedLink(candidate)
         target = os.readlink(candidate)
         if target.startswith("/"):

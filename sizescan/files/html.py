@@ -34,8 +34,9 @@ _HERE = os.path.join(os.path.dirname(__file__), "report")
 # What JSON may carry that HTML would read: "<" could start "</script>",
 # "&" and ">" are escaped alike for good measure; U+2028 and U+2029 end a
 # line in older JavaScript.
-_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                          "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
 
 
 def _asset(name: str) -> str:
@@ -70,8 +71,13 @@ def _node(node: TreeNode, kinds: dict) -> dict:
     return doc
 
 
-def page_data(result: ScanResult, *, boxes: int = DEFAULT_BOXES, host: str | None = None,
-              source: str | None = None) -> dict:
+def page_data(
+    result: ScanResult,
+    *,
+    boxes: int = DEFAULT_BOXES,
+    host: str | None = None,
+    source: str | None = None,
+) -> dict:
     """What the page shows, as JSON types (see docs/report.md for the fields)."""
     if result.model is None:  # said for the report, not for the first view it reads
         raise ValueError("a report needs a scan made with views=True (or read from an export)")
@@ -84,8 +90,7 @@ def page_data(result: ScanResult, *, boxes: int = DEFAULT_BOXES, host: str | Non
         ages = None  # an export without modification times
     owners = None
     if result.owners is not None:
-        owners = [[o.kind, o.id, o.name, o.count, o.size, o.disk_usage]
-                  for o in result.by_owner()]
+        owners = [[o.kind, o.id, o.name, o.count, o.size, o.disk_usage] for o in result.by_owner()]
     return {
         "version": result.version,
         "paths": [display_path(p) for p in result.paths],
@@ -95,17 +100,29 @@ def page_data(result: ScanResult, *, boxes: int = DEFAULT_BOXES, host: str | Non
         "elapsed_s": round(result.elapsed_s, 3),
         "sorted_by": result.measure.json_name,
         "boxes": boxes,
-        "totals": {"size": result.total_size, "disk": result.disk_usage, "files": result.files,
-                   "dirs": result.dirs, "errors": len(result.errors)},
+        "totals": {
+            "size": result.total_size,
+            "disk": result.disk_usage,
+            "files": result.files,
+            "dirs": result.dirs,
+            "errors": len(result.errors),
+        },
         # Every PATH under one node, so the first view shows them all.
-        "tree": {"n": "", "s": result.total_size, "u": result.disk_usage, "f": result.files,
-                 "c": [_node(t, kind_index) for t in trees]},
+        "tree": {
+            "n": "",
+            "s": result.total_size,
+            "u": result.disk_usage,
+            "f": result.files,
+            "c": [_node(t, kind_index) for t in trees],
+        },
         "kinds": [[k.kind, k.count, k.size, k.disk_usage] for k in kinds],
         "ages": ages,
         "owners": owners,
         "files": [dict(_name_fields(f.path), s=f.size, u=f.disk_usage) for f in result.top_files],
-        "errors": [dict(_name_fields(e.path), op=e.operation, m=e.message)
-                   for e in result.errors[:MAX_ERRORS]],
+        "errors": [
+            dict(_name_fields(e.path), op=e.operation, m=e.message)
+            for e in result.errors[:MAX_ERRORS]
+        ],
     }
 
 
@@ -127,8 +144,13 @@ def _hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
-def render(result: ScanResult, *, boxes: int = DEFAULT_BOXES, host: str | None = None,
-           source: str | None = None) -> str:
+def render(
+    result: ScanResult,
+    *,
+    boxes: int = DEFAULT_BOXES,
+    host: str | None = None,
+    source: str | None = None,
+) -> str:
     """The report page for ``result`` (a scan or an import made with views).
 
     ``boxes`` bounds the treemap (see :meth:`ScanResult.tree_within`);
@@ -136,15 +158,25 @@ def render(result: ScanResult, *, boxes: int = DEFAULT_BOXES, host: str | None =
     header.  The largest files of each directory are those the scan kept
     (its ``top``): the rest of a directory is one "(N smaller)" box.
     """
-    data = json.dumps(page_data(result, boxes=boxes, host=host, source=source),
-                      ensure_ascii=False, separators=(",", ":")).translate(_ESCAPES)
+    data = json.dumps(
+        page_data(result, boxes=boxes, host=host, source=source),
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).translate(_ESCAPES)
     library, script, style = _asset("d3-hierarchy.min.js"), _asset("page.js"), _asset("page.css")
-    policy = (f"default-src 'none'; script-src {_hash(library)} {_hash(script)}; "
-              f"style-src {_hash(style)}; img-src 'none'; base-uri 'none'; form-action 'none'")
+    policy = (
+        f"default-src 'none'; script-src {_hash(library)} {_hash(script)}; "
+        f"style-src {_hash(style)}; img-src 'none'; base-uri 'none'; form-action 'none'"
+    )
     page = _asset("page.html")
     # One pass over the template, so nothing put in is searched again.
-    parts = {"{{policy}}": policy, "{{style}}": style, "{{data}}": data,
-             "{{library}}": library, "{{script}}": script}
+    parts = {
+        "{{policy}}": policy,
+        "{{style}}": style,
+        "{{data}}": data,
+        "{{library}}": library,
+        "{{script}}": script,
+    }
     out, at = [], 0
     while True:
         start = page.find("{{", at)
@@ -156,8 +188,14 @@ def render(result: ScanResult, *, boxes: int = DEFAULT_BOXES, host: str | None =
         at = end
 
 
-def write(result: ScanResult, target, *, boxes: int = DEFAULT_BOXES, host: str | None = None,
-          source: str | None = None) -> None:
+def write(
+    result: ScanResult,
+    target,
+    *,
+    boxes: int = DEFAULT_BOXES,
+    host: str | None = None,
+    source: str | None = None,
+) -> None:
     """Write the report to ``target`` (a path, written whole or not at all, or
     a binary file); raises :class:`ExportFailed` when it cannot be written."""
     out = target if isinstance(target, OutputFile) else OutputFile(target, "report")

@@ -57,7 +57,9 @@ def entry_info(name: str, st, *, extended: bool, dev: int | None = None) -> str:
     if dev is not None:
         text += f',"dev":{dev}'
     if extended:
-        text += f',"uid":{st.st_uid},"gid":{st.st_gid},"mode":{st.st_mode},"mtime":{int(st.st_mtime)}'
+        text += (
+            f',"uid":{st.st_uid},"gid":{st.st_gid},"mode":{st.st_mode},"mtime":{int(st.st_mtime)}'
+        )
     fmt = _stat.S_IFMT(st.st_mode)
     if fmt != _stat.S_IFDIR:
         if st.st_nlink > 1:
@@ -94,8 +96,7 @@ class NcduEncoder:
     def directory(self, name: str, st, dev: int, parent_dev: int) -> str:
         """A subdirectory's ``{info`` (unclosed), ``dev`` where the device changes
         (``dev`` is the scan's number for ``st.st_dev``: see WorkerConfig.devices)."""
-        return entry_info(name, st, extended=self.extended,
-                          dev=dev if dev != parent_dev else None)
+        return entry_info(name, st, extended=self.extended, dev=dev if dev != parent_dev else None)
 
     def root(self, path: str, st) -> str:
         """The top directory's ``{info``: named by its full path (as given, where
@@ -168,10 +169,11 @@ class ExportSpool:
                 offset = os.lseek(self._fd, 0, os.SEEK_END)
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(self._fd, view):]
+                    view = view[os.write(self._fd, view) :]
             except OSError as exc:  # $TMPDIR full, most often
-                raise SpoolFailed(exc.errno, f"cannot write its temporary file {self.path!r}: "
-                                             f"{exc.strerror}") from None
+                raise SpoolFailed(
+                    exc.errno, f"cannot write its temporary file {self.path!r}: {exc.strerror}"
+                ) from None
             self.fragments.setdefault(key, []).append((offset, len(data)))
         if detail.subdirs:
             for name, info in detail.subdirs:
@@ -195,10 +197,14 @@ class ExportSpool:
         write(f"[{MAJOR},{MINOR},{json.dumps(header, separators=(',', ':'))},\n".encode())
         spool = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         try:
+
             def open_dir(key, info):
                 flag = flags.get(key, 0)
-                write(b"[" + info.encode("utf-8", "surrogateescape")
-                      + (b',"read_error":true}' if flag & READ_ERROR else b"}"))
+                write(
+                    b"["
+                    + info.encode("utf-8", "surrogateescape")
+                    + (b',"read_error":true}' if flag & READ_ERROR else b"}")
+                )
                 for offset, length in fragments.get(key, ()):
                     write(os.pread(spool, length, offset))
                 return iter(children.get(key, ()))

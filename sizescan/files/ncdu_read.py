@@ -38,8 +38,16 @@ class _Bad(Exception):
 # The largest number a field may hold: sizes are off_t, devices and inodes
 # 64-bit, modes, uids and gids 32-bit.  Anything larger is not from a filesystem.
 _MAX_SIZE = 2**63 - 1
-_LIMITS = {"asize": 2**63 - 1, "dsize": 2**63 - 1, "dev": 2**64 - 1, "ino": 2**64 - 1,
-           "nlink": 2**64 - 1, "mode": 2**32 - 1, "uid": 2**32 - 1, "gid": 2**32 - 1}
+_LIMITS = {
+    "asize": 2**63 - 1,
+    "dsize": 2**63 - 1,
+    "dev": 2**64 - 1,
+    "ino": 2**64 - 1,
+    "nlink": 2**64 - 1,
+    "mode": 2**32 - 1,
+    "uid": 2**32 - 1,
+    "gid": 2**32 - 1,
+}
 
 
 def _number(info, key, where, default=0):
@@ -80,8 +88,23 @@ class _Directory:
     in its depth (the open directories are those on the way down).
     """
 
-    __slots__ = ("up", "name", "key", "depth", "dev", "skip", "files", "apparent", "disk",
-                 "tally", "links", "errors", "flags", "names", "owners")
+    __slots__ = (
+        "up",
+        "name",
+        "key",
+        "depth",
+        "dev",
+        "skip",
+        "files",
+        "apparent",
+        "disk",
+        "tally",
+        "links",
+        "errors",
+        "flags",
+        "names",
+        "owners",
+    )
 
     def __init__(self, up, name, depth, dev, skip, tally):
         self.up, self.name, self.depth, self.dev, self.skip = up, name, depth, dev, skip
@@ -123,8 +146,10 @@ def _owner(info, where):
 _SPACE = re.compile(r"[ \t\n\r]*")
 # ",{name, sizes, maybe mtime}": what most entries of sizescan, ncdu and gdu
 # exports look like; a name with escapes is decoded as a JSON string.
-_SIMPLE = (r'[ \t\n\r]*,[ \t\n\r]*\{"name":"((?:[^"\\\x00-\x1f]|\\.)*)"'
-           r'(?:,"asize":(\d{1,19}))?(?:,"dsize":(\d{1,19}))?(?:,"mtime":(\d{1,19}))?\}')
+_SIMPLE = (
+    r'[ \t\n\r]*,[ \t\n\r]*\{"name":"((?:[^"\\\x00-\x1f]|\\.)*)"'
+    r'(?:,"asize":(\d{1,19}))?(?:,"dsize":(\d{1,19}))?(?:,"mtime":(\d{1,19}))?\}'
+)
 _SIMPLE_ENTRY = re.compile(_SIMPLE)
 # A run of such entries, found in one match and split by findall: the
 # regular-expression engine does the scanning, Python only the counting.
@@ -148,11 +173,15 @@ def read_export(source, *, top: int = 10, apparent: bool = False, max_depth: int
     name = getattr(source, "name", source)
     raw = _read_all(source, name)
     if raw.startswith(_BINARY_MAGIC):
-        raise _bad_export(f"{name}: ncdu's binary export format is not read; "
-                        "export JSON with ncdu -o instead of -O")
+        raise _bad_export(
+            f"{name}: ncdu's binary export format is not read; "
+            "export JSON with ncdu -o instead of -O"
+        )
     if raw.startswith(_ZSTD_MAGIC):
-        raise _bad_export(f"{name}: compressed with zstd (ncdu -c); decompress it first: "
-                        f"zstd -dc FILE | sizescan -f -")
+        raise _bad_export(
+            f"{name}: compressed with zstd (ncdu -c); decompress it first: "
+            f"zstd -dc FILE | sizescan -f -"
+        )
     if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as editors write
         raw = raw[3:]
     if not raw.strip():
@@ -167,7 +196,9 @@ def read_export(source, *, top: int = 10, apparent: bool = False, max_depth: int
     except _Bad as exc:
         raise _bad_export(f"{name}: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise _bad_export(f"{name}: line {exc.lineno} column {exc.colno}: not JSON: {exc.msg}") from None
+        raise _bad_export(
+            f"{name}: line {exc.lineno} column {exc.colno}: not JSON: {exc.msg}"
+        ) from None
     except RecursionError:
         raise _bad_export(f"{name}: an entry is nested too deeply") from None
     except ValueError as exc:  # a number of thousands of digits, among others
@@ -228,11 +259,11 @@ class _Reader:
 
     def _peek(self):
         self._skip()
-        return self.text[self.pos:self.pos + 1]
+        return self.text[self.pos : self.pos + 1]
 
     def _expect(self, char, what):
         if self._peek() != char:
-            found = self.text[self.pos:self.pos + 12] or "the end of the file"
+            found = self.text[self.pos : self.pos + 12] or "the end of the file"
             raise _Bad(self._where(), f"expected {what}, found {found!r}")
         self.pos += 1
 
@@ -264,15 +295,22 @@ class _Reader:
             raise _Bad(self._where(at), "the root directory has no {info}")
         root = _name(info, lambda: "root")
         root = root.rstrip("/") or "/"
-        self.options = ScanOptions(top=self.top, apparent=self.apparent, max_depth=self.max_depth,
-                                   views=True, by_owner=True)
+        self.options = ScanOptions(
+            top=self.top,
+            apparent=self.apparent,
+            max_depth=self.max_depth,
+            views=True,
+            by_owner=True,
+        )
         self.collector = Collector([root], self.options)
         self._walk(self._open(None, root, _number(info, "dev", "root"), info))
         self._expect("]", "']' closing the export after the root directory")
         self._skip()
         if self.pos < len(self.text):  # as ncdu: nothing may follow
-            raise _Bad(self._where(), f"trailing garbage after the export: "
-                                      f"{self.text[self.pos:self.pos + 12]!r}")
+            raise _Bad(
+                self._where(),
+                f"trailing garbage after the export: {self.text[self.pos : self.pos + 12]!r}",
+            )
         result = self.collector.result(str(meta.get("progver", "")), imported=True)
         result.workers = 0
         result.started_at = self.now or None
@@ -282,8 +320,14 @@ class _Reader:
 
     def _open(self, up, name, dev, info, skip=False):
         tally = DirTally(self.now, self.top, self.options.measure)
-        d = _Directory(up, name, 0 if up is None else up.depth + 1, dev if isinstance(dev, int) else 0,
-                       skip or "excluded" in info, tally)
+        d = _Directory(
+            up,
+            name,
+            0 if up is None else up.depth + 1,
+            dev if isinstance(dev, int) else 0,
+            skip or "excluded" in info,
+            tally,
+        )
         if d.skip:
             return d
         where = lambda: d.path  # noqa: E731 (built only for an error)
@@ -316,19 +360,19 @@ class _Reader:
                     self._plain_files(d, rows)
                 continue
             self.pos = space(text, self.pos).end()
-            char = text[self.pos:self.pos + 1]
+            char = text[self.pos : self.pos + 1]
             if char == "]":
                 self.pos += 1
                 stack.pop()
                 self._close(d)
                 continue
             if char != ",":
-                found = text[self.pos:self.pos + 12] or "the end of the file"
+                found = text[self.pos : self.pos + 12] or "the end of the file"
                 raise _Bad(self._where(), f"expected ',' or ']' in {d.path!r}, found {found!r}")
             self.pos += 1
             self._skip()
             at = self.pos
-            if text[at:at + 1] == "[":
+            if text[at : at + 1] == "[":
                 self.pos += 1
                 info = self._value()
                 if not isinstance(info, dict):
@@ -337,12 +381,17 @@ class _Reader:
                 if "/" in sub:
                     raise _Bad(self._where(at), f"a name with '/': {sub!r}")
                 d.claim(sub, lambda: self._where(at))
-                stack.append(self._open(d, sub, _number(info, "dev", lambda: self._where(at), d.dev),
-                                        info, d.skip))
+                stack.append(
+                    self._open(
+                        d, sub, _number(info, "dev", lambda: self._where(at), d.dev), info, d.skip
+                    )
+                )
                 continue
             item = self._value()
             if not isinstance(item, dict):
-                raise _Bad(self._where(at), f"neither an entry nor a directory in {d.path!r}: {item!r:.40}")
+                raise _Bad(
+                    self._where(at), f"neither an entry nor a directory in {d.path!r}: {item!r:.40}"
+                )
             if not d.skip:
                 self._entry(d, item, at)
 
@@ -354,8 +403,9 @@ class _Reader:
         if "excluded" in item:
             return
         if item.get("read_error"):
-            d.errors.append(PathError(join(d.path, entry), OP_ACCESS,
-                                      "read error recorded in the export"))
+            d.errors.append(
+                PathError(join(d.path, entry), OP_ACCESS, "read error recorded in the export")
+            )
             return
         where = lambda: join(d.path, entry)  # noqa: E731 (built only for an error)
         size, blocks = _size(item, "asize", where), _size(item, "dsize", where)
@@ -393,7 +443,9 @@ class _Reader:
             if "\\" in name:
                 name = json.loads(f'"{name}"')
                 if _NOT_BYTES.search(name):
-                    raise _Bad(d.path, f"a name with a lone surrogate escape, not bytes: {name!r:.60}")
+                    raise _Bad(
+                        d.path, f"a name with a lone surrogate escape, not bytes: {name!r:.60}"
+                    )
             if not name or "/" in name:
                 raise _Bad(d.path, f"bad name {name!r}")
             d.claim(name, None)
@@ -418,7 +470,22 @@ class _Reader:
         if d.owners:
             detail = detail._replace(owners=d.owners)
         # The directory's largest files are its candidates for the largest of all.
-        self.collector.add([Record(d.key, None if d.up is None else d.up.key, d.name, d.depth,
-                                   0, 1, d.files, d.apparent, d.disk,
-                                   tops=detail.files or (), links=d.links, errors=d.errors,
-                                   detail=detail)])
+        self.collector.add(
+            [
+                Record(
+                    d.key,
+                    None if d.up is None else d.up.key,
+                    d.name,
+                    d.depth,
+                    0,
+                    1,
+                    d.files,
+                    d.apparent,
+                    d.disk,
+                    tops=detail.files or (),
+                    links=d.links,
+                    errors=d.errors,
+                    detail=detail,
+                )
+            ]
+        )

@@ -43,8 +43,9 @@ class DirChange:
     def change(self, apparent: bool) -> int:
         """NEW minus OLD, by apparent size or by disk usage."""
         measure = Measure.of(apparent)
-        return (measure.pick(self.new_size, self.new_disk_usage)
-                - measure.pick(self.old_size, self.old_disk_usage))
+        return measure.pick(self.new_size, self.new_disk_usage) - measure.pick(
+            self.old_size, self.old_disk_usage
+        )
 
 
 @dataclass
@@ -64,8 +65,9 @@ class ScanDiff:
     @property
     def total_change(self) -> int:
         pick = self.measure.pick
-        return pick(self.new.total_size, self.new.disk_usage) - pick(self.old.total_size,
-                                                                     self.old.disk_usage)
+        return pick(self.new.total_size, self.new.disk_usage) - pick(
+            self.old.total_size, self.old.disk_usage
+        )
 
     def to_dict(self) -> dict:
         """The ``diff --json`` document."""
@@ -74,14 +76,28 @@ class ScanDiff:
             "new": path_fields(self.new.paths[0])["path"],
             "sorted_by": self.measure.json_name,
             "max_depth": self.max_depth,
-            "old_total": {"size": self.old.total_size, "disk_usage": self.old.disk_usage,
-                          "files": self.old.files},
-            "new_total": {"size": self.new.total_size, "disk_usage": self.new.disk_usage,
-                          "files": self.new.files},
+            "old_total": {
+                "size": self.old.total_size,
+                "disk_usage": self.old.disk_usage,
+                "files": self.old.files,
+            },
+            "new_total": {
+                "size": self.new.total_size,
+                "disk_usage": self.new.disk_usage,
+                "files": self.new.files,
+            },
             "changes": [
-                dict(path_fields(c.path), status=c.status, change=c.change(self.apparent),
-                     old_size=c.old_size, new_size=c.new_size, old_disk_usage=c.old_disk_usage,
-                     new_disk_usage=c.new_disk_usage, old_files=c.old_files, new_files=c.new_files)
+                dict(
+                    path_fields(c.path),
+                    status=c.status,
+                    change=c.change(self.apparent),
+                    old_size=c.old_size,
+                    new_size=c.new_size,
+                    old_disk_usage=c.old_disk_usage,
+                    new_disk_usage=c.new_disk_usage,
+                    old_files=c.old_files,
+                    new_files=c.new_files,
+                )
                 for c in self.changes
             ],
         }
@@ -90,18 +106,22 @@ class ScanDiff:
 def _directories(result: ScanResult, max_depth):
     if result.model is None:
         raise ValueError("diff() needs scans made with views=True")
-    return {key: slot for key, slot in result.model.dirs.items()
-            if slot[3] and (max_depth is None or slot[DEPTH] <= max_depth)}
+    return {
+        key: slot
+        for key, slot in result.model.dirs.items()
+        if slot[3] and (max_depth is None or slot[DEPTH] <= max_depth)
+    }
 
 
 def _relative(result: ScanResult, key) -> str:
     path = result.model.path(key)
     root = result.paths[0]
-    return "." if path == root else path[len(root) + (0 if root.endswith("/") else 1):]
+    return "." if path == root else path[len(root) + (0 if root.endswith("/") else 1) :]
 
 
-def diff(old: ScanResult, new: ScanResult, *, top: int | None = None,
-         max_depth: int | None = None) -> ScanDiff:
+def diff(
+    old: ScanResult, new: ScanResult, *, top: int | None = None, max_depth: int | None = None
+) -> ScanDiff:
     """Directories that changed from ``old`` to ``new``, largest change first.
 
     Both must have views (``scan(..., views=True)`` or an export read with
@@ -138,6 +158,8 @@ def diff(old: ScanResult, new: ScanResult, *, top: int | None = None,
         slot = new.model.dirs.get(key) or old.model.dirs[key]
         return slot[PARENT] if slot[DEPTH] > 1 else None
 
-    changes = [DirChange(rel, status, o[0], n[0], o[1], n[1], o[2], n[2])
-               for rel, (_, _, status, o, n) in largest(changed, top, path, up)]
+    changes = [
+        DirChange(rel, status, o[0], n[0], o[1], n[1], o[2], n[2])
+        for rel, (_, _, status, o, n) in largest(changed, top, path, up)
+    ]
     return ScanDiff(old, new, changes, apparent, max_depth)

@@ -39,7 +39,6 @@ def path_up(names: list) -> str:
     return dir_prefix(top) + "/".join(reversed(names[:-1])) if len(names) > 1 else top
 
 
-
 # A directory is known by a 16-byte key chained from its parent's, not by
 # its path: the paths of a deep tree add up to the square of its depth (a
 # 20,000-level chain's to 400 MB), its keys to 16 bytes a level.  Keys are
@@ -61,4 +60,4 @@ def dir_key(parent: bytes, name: str) -> bytes:
 
 def name_of(path: str, parent: Optional[bytes]) -> str:
     """The name a record goes by: ``path``'s last component, the whole of it for a PATH."""
-    return path if parent is None else path[path.rindex("/") + 1:]
+    return path if parent is None else path[path.rindex("/") + 1 :]

@@ -40,9 +40,13 @@ def display_path(path: str) -> str:
     (``\\n``, ``\\xNN`` for a byte that is not UTF-8, ``\\u202e``...)."""
     if path.isascii():
         return _UNSAFE.sub(lambda m: _escape_char(m.group()), path)
-    return "".join(_escape_char(c) if _UNSAFE.match(c) or (
-        not c.isprintable() and unicodedata.category(c) in _UNSAFE_CATEGORIES) else c
-        for c in path)
+    return "".join(
+        _escape_char(c)
+        if _UNSAFE.match(c)
+        or (not c.isprintable() and unicodedata.category(c) in _UNSAFE_CATEGORIES)
+        else c
+        for c in path
+    )
 
 
 def display_message(text: str) -> str:
@@ -76,5 +80,7 @@ def path_fields(path: str) -> dict:
     raw = exact_b64(path)
     if raw is None:
         return {"path": path}
-    return {"path": path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
-            "path_b64": raw}
+    return {
+        "path": path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+        "path_b64": raw,
+    }

@@ -270,20 +270,32 @@ class ScanResult:
         """Totals of non-directories by modification time, newest bucket first."""
         model = self._need_model("by_age")
         if model.ages is None:
-            raise ValueError("no modification times: this export was written without them "
-                             "(ncdu -e, sizescan --extended)")
+            raise ValueError(
+                "no modification times: this export was written without them "
+                "(ncdu -e, sizescan --extended)"
+            )
         return [AgeTotal(label, *values) for (label, _), values in zip(AGES, model.ages)]
 
     def by_owner(self) -> list[OwnerTotal]:
         """Totals by user, then by group, largest first (a scan with ``by_owner``,
         or an export written with uid and gid: ``--extended``)."""
         if self.owners is None:
-            raise ValueError("no owners: scan with --by-owner, or read an export written "
-                             "with uid and gid (sizescan --extended, ncdu -e)")
+            raise ValueError(
+                "no owners: scan with --by-owner, or read an export written "
+                "with uid and gid (sizescan --extended, ncdu -e)"
+            )
         pick = self.measure.pick
-        totals = [OwnerTotal("user" if kind == USER else "group", ident,
-                             _owner_name(kind, ident), count, apparent, disk)
-                  for (kind, ident), (count, apparent, disk) in self.owners.items()]
+        totals = [
+            OwnerTotal(
+                "user" if kind == USER else "group",
+                ident,
+                _owner_name(kind, ident),
+                count,
+                apparent,
+                disk,
+            )
+            for (kind, ident), (count, apparent, disk) in self.owners.items()
+        ]
         totals.sort(key=lambda t: (t.kind != "user", -pick(t.size, t.disk_usage), t.id))
         return totals
 
@@ -297,8 +309,15 @@ class ScanResult:
                 totals[path] = DirTotal(path, slot[0], slot[1], slot[2], slot[DEPTH])
         return totals
 
-    def to_dict(self, *, tree_depth: int | None = None, tree_width: int = 10,
-                by_type: bool = False, by_age: bool = False, by_owner: bool = False) -> dict:
+    def to_dict(
+        self,
+        *,
+        tree_depth: int | None = None,
+        tree_width: int = 10,
+        by_type: bool = False,
+        by_age: bool = False,
+        by_owner: bool = False,
+    ) -> dict:
         """The ``--json`` document: only JSON types, valid UTF-8 once encoded.
 
         A path that is not valid UTF-8 is given twice: ``path`` with each
@@ -321,34 +340,69 @@ class ScanResult:
             dirs=self.dirs,
             sorted_by=self.measure.json_name,
             max_depth=self.max_depth,
-            roots=[dict(path_fields(r.path), size=r.size, disk_usage=r.disk_usage,
-                        files=r.files, dirs=r.dirs) for r in self.roots],
-            top_files=[dict(path_fields(f.path), size=f.size, disk_usage=f.disk_usage)
-                       for f in self.top_files],
-            top_dirs=[dict(path_fields(d.path), size=d.size, disk_usage=d.disk_usage,
-                           files=d.files, depth=d.depth) for d in self.top_dirs],
-            errors=[dict(path_fields(e.path), operation=e.operation, error=e.message)
-                    for e in self.errors],
+            roots=[
+                dict(
+                    path_fields(r.path),
+                    size=r.size,
+                    disk_usage=r.disk_usage,
+                    files=r.files,
+                    dirs=r.dirs,
+                )
+                for r in self.roots
+            ],
+            top_files=[
+                dict(path_fields(f.path), size=f.size, disk_usage=f.disk_usage)
+                for f in self.top_files
+            ],
+            top_dirs=[
+                dict(
+                    path_fields(d.path),
+                    size=d.size,
+                    disk_usage=d.disk_usage,
+                    files=d.files,
+                    depth=d.depth,
+                )
+                for d in self.top_dirs
+            ],
+            errors=[
+                dict(path_fields(e.path), operation=e.operation, error=e.message)
+                for e in self.errors
+            ],
             workers=self.workers,
             io_depth=self.io_depth,
-            cluster=None if self.cluster is None else dict(
-                scheduler=self.cluster.scheduler, workers=self.cluster.workers,
-                threads=self.cluster.threads, tasks=self.cluster.tasks),
+            cluster=None
+            if self.cluster is None
+            else dict(
+                scheduler=self.cluster.scheduler,
+                workers=self.cluster.workers,
+                threads=self.cluster.threads,
+                tasks=self.cluster.tasks,
+            ),
             elapsed_s=round(self.elapsed_s, 3),
         )
         if tree_depth is not None:
             doc["tree"] = [node.to_dict() for node in self.tree(tree_depth, tree_width)]
             doc["tree_depth"] = tree_depth
         if by_type:
-            doc["by_type"] = [dict(type=k.kind, count=k.count, size=k.size, disk_usage=k.disk_usage)
-                              for k in self.by_type()]
+            doc["by_type"] = [
+                dict(type=k.kind, count=k.count, size=k.size, disk_usage=k.disk_usage)
+                for k in self.by_type()
+            ]
         if by_age:
-            doc["by_age"] = [dict(modified=a.label, count=a.count, size=a.size,
-                                  disk_usage=a.disk_usage) for a in self.by_age()]
+            doc["by_age"] = [
+                dict(modified=a.label, count=a.count, size=a.size, disk_usage=a.disk_usage)
+                for a in self.by_age()
+            ]
         if by_owner:
-            doc["by_owner"] = [dict(kind=o.kind, id=o.id, name=o.name, count=o.count,
-                                    size=o.size, disk_usage=o.disk_usage)
-                               for o in self.by_owner()]
+            doc["by_owner"] = [
+                dict(
+                    kind=o.kind,
+                    id=o.id,
+                    name=o.name,
+                    count=o.count,
+                    size=o.size,
+                    disk_usage=o.disk_usage,
+                )
+                for o in self.by_owner()
+            ]
         return doc
-
-
