@@ -131,7 +131,7 @@ def scan(
 
 # scan()'s settings are ScanOptions' own fields, declared there once; its
 # signature says so to help() and to editors that read it at run time.
-scan.__signature__ = inspect.Signature(
+scan.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
     [
         inspect.Parameter("paths", inspect.Parameter.POSITIONAL_OR_KEYWORD),
         *(

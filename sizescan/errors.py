@@ -9,6 +9,7 @@ happened without guessing from a bare ``OSError``.
 from __future__ import annotations
 
 import signal
+from typing import Optional
 
 
 class ScanError(Exception):
@@ -79,7 +80,7 @@ class ExportFailed(ScanError):
     """The export (or the report: ``what``) could not be written: ``target``
     is the file's name, ``errno`` and ``strerror`` say why."""
 
-    def __init__(self, target: str, error: OSError, what: str = "export"):
+    def __init__(self, target: Optional[str], error: OSError, what: str = "export"):
         self.target = target
         self.what = what
         self.errno = error.errno

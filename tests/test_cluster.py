@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 from sizescan import read_export, scan
 from sizescan.errors import PathNotOnWorker
 
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+
 try:
     from dask_cluster import local_cluster
     from distributed import Client

@@ -132,6 +132,7 @@ def test_tied_directories_deep_in_a_chain_are_ranked_in_linear_memory(tmp_path):
     assert [(c.path, c.status) for c in changes] == [(".", "grew"), ("d", "grew"), ("d/d", "grew")]
 
 
+@pytest.mark.slow
 def test_paths_past_path_max_are_shown_whole(tmp_path, rm_rf):
     # Paths are built from names only for what is shown: each must still be
     # the whole path, in the largest lists, the tree, directories() and diff.

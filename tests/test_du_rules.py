@@ -257,6 +257,7 @@ def test_export_must_be_a_path_or_a_file(tmp_path, bad):
 # -- slow is not lost --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_stalled_collector_is_waited_for(slow_tree, monkeypatch):
     mnt, src = slow_tree
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")

@@ -210,6 +210,7 @@ LOCALE_PATTERNS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("locale_name", ["C", "C.UTF-8"])
 def test_exclude_beyond_ascii_as_du_in_each_locale(tmp_path, locale_name):
     root = os.path.join(os.fsencode(str(tmp_path)), b"t")

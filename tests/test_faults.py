@@ -24,6 +24,8 @@ from sizescan import EngineFailure, scan
 from sizescan.command.cli import main
 from sizescan.engine.collector import collector_lost
 
+pytestmark = [pytest.mark.slow]
+
 
 def _pool_workers():
     return [p for p in multiprocessing.active_children() if "PoolWorker" in p.name]

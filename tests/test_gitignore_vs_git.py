@@ -183,6 +183,7 @@ def _compare(tree: dict, ignore_lines: list):
     negate=[False, True, False, False],
     dir_only=[False] * 4,
 )
+@pytest.mark.slow
 def test_sizescan_keeps_what_git_keeps(tree, ignore, negate, dir_only):
     lines = []
     for pattern, neg, slash in zip(ignore, negate, dir_only):

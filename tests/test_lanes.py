@@ -35,6 +35,8 @@ from sizescan.engine.records import DirTask
 from sizescan.files.ncdu_read import read_export
 from sizescan.model.options import ScanOptions
 
+pytestmark = [pytest.mark.slow]
+
 
 def _tree(root):
     """Small directories, a large one (pieces), a hard link, a symlink."""

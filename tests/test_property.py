@@ -7,6 +7,7 @@ import shutil
 import sys
 import tempfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,8 @@ from conftest import du_sum  # noqa: E402
 from scandir_walk import walk as reference_walk  # noqa: E402
 
 from sizescan import scan  # noqa: E402
+
+pytestmark = [pytest.mark.slow]
 
 names = st.text(alphabet="abcxyz-_.", min_size=1, max_size=6)
 # A tree: each node is a directory holding files, symlinks, hard links and subdirectories.

@@ -19,6 +19,8 @@ from conftest import du_sum, write
 
 from sizescan import InvalidOption, scan
 
+pytestmark = [pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory):

@@ -14,6 +14,7 @@ from conftest import assert_matches_du, du_sum, make_chain, write
 from sizescan import scan
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("levels,name", [(5000, "d"), (52, "n" * 200)])
 def test_deep_and_longer_than_path_max(tmp_path, monkeypatch, rm_rf, levels, name):
     monkeypatch.setenv("SIZESCAN_INLINE_BUDGET_S", "0")  # the pool, at once

@@ -13,6 +13,8 @@ import time
 import pytest
 from conftest import alive, descendants, write
 
+pytestmark = [pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def busy_tree(tmp_path_factory):

@@ -18,6 +18,8 @@ from sshd import NO_CACHE  # benchmarks/sshd.py: sshfs 3 has no "cache=no"
 from sizescan import scan
 from sizescan.engine.fs import request_latency
 
+pytestmark = [pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def remote_tree(tmp_path_factory):

@@ -124,7 +124,7 @@ class Palette:
     https://no-color.org); the formatter only asks for a role.
     """
 
-    _ROLES = {
+    _ROLES: dict[str, dict] = {
         "dir": {"fg": "blue", "bold": True},
         "bar": {"fg": "cyan"},
         "dim": {"dim": True},

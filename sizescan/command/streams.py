@@ -73,7 +73,7 @@ def one_file_each(export, html_to, import_from, exclude_from, paths):
 
 def cannot_write(exc: ExportFailed, where=None):
     """An export or a report not written, in one line."""
-    fail(f"cannot write the {exc.what} to {where or quote(exc.target)}: {exc.strerror}")
+    fail(f"cannot write the {exc.what} to {where or quote(str(exc.target))}: {exc.strerror}")
 
 
 def open_report(name):

@@ -16,7 +16,7 @@ import os
 import pickle
 import queue as queue_mod
 import time
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..errors import CollectorDied, ResultsLost
 from ..signals import become_child, held_signals
@@ -133,7 +133,10 @@ class CollectorProcess:
         self._ctx = ctx
         self._collector = collector
         self._version = version
-        self.queue = self.counters = self._conn = self._proc = None
+        self.queue: Any = None
+        self.counters: Any = None
+        self._conn: Any = None
+        self._proc: Any = None
 
     def start(self) -> None:
         ctx = self._ctx

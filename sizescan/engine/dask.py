@@ -61,7 +61,7 @@ from ..errors import (
 from ..model.result import ClusterUse
 from .frontier import Backend
 from .fs import kernfs_devices, mount_points_inside, mounts, types_at
-from .pipeline import Scanner
+from .pipeline import Scanner, WorkerConfig
 from .records import Message, TaskResult
 
 # Directories given to one task: it goes on into what it finds anyway, and a
@@ -93,7 +93,7 @@ class Job(NamedTuple):
     """What every task of one scan carries: small (a few hundred bytes)."""
 
     site: Site
-    config: object  # worker.WorkerConfig
+    config: WorkerConfig
 
 
 def survey(roots, table) -> Site:
@@ -139,21 +139,21 @@ def local_view(job: Job):
     """``job.config`` for this host: its devices mapped (see the module docstring)."""
     site, config = job
     with _views_lock:
-        view = _views.get(site.token)
-    if view is not None:
-        return view
+        known = _views.get(site.token)
+    if known is not None:
+        return known
     if site.version != __version__:
         raise WorkerFailed(
             f"Dask worker {_worker_name()} runs sizescan {__version__}, "
             f"this scan {site.version}: install the same version everywhere"
         )
-    devices = {}  # this host's device -> the scan's
+    devices: dict = {}  # this host's device -> the scan's
     for path, follow, dev, ino in site.roots:
         path = os.path.join(site.cwd, path)
         try:
             st = os.stat(path, follow_symlinks=follow)
         except OSError as exc:
-            raise PathNotOnWorker(_worker_name(), path, exc.strerror) from None
+            raise PathNotOnWorker(_worker_name(), path, exc.strerror or str(exc)) from None
         if st.st_ino != ino:
             raise PathNotOnWorker(
                 _worker_name(), path, f"another directory is there (inode {st.st_ino}, not {ino})"
@@ -175,7 +175,7 @@ def local_view(job: Job):
         try:
             devices.setdefault(os.stat(mount_point).st_dev, dev)
         except OSError as exc:
-            raise PathNotOnWorker(_worker_name(), mount_point, exc.strerror) from None
+            raise PathNotOnWorker(_worker_name(), mount_point, exc.strerror or str(exc)) from None
     view = copy.copy(config)
     here = {scan_dev: local for local, scan_dev in devices.items()}
     view.entries = config.entries.on_host(here, kernfs_devices())  # this host's pseudo filesystems
@@ -192,7 +192,7 @@ def read_batch(job: Job, dir_tasks, chunk_tasks, budget_s):
     """A Dask task: read the directories and chunks given, then go on into what
     they hold until ``budget_s`` is spent.  Returns (records, subdirectories
     and chunks left, this worker's address)."""
-    messages = []
+    messages: list = []
     scanner = Scanner(local_view(job), messages.append)
     try:
         result = scanner.run(
@@ -295,7 +295,9 @@ def _security(address: str, tls):
             require_encryption=True,
             **{TLS_FILES[name]: os.fspath(path) for name, path in tls.items()},
         )
-    if address.startswith("tls://") and not (security.tls_ca_file and security.tls_client_cert):
+    if address.startswith("tls://") and not (
+        getattr(security, "tls_ca_file", None) and getattr(security, "tls_client_cert", None)
+    ):
         raise ClusterUnreachable(
             address,
             "a tls:// scheduler needs a CA file and a "
@@ -316,12 +318,12 @@ class DaskBackend(Backend):
         self._job = job
         self._sink = sink
         self._done = as_completed([], loop=self._client.loop, with_results=True, raise_errors=False)
-        self._ready = deque()
-        self._out = {}  # key -> future
+        self._ready: deque = deque()
+        self._out: dict = {}  # key -> future
         self._next = 0
         self.tasks = 0
-        self.workers_seen = set()
-        self._nthreads = {}  # every Dask worker seen connected: its threads
+        self.workers_seen: set = set()
+        self._nthreads: dict = {}  # every Dask worker seen connected: its threads
         self._trouble_since = None
         self._asked = 0.0
         try:

@@ -271,7 +271,7 @@ def _git_bracket(p: bytes, i: int, pathname: bool):
     negate = i < n and p[i] in b"!^"
     if negate:
         i += 1
-    members = set()
+    members: set = set()
     prev = None  # the last single byte, a range's possible start
     first = True
     while True:

@@ -226,7 +226,8 @@ def request_latency(path: str, samples: int = 4) -> float | None:
     while, and answers the second as it will answer the scan.
     """
     flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
-    listing, names = float("inf"), []
+    listing: float = float("inf")
+    names: list = []
     try:
         for _ in range(2):
             # Each listing of the directory opened afresh, as the scan reads

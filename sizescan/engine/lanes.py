@@ -51,7 +51,7 @@ class Lanes:
     def __init__(self, owner, n: int):
         self.owner = owner
         self.n = n
-        self.lanes = []
+        self.lanes: list = []
         self.threads_failed = False
         # A task left at Ctrl-C: its threads may still be in a request,
         # holding their kept directory; each closes its own as it ends

@@ -27,6 +27,7 @@ import math
 import os
 import stat as _stat
 import time
+from typing import Optional
 
 from ..model.keys import EXCLUDED, READ_ERROR, dir_prefix
 from ..model.kinds import DIRECTORY_KIND, add_owner
@@ -291,10 +292,11 @@ class Scanner:
         detail = None
         if self.config.detailed:
             views = self.config.options.views and own
-            owners = None
+            owners: Optional[dict] = None
             if own and task.owner is not None:  # --by-owner: its own size is its owner's
+                uid, gid = task.owner
                 owners = {}
-                add_owner(owners, *task.owner, apparent, disk)
+                add_owner(owners, uid, gid, apparent, disk)
             detail = Detail(
                 kinds={DIRECTORY_KIND: [1, apparent, disk]} if views else None,
                 flags=READ_ERROR,

@@ -39,7 +39,7 @@ from .tally import DirTally
 class Root(NamedTuple):
     """One PATH as the scan takes it."""
 
-    index: int
+    position: int  # its index among the PATHs
     path: str  # normalized: the name the results use
     spelled: str  # as opened: with the trailing slash it was given, if any
     follow: bool  # a symlink PATH is entered, not counted as a link (-L, or "link/")
@@ -73,7 +73,7 @@ class Plan:
     @property
     def skipped(self) -> set:
         """Indexes of the PATHs an earlier PATH counts."""
-        return {root.index for root in self.roots if root.counted_earlier}
+        return {root.position for root in self.roots if root.counted_earlier}
 
 
 def plan_scan(paths, options, *, slashed=frozenset(), encoder=None) -> Plan:
@@ -155,7 +155,7 @@ def first_tasks(plan: Plan, options) -> tuple:
                 DirTask(
                     root.path,
                     0,
-                    root.index,
+                    root.position,
                     st.st_size,
                     st.st_blocks * 512,
                     st.st_dev,
@@ -167,7 +167,7 @@ def first_tasks(plan: Plan, options) -> tuple:
                 )
             )
         else:
-            records.append(_file_record(root.path, root.index, st, options, plan.now))
+            records.append(_file_record(root.path, root.position, st, options, plan.now))
     return tasks, records
 
 

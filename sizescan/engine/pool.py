@@ -469,5 +469,5 @@ def children_can_start(ctx) -> bool:
     path = getattr(main, "__file__", None)
     if path is None:
         return True  # interactive: nothing is run again
-    base = multiprocessing.process.ORIGINAL_DIR
+    base = getattr(multiprocessing.process, "ORIGINAL_DIR", None)
     return os.path.isfile(path if os.path.isabs(path) or base is None else os.path.join(base, path))

@@ -19,7 +19,8 @@ of a whole task as one :class:`Message`.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from collections.abc import Sequence
+from typing import NamedTuple, Optional, Union
 
 from ..model.keys import dir_key, name_of, root_key
 
@@ -115,7 +116,7 @@ class Link(NamedTuple):
     ino: int
     apparent: int
     disk: int
-    name: str
+    name: Optional[str]  # None: the PATH itself is the file
     kind: Optional[str]
     age: Optional[int]
     owner: Optional[tuple] = None
@@ -154,7 +155,7 @@ class Detail(NamedTuple):
     fragment: Optional[str] = None
     subdirs: Optional[list] = None
     flags: int = 0
-    owners: Optional[dict] = None
+    owners: Union[dict, tuple, None] = None
 
 
 class Record(NamedTuple):
@@ -186,9 +187,9 @@ class Record(NamedTuple):
     files: int
     apparent: int
     disk: int
-    tops: list = ()
-    links: list = ()
-    errors: list = ()
+    tops: Sequence = ()
+    links: Sequence = ()
+    errors: Sequence = ()
     part: int = 0
     detail: Optional[Detail] = None
     ident: Optional[tuple] = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 from heapq import heappush, heapreplace
+from typing import Optional
 
 from ..model.kinds import AGES, DIRECTORY_KIND, merge_suffixes, suffix_kind
 from .records import Detail
@@ -29,7 +30,7 @@ class Largest:
 
     def __init__(self, n: int):
         self.n = n
-        self.heap = []
+        self.heap: list = []
 
     @classmethod
     def of(cls, n: int, items) -> Largest:
@@ -88,7 +89,7 @@ class DirTally:
     __slots__ = ("suffixes", "ages", "files", "keep", "now", "by_apparent", "mtimes_missing")
 
     def __init__(self, now: float, keep: int, measure):
-        self.suffixes = {}
+        self.suffixes: dict = {}
         self.ages = [0] * (3 * len(AGES))
         self.files = Largest(keep)
         self.keep = keep
@@ -110,7 +111,7 @@ class DirTally:
         """(kind, age bucket) of a file counted once by the collector (a Link)."""
         return (key if key[:1] == "(" else suffix_kind(key)), self.bucket(mtime)
 
-    def add(self, key: str, apparent: int, disk: int, mtime, name: str) -> None:
+    def add(self, key: str, apparent: int, disk: int, mtime, name: Optional[str]) -> None:
         """Count one non-directory entry of this directory."""
         slot = self.suffixes.get(key)
         if slot is None:
@@ -133,12 +134,12 @@ class DirTally:
         if not keep:
             return
         heap = self.files.heap  # Largest.offer, inlined: once per file
-        key, other = (apparent, disk) if self.by_apparent else (disk, apparent)
+        rank, other = (apparent, disk) if self.by_apparent else (disk, apparent)
         if len(heap) < keep:
-            heappush(heap, (key, other, name, apparent, disk))
-        elif key >= heap[0][0]:
+            heappush(heap, (rank, other, name, apparent, disk))
+        elif rank >= heap[0][0]:
             # Most files are smaller than the smallest kept: one comparison of ints says no.
-            item = (key, other, name, apparent, disk)
+            item = (rank, other, name, apparent, disk)
             if item > heap[0]:
                 heapreplace(heap, item)
 

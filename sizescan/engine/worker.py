@@ -99,6 +99,7 @@ def _become_worker(config, sink_queue, task_slots, registry, registry_lock, stop
 
 def scan_tasks(dir_tasks, chunk_tasks, task_id, slot) -> TaskResult:
     """A pool task: see :meth:`Scanner.run`."""
+    assert _pool_scanner is not None  # made by init_worker
     return _pool_scanner.run(dir_tasks, chunk_tasks, task_id, slot)
 
 

@@ -133,10 +133,10 @@ def _hash(text: str) -> str:
         # hashlib then logs a traceback per algorithm).  Only a module that
         # is absent falls back: one that failed to map under that limit is
         # out of memory, which the command says in one line.
-        from _sha256 import sha256
+        from _sha256 import sha256  # type: ignore[import-not-found]
     except ModuleNotFoundError:
         try:
-            from _sha2 import sha256  # Python 3.12 and later
+            from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12 and later
         except ModuleNotFoundError:
             from hashlib import sha256
 
@@ -202,6 +202,7 @@ def write(
     try:
         # Rendered inside: a Ctrl-C while it renders (a second or more for
         # a large tree) must leave no temporary file behind.
+        assert out.out is not None  # open until committed or abandoned
         out.out.write(render(result, boxes=boxes, host=host, source=source).encode("utf-8"))
     except OSError as exc:
         out.abandon()

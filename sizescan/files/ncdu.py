@@ -20,6 +20,7 @@ import json
 import os
 import re
 import stat as _stat
+from typing import Optional
 
 from ..engine.records import (
     SKIP_KERNFS,
@@ -134,14 +135,14 @@ class ExportSpool:
 
     def __init__(self, path: str):
         self.path = path
-        self._fd = None
+        self._fd: Optional[int] = None
         # Directories are known by key (records.dir_key), never by path.
         # (key, parent key, name) of those that get an array: their own
         # record came, or they are excluded.
-        self.nested = []
-        self.infos = {}  # directory key -> its {info (from its parent's record)
-        self.fragments = {}  # directory key -> [(offset, length)] in the file
-        self.flags = {}  # directory key -> READ_ERROR | EXCLUDED
+        self.nested: list = []
+        self.infos: dict = {}  # directory key -> its {info (from its parent's record)
+        self.fragments: dict = {}  # directory key -> [(offset, length)] in the file
+        self.flags: dict = {}  # directory key -> READ_ERROR | EXCLUDED
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -188,7 +189,7 @@ class ExportSpool:
         """
         self.close()
         flags, infos, fragments = self.flags, self.infos, self.fragments
-        children = {}
+        children: dict = {}
         for key, parent, name in self.nested:
             if parent is not None:
                 children.setdefault(parent, []).append((key, name))
@@ -212,7 +213,7 @@ class ExportSpool:
             stack = [open_dir(root_key(0), root_info)]  # an export holds one PATH
             while stack:
                 child, name = next(stack[-1], (None, None))
-                if child is None:
+                if child is None or name is None:
                     write(b"]")
                     stack.pop()
                     continue

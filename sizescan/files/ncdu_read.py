@@ -219,7 +219,7 @@ _CHUNK = 1 << 20
 def _read_all(source, name) -> bytes:
     """The whole file, refused at the first NUL byte (JSON has none), so that
     /dev/zero or a binary file fails at once instead of filling memory."""
-    chunks = []
+    chunks: list = []
     try:
         f = source if hasattr(source, "read") else open(source, "rb")
         try:

@@ -114,6 +114,7 @@ def _directories(result: ScanResult, max_depth):
 
 
 def _relative(result: ScanResult, key) -> str:
+    assert result.model is not None  # diff() compares results with views
     path = result.model.path(key)
     root = result.paths[0]
     return "." if path == root else path[len(root) + (0 if root.endswith("/") else 1) :]

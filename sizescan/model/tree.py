@@ -130,7 +130,7 @@ class ScanModel:
     def children(self) -> dict:
         """directory key -> its subdirectories' keys (built once)."""
         if self._children is None:
-            children = {}
+            children: dict = {}
             for key, slot in self.dirs.items():
                 if slot[PARENT] is not None and slot[3]:  # not a PATH, not excluded
                     children.setdefault(slot[PARENT], []).append(key)
@@ -167,8 +167,8 @@ def tree_within(result, model: ScanModel, budget: int) -> list[TreeNode]:
     entries = _entries(result, model)
     children = model.children()
     chosen = {}  # directory key -> its entries kept, largest first
-    listed = {}  # directory key -> (its entries, largest first; its depth)
-    heap = []  # the next entry of each open directory: one each, not all
+    listed: dict = {}  # directory key -> (its entries, largest first; its depth)
+    heap: list = []  # the next entry of each open directory: one each, not all
     spent = 0
 
     def offer(here, rank):
