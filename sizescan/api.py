@@ -85,14 +85,14 @@ def scan(
     export format, streamed, with owner, mode and mtime if ``extended``;
     it takes a single directory PATH.
 
-    ``workers`` defaults to one per CPU (see :func:`sizescan.fs.default_workers`);
+    ``workers`` defaults to one per CPU (see :func:`sizescan.engine.fs.default_workers`);
     ``io_depth`` is the requests each worker keeps in flight with its threads,
     by default 1 on local disks and up to 64 on network and FUSE mounts whose
-    requests are slow (:func:`sizescan.fs.default_io_depth`).
+    requests are slow (:func:`sizescan.engine.fs.default_io_depth`).
     ``by_owner=True`` keeps totals by user and group (:meth:`ScanResult.by_owner`).
     ``scheduler`` runs the scan on a Dask cluster (``pip install
     'sizescan[dask]'``): a scheduler's address ("tcp://host:8786") or a
-    ``distributed.Client`` (left open); see ``sizescan.cluster``.  ``tls``
+    ``distributed.Client`` (left open); see ``sizescan.engine.dask``.  ``tls``
     reaches a ``tls://`` scheduler: ``{"ca_file": ..., "cert": ..., "key":
     ...}``, PEM files (by default, Dask's ``distributed.comm.tls``
     configuration's).

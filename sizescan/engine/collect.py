@@ -9,7 +9,7 @@ nearest its PATH (see :meth:`Collector._add_link`), and ties in the top
 lists are broken by a fixed order.
 
 Directories are kept by key, each with its parent's key and its name
-(records.dir_key): memory grows with the number of directories, not with
+(model.keys.dir_key): memory grows with the number of directories, not with
 the length of their paths.  A path is built only for what is shown.
 """
 

@@ -15,6 +15,7 @@ import stat as _stat
 
 from ..model.keys import dir_prefix
 from ..model.kinds import add_counts, add_owner, tally_key
+from ..model.measure import disk_usage
 from .entries import COUNTED_EARLIER
 from .fs import MAX_SYMLINKS
 from .records import OP_ACCESS, SKIP_PATTERN, Detail, DirTask, Link, PathError, Record
@@ -116,7 +117,7 @@ class DirectoryPass:
                 task.depth + 1,
                 task.root,
                 st.st_size,
-                st.st_blocks * 512,
+                disk_usage(st),
                 dev,
                 st.st_ino,
                 task.key,
@@ -139,7 +140,7 @@ class DirectoryPass:
                 self._device(st),
                 st.st_ino,
                 st.st_size,
-                st.st_blocks * 512,
+                disk_usage(st),
                 name,
                 kind,
                 age,

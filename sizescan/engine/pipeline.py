@@ -7,7 +7,7 @@ calling process for the first few directories of a scan (see ``engine``),
 so any number of scans may run at once in one process, each with its own.
 
 A worker never reports a single file: for every directory it builds one
-:class:`~sizescan.records.Record` and sends the records of a whole task as
+:class:`~sizescan.engine.records.Record` and sends the records of a whole task as
 one Message to the collector.  It returns to the walker only what the
 walker needs to keep the pool fed: the subdirectories it found and, for
 very large directories, the names it left for other workers to stat.
@@ -66,7 +66,7 @@ class Replaced(OSError):
 class WorkerConfig:
     """What every worker must know about one scan; fixed for its duration.
 
-    The scan's :class:`~sizescan.options.ScanOptions`, plus what the engine
+    The scan's :class:`~sizescan.ScanOptions`, plus what the engine
     learnt before the walk began.
     """
 
@@ -432,7 +432,7 @@ class Scanner:
                 p.link(name, st)  # counted (once) by the collector, which sees every link
                 continue
             size = st.st_size
-            blocks = st.st_blocks * 512
+            blocks = st.st_blocks * 512  # measure.disk_usage, inlined: once per file
             files += 1
             apparent += size
             disk += blocks

@@ -18,6 +18,7 @@ from typing import NamedTuple, Optional
 from ..errors import CannotAccess
 from ..model.keys import join, root_key
 from ..model.kinds import tally_key
+from ..model.measure import disk_usage
 from .budget import affordable_io_depth, affordable_workers
 from .fs import (
     default_io_depth,
@@ -157,7 +158,7 @@ def first_tasks(plan: Plan, options) -> tuple:
                     0,
                     root.position,
                     st.st_size,
-                    st.st_blocks * 512,
+                    disk_usage(st),
                     st.st_dev,
                     st.st_ino,
                     None,
@@ -331,7 +332,7 @@ def _cache_directory(path):
 
 def _file_record(path, idx, st, options, now) -> Record:
     """The record of a PATH that is not a directory: made here, not by a worker."""
-    apparent, disk = st.st_size, st.st_blocks * 512
+    apparent, disk = st.st_size, disk_usage(st)
     tally = DirTally(now, 0, options.measure) if options.views else None
     key = tally_key(path, st.st_mode)
     owner = (st.st_uid, st.st_gid) if options.by_owner else None

@@ -24,7 +24,7 @@ from typing import NamedTuple, Optional, Union
 
 from ..model.keys import dir_key, name_of, root_key
 
-# What could not be done to a path (du's two wordings: see format.issue_message).
+# What could not be done to a path (du's two wordings: see command.people.issue_message).
 OP_READ = "read"  # du: cannot read directory (its own size is still counted)
 OP_ACCESS = "access"  # du: cannot access (nothing of it is counted)
 

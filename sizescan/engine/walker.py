@@ -24,37 +24,39 @@ Data flow::
       | +-----------------+    sampled by the walker)
       |        | ScanResult and spool (pipe), after every message due
       v        v
-    engine.run() returns them to api.scan()
+    walker.run() returns them to api.scan()
 
 Who sends what, and waits for what:
 
-* **walker** (``run``, ``_walk``, in the caller's process): owns the
+* **walker** (``run``, ``_walk``, in the caller's process; its plan in
+  ``plan``, its frontier in ``frontier``): owns the
   frontier of directories still to read.  Sends tasks to the pool, at most
   two per worker in flight; waits for their TaskResults (at most
   PROGRESS_INTERVAL_S at a time, then samples progress and checks on the
   workers and the collector).  When the walk is over, sends the collector
   the set of task ids whose message is due, then waits for the result: no
   wait is unbounded, and a silence means something is lost, never slow.
-* **worker** (``worker.Scanner``, in each pool process): waits for a task;
+* **worker** (``pipeline.Scanner``, in each pool process made by
+  ``worker.init_worker``; supervised by ``pool``): waits for a task;
   reads its directories, stats every entry, goes on into what it finds for
   a few milliseconds; sends one Message of Records to the collector's queue
   and returns a TaskResult to the walker.  Writes its pid into shared
   memory when it starts and when it takes a task.
-* **collector** (``_collector_main`` around ``collect.Collector``): waits on
+* **collector** (``collector.CollectorProcess`` around ``collect.Collector``): waits on
   its queue; takes each Record once (work redone after a death may arrive
   twice), owns every total and hands each record to the export's spool;
   publishes running counts in shared memory.  Once it has every message
   the walker named, sends the ScanResult and the spool back and exits.
-* **CLI** (``cli``): calls ``scan()``, draws the sampled progress, and
+* **CLI** (``command.cli``): calls ``scan()``, draws the sampled progress, and
   turns each named failure (``errors``) into one line and an exit status.
 
-A worker that dies costs the pool (see :class:`PoolBackend`), never a byte
+A worker that dies costs the pool (see ``pool.PoolBackend``), never a byte
 or a hang; a collector that dies fails the scan with CollectorDied.
 
 Small trees never pay for processes: the walker first runs the same worker
 code in its own process for a few tens of milliseconds, and starts the pool
 and the collector only if work is left, handing over what it has counted so
-far.  The pool sits behind the small :class:`Backend` seam (``fill`` it
+far.  The pool sits behind the small ``frontier.Backend`` seam (``fill`` it
 from the frontier, take the ``next_result``, ``check`` for lost work), so
 another executor can run the same walker.  The engine knows no output
 format: the export's encoder and spool are handed in (see ``api``).

@@ -82,7 +82,7 @@ def _become_worker(config, sink_queue, task_slots, registry, registry_lock, stop
     exit_with_parent()
     # Bounded: a worker killed while holding the lock must not stop the
     # others from starting; an unregistered worker is still found if it
-    # dies with a task (its task slot) or wedges the pool (see engine).
+    # dies with a task (its task slot) or wedges the pool (see pool).
     if registry_lock.acquire(timeout=1.0):
         try:
             for i in range(len(registry)):

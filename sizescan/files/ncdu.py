@@ -28,6 +28,7 @@ from ..engine.records import (
     SKIP_PATTERN,
 )
 from ..model.keys import EXCLUDED, READ_ERROR, dir_key, root_key
+from ..model.measure import disk_usage
 
 MAJOR, MINOR = 1, 2
 
@@ -54,7 +55,7 @@ def json_name(name: str) -> str:
 
 def entry_info(name: str, st, *, extended: bool, dev: int | None = None) -> str:
     """The ``{info`` of one entry, without its closing brace (flags may follow)."""
-    text = f'{{"name":"{json_name(name)}","asize":{st.st_size},"dsize":{st.st_blocks * 512}'
+    text = f'{{"name":"{json_name(name)}","asize":{st.st_size},"dsize":{disk_usage(st)}'
     if dev is not None:
         text += f',"dev":{dev}'
     if extended:
@@ -136,7 +137,7 @@ class ExportSpool:
     def __init__(self, path: str):
         self.path = path
         self._fd: Optional[int] = None
-        # Directories are known by key (records.dir_key), never by path.
+        # Directories are known by key (model.keys.dir_key), never by path.
         # (key, parent key, name) of those that get an array: their own
         # record came, or they are excluded.
         self.nested: list = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import stat as _stat
+from dataclasses import replace
 
 from ..engine.collect import Collector
 from ..engine.records import (
@@ -24,7 +25,7 @@ from ..engine.records import (
 from ..engine.tally import DirTally
 from ..errors import BadExport
 from ..model.keys import READ_ERROR, dir_key, dir_prefix, join, path_up, root_key
-from ..model.kinds import add_owner, tally_key
+from ..model.kinds import add_owner, suffix_of, tally_key
 from ..model.names import display_message
 from ..model.options import ScanOptions
 from .ncdu import MAJOR
@@ -312,11 +313,10 @@ class _Reader:
                 f"trailing garbage after the export: {self.text[self.pos : self.pos + 12]!r}",
             )
         result = self.collector.result(str(meta.get("progver", "")), imported=True)
-        result.workers = 0
-        result.started_at = self.now or None
-        if not self.have_mtimes:
-            result.model.ages = None
-        return result
+        model = result.model
+        if not self.have_mtimes and model is not None:
+            model = replace(model, ages=None)  # an export without mtimes has no ages
+        return replace(result, workers=0, started_at=self.now or None, model=model)
 
     def _open(self, up, name, dev, info, skip=False):
         tally = DirTally(self.now, self.top, self.options.measure)
@@ -455,8 +455,7 @@ class _Reader:
                 raise _Bad(dir_prefix(d.path) + name, f"a size past 2^63: {max(size, blocks)}")
             apparent += size
             disk += blocks
-            dot = name.rfind(".")
-            add(name[dot:] if dot > 0 else "", size, blocks, int(mtime) if mtime else None, name)
+            add(suffix_of(name), size, blocks, int(mtime) if mtime else None, name)
         d.files += len(rows)
         d.apparent += apparent
         d.disk += disk

@@ -3,7 +3,7 @@
 Each side is a :class:`ScanResult` with views: a live scan or an export
 read back.  Directories are matched by their path relative to each side's
 PATH, so a tree can be compared with a copy of itself elsewhere: by their
-keys, which are relative to the PATH (records.dir_key), so a path is built
+keys, which are relative to the PATH (model.keys.dir_key), so a path is built
 only for a change that is listed.
 """
 
@@ -126,7 +126,7 @@ def diff(
     """Directories that changed from ``old`` to ``new``, largest change first.
 
     Both must have views (``scan(..., views=True)`` or an export read with
-    :func:`sizescan.ncdu.read_export`), of one PATH each.  ``top`` keeps the
+    :func:`sizescan.read_export`), of one PATH each.  ``top`` keeps the
     largest changes only; ``max_depth`` only directories at most that many
     levels below the PATH.  Sizes are compared as ``new`` sorts them.
     """

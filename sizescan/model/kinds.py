@@ -31,8 +31,7 @@ def kind_of(name: str, mode: int) -> str:
     """
     fmt = _stat.S_IFMT(mode)
     if fmt == _stat.S_IFREG:
-        dot = name.rfind(".")
-        return suffix_kind(name[dot:] if dot > 0 else "")
+        return suffix_kind(suffix_of(name))
     if fmt == _stat.S_IFDIR:
         return DIRECTORY_KIND
     if fmt == _stat.S_IFLNK:
@@ -65,9 +64,15 @@ def tally_key(name: str, mode: int) -> str:
     """What DirTally.add groups an entry under: a regular file's raw suffix
     (made a kind once per directory, by merge_suffixes), else its kind."""
     if _stat.S_ISREG(mode):
-        dot = name.rfind(".")
-        return name[dot:] if dot > 0 else ""
+        return suffix_of(name)
     return kind_of(name, mode)
+
+
+def suffix_of(name: str) -> str:
+    """A file name's last suffix as it is ("" for none, or for a name that
+    only starts with a dot): the one suffix rule."""
+    dot = name.rfind(".")
+    return name[dot:] if dot > 0 else ""
 
 
 def add_counts(table: dict, key, count: int, apparent: int, disk: int) -> None:

@@ -12,6 +12,12 @@ from __future__ import annotations
 import enum
 
 
+def disk_usage(st) -> int:
+    """An entry's disk usage in bytes: what ``du -B1`` adds up (st_blocks
+    counts 512-byte units, whatever the filesystem's block size)."""
+    return st.st_blocks * 512
+
+
 class Measure(enum.Enum):
     """Disk usage (the default, as du) or apparent size (``--apparent-size``)."""
 

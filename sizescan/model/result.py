@@ -226,7 +226,7 @@ class ScanResult:
 
     @property
     def measure(self) -> Measure:
-        """What this result is sorted by (see :class:`sizescan.measure.Measure`)."""
+        """What this result is sorted by (see :class:`sizescan.Measure`)."""
         return Measure.of(self.apparent)
 
     def size_of(self, item) -> int:

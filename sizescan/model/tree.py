@@ -84,7 +84,7 @@ def _model_from_wire(data: bytes) -> ScanModel:
 class ScanModel:
     """What a scan with ``views=True`` keeps: bounded by directories, not files.
 
-    Directories are known by key (see ``records.dir_key``), not by path, so
+    Directories are known by key (see ``model.keys.dir_key``), not by path, so
     memory grows with their number, not with their depth.  ``dirs`` maps
     each key to ``[apparent, disk, files, dirs, depth, parent key, name,
     key]`` with everything below it included (a PATH's parent key is None
