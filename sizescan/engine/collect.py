@@ -29,17 +29,22 @@ from ..model.result import (
     ScanResult,
     largest,
 )
-from ..model.tree import DEPTH, KEY, NAME, PARENT, ScanModel, path_of
+from ..model.tree import (
+    APPARENT,
+    DEPTH,
+    DIRS,
+    DISK,
+    FILES,
+    KEY,
+    PARENT,
+    ScanModel,
+    path_of,
+)
 from .records import OP_ACCESS, OP_READ, Message
 from .tally import Largest
 
 # What a directory read under two names is reported with (see Collector.add).
 MOVED = "Directory moved during the scan"
-
-# Per-directory slots (see result.ScanModel):
-# [apparent, disk, files, dirs, depth, parent, name, key]
-_APPARENT, _DISK, _FILES, _DIRS, _DEPTH, _PARENT, _NAME, _KEY = range(8)
-assert (_DEPTH, _PARENT, _NAME, _KEY) == (DEPTH, PARENT, NAME, KEY)
 
 
 class Collector:
@@ -122,9 +127,9 @@ class Collector:
                 # a reference 8: 1.6 MB at 1M files).
                 known = dirs.get(parent) if parent is not None else None
                 if known is not None:
-                    parent = known[_KEY]
+                    parent = known[KEY]
                 slot = dirs[key] = [0, 0, 0, 0, record.depth, parent, record.name, key]
-            elif record.dirs and slot[_DIRS]:
+            elif record.own and slot[DIRS]:
                 continue
             ident = record.ident
             if ident is not None and ident[0] not in self.bound_devs:
@@ -137,19 +142,19 @@ class Collector:
                 seen = self.idents.get(record.root)
                 if seen is None:
                     seen = self.idents[record.root] = {}
-                if seen.setdefault(ident[0] << 64 | ident[1], slot[_KEY]) != key:
+                if seen.setdefault(ident[0] << 64 | ident[1], slot[KEY]) != key:
                     self.moved.add(key)
                     continue
             if record.part:
                 if (key, record.part) in self._parts:
                     continue
                 self._parts.add((key, record.part))
-            slot[_APPARENT] += record.apparent
-            slot[_DISK] += record.disk
-            slot[_FILES] += record.files
-            slot[_DIRS] += record.dirs
+            slot[APPARENT] += record.apparent
+            slot[DISK] += record.disk
+            slot[FILES] += record.files
+            slot[DIRS] += record.own
             self.files += record.files
-            self.dirs_seen += record.dirs
+            self.dirs_seen += record.own
             self.apparent += record.apparent
             self.disk += record.disk
             if self.top:
@@ -166,7 +171,7 @@ class Collector:
                 if owners and self.owners is not None:
                     if type(owners) is tuple:  # one owner for all of the record
                         self._add_owner(
-                            *owners, record.dirs + record.files, record.apparent, record.disk
+                            *owners, record.own + record.files, record.apparent, record.disk
                         )
                     else:
                         for (uid, gid), counts in owners.items():
@@ -184,7 +189,7 @@ class Collector:
             mine = self.ages
             for i, value in enumerate(detail.ages):
                 mine[i] += value
-        files = detail.files
+        files = detail.largest
         if files:
             if key not in self.files_of:
                 # A directory's first record (most have one): its list is
@@ -248,9 +253,9 @@ class Collector:
 
     def _move(self, owner, apparent, disk, files):
         slot = self.dirs[owner[3]]  # the record naming the link made it
-        slot[_APPARENT] += apparent
-        slot[_DISK] += disk
-        slot[_FILES] += files
+        slot[APPARENT] += apparent
+        slot[DISK] += disk
+        slot[FILES] += files
 
     def result(self, version="", *, imported=False) -> ScanResult:
         """Roll the per-directory sums up to every ancestor and build the result."""
@@ -263,7 +268,7 @@ class Collector:
         errors += [
             ScanIssue(path_of(self.dirs, key), OP_READ, MOVED)
             for key in self.moved
-            if self.dirs[key][_PARENT] not in self.moved
+            if self.dirs[key][PARENT] not in self.moved
         ]
         errors.sort(key=lambda e: (e.path, e.operation != OP_ACCESS))
         return ScanResult(
@@ -295,15 +300,15 @@ class Collector:
         # the collector's peak at 1M files, against 0.3 MB).
         levels = {}
         for slot in dirs.values():
-            if slot[_PARENT] is not None:
-                levels.setdefault(slot[_DEPTH], []).append(slot)
+            if slot[PARENT] is not None:
+                levels.setdefault(slot[DEPTH], []).append(slot)
         for depth in sorted(levels, reverse=True):
             for slot in levels.pop(depth):
-                parent = dirs[slot[_PARENT]]
-                parent[_APPARENT] += slot[_APPARENT]
-                parent[_DISK] += slot[_DISK]
-                parent[_FILES] += slot[_FILES]
-                parent[_DIRS] += slot[_DIRS]
+                parent = dirs[slot[PARENT]]
+                parent[APPARENT] += slot[APPARENT]
+                parent[DISK] += slot[DISK]
+                parent[FILES] += slot[FILES]
+                parent[DIRS] += slot[DIRS]
 
     def _roots(self):
         roots = []
@@ -312,7 +317,7 @@ class Collector:
             skipped = idx in self.skipped_roots
             slot = empty if skipped else self.dirs.get(root_key(idx), empty)
             roots.append(
-                RootTotal(path, slot[_APPARENT], slot[_DISK], slot[_FILES], slot[_DIRS], skipped)
+                RootTotal(path, slot[APPARENT], slot[DISK], slot[FILES], slot[DIRS], skipped)
             )
         return roots
 
@@ -320,15 +325,15 @@ class Collector:
         dirs, max_depth, top = self.dirs, self.max_depth, self.top
         if not top:
             return []
-        key = _APPARENT if self.measure.is_apparent else _DISK
+        key = APPARENT if self.measure.is_apparent else DISK
 
         def listed():
             return (
                 slot
                 for slot in dirs.values()
-                if slot[_DIRS]
-                and 0 < slot[_DEPTH]
-                and (max_depth is None or slot[_DEPTH] <= max_depth)
+                if slot[DIRS]
+                and 0 < slot[DEPTH]
+                and (max_depth is None or slot[DEPTH] <= max_depth)
             )
 
         # Two passes over the directories, the top sizes and then what
@@ -336,11 +341,11 @@ class Collector:
         # the collector's peak (2 MB at 1M files).
         sizes = heapq.nlargest(top, (slot[key] for slot in listed()))
         floor = sizes[-1] if len(sizes) == top else 0
-        candidates = [(slot[key], slot[_KEY]) for slot in listed() if slot[key] >= floor]
+        candidates = [(slot[key], slot[KEY]) for slot in listed() if slot[key] >= floor]
         return [
-            DirTotal(path, *dirs[k][:3], dirs[k][_DEPTH])
+            DirTotal(path, *dirs[k][:3], dirs[k][DEPTH])
             for path, (_, k) in largest(
-                candidates, top, lambda c: path_of(dirs, c[1]), up=lambda k: dirs[k][_PARENT]
+                candidates, top, lambda c: path_of(dirs, c[1]), up=lambda k: dirs[k][PARENT]
             )
         ]
 
@@ -376,7 +381,7 @@ class Collector:
             files_of[key] = ranked if apparent_first else [(a, d, name) for d, a, name in ranked]
         return ScanModel(
             dirs=self.dirs,  # rolled up in place by result()
-            direct_files={key: slot[_FILES] for key, slot in self.dirs.items()},
+            direct_files={key: slot[FILES] for key, slot in self.dirs.items()},
             files_of=files_of,
             own=self.own,
             flags=self.flags,

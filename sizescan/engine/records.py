@@ -134,7 +134,7 @@ class Detail(NamedTuple):
     """What a record carries when the scan keeps views, exports or excludes caches.
 
     ``kinds`` is ``{kind: [count, apparent, disk]}``, ``ages`` is
-    ``[count, apparent, disk]`` per age bucket (see kinds.AGES), ``files``
+    ``[count, apparent, disk]`` per age bucket (see kinds.AGES), ``largest``
     the directory's largest files as ``(apparent, disk, name)``.  Plain
     tuples, not NamedTuples: records carry hundreds of thousands of these,
     and unpickling a NamedTuple calls a Python-level ``__new__`` for each
@@ -151,7 +151,7 @@ class Detail(NamedTuple):
 
     kinds: Optional[dict] = None
     ages: Optional[list] = None
-    files: Optional[list] = None
+    largest: Optional[list] = None
     fragment: Optional[str] = None
     subdirs: Optional[list] = None
     flags: int = 0
@@ -161,8 +161,8 @@ class Detail(NamedTuple):
 class Record(NamedTuple):
     """One directory's (or one chunk's) counts, as a worker sends them.
 
-    ``dirs`` is 1 for the record that carries the directory's own size
-    (``part`` 0), else 0.  ``files``, ``apparent`` and ``disk`` count the
+    ``own`` is 1 for the record that carries the directory's own size and
+    counts it as one directory (``part`` 0), else 0.  ``files``, ``apparent`` and ``disk`` count the
     entries counted here; ``tops`` are files that may be among the scan's
     largest, as ``(apparent, disk, name)``; ``links`` files the collector
     counts once; ``errors`` the
@@ -183,7 +183,7 @@ class Record(NamedTuple):
     name: str
     depth: int
     root: int
-    dirs: int
+    own: int
     files: int
     apparent: int
     disk: int

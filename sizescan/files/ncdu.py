@@ -159,7 +159,7 @@ class ExportSpool:
     def add(self, record) -> None:
         """Keep what ``record`` says for the export (see records.Detail)."""
         key, detail = record.key, record.detail
-        if record.dirs or detail.flags & EXCLUDED:
+        if record.own or detail.flags & EXCLUDED:
             self.nested.append((key, record.parent, record.name))
         if detail.flags:
             self.flags[key] = self.flags.get(key, 0) | detail.flags

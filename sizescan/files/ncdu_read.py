@@ -481,7 +481,7 @@ class _Reader:
                     d.files,
                     d.apparent,
                     d.disk,
-                    tops=detail.files or (),
+                    tops=detail.largest or (),
                     links=d.links,
                     errors=d.errors,
                     detail=detail,

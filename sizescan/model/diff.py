@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .measure import Measure
 from .names import path_fields
 from .result import ScanResult, largest
-from .tree import DEPTH, PARENT
+from .tree import APPARENT, DEPTH, DIRS, PARENT
 
 GREW, SHRANK, NEW, GONE = "grew", "shrank", "new", "gone"
 
@@ -109,7 +109,7 @@ def _directories(result: ScanResult, max_depth):
     return {
         key: slot
         for key, slot in result.model.dirs.items()
-        if slot[3] and (max_depth is None or slot[DEPTH] <= max_depth)
+        if slot[DIRS] and (max_depth is None or slot[DEPTH] <= max_depth)
     }
 
 
@@ -138,8 +138,8 @@ def diff(
     changed = []
     for key in before.keys() | after.keys():
         a, b = before.get(key), after.get(key)
-        old_sizes = a[:3] if a else (0, 0, 0)
-        new_sizes = b[:3] if b else (0, 0, 0)
+        old_sizes = a[APPARENT:DIRS] if a else (0, 0, 0)
+        new_sizes = b[APPARENT:DIRS] if b else (0, 0, 0)
         change = measure.pick(*new_sizes[:2]) - measure.pick(*old_sizes[:2])
         if a is None:
             status = NEW

@@ -9,7 +9,7 @@ from . import tree
 from .kinds import AGES
 from .measure import Measure
 from .names import path_fields
-from .tree import DEPTH, ScanModel, TreeNode
+from .tree import APPARENT, DEPTH, DIRS, DISK, FILES, ScanModel, TreeNode
 
 #: Version of the ``--json`` / :meth:`ScanResult.to_dict` document layout.
 #: Bumped on any change that can break a reader.
@@ -304,9 +304,9 @@ class ScanResult:
         model = self._need_model("directories")
         totals = {}
         for key, slot in model.dirs.items():
-            if slot[3]:
+            if slot[DIRS]:
                 path = model.path(key)
-                totals[path] = DirTotal(path, slot[0], slot[1], slot[2], slot[DEPTH])
+                totals[path] = DirTotal(path, slot[APPARENT], slot[DISK], slot[FILES], slot[DEPTH])
         return totals
 
     def to_dict(

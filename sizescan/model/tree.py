@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from .keys import READ_ERROR, dir_prefix, join, path_up, root_key
 from .names import path_fields
 
-# Where a directory's slot (see ScanModel) holds its depth, its parent's key, its name and
-# its own key.
-DEPTH, PARENT, NAME, KEY = 4, 5, 6, 7
+# A directory's slot (see ScanModel), by name: its totals (everything
+# below it included; DIRS is 0 for an excluded directory), its depth, its
+# parent's key, its name and its own key.  A list, not an object: a scan
+# with views holds one per directory, and the collector adds into them.
+APPARENT, DISK, FILES, DIRS, DEPTH, PARENT, NAME, KEY = range(8)
 
 #: How deep :meth:`ScanResult.tree` goes at most: its rows are built, shown
 #: and written as JSON recursively, and nobody reads a deeper tree.
@@ -132,7 +134,7 @@ class ScanModel:
         if self._children is None:
             children: dict = {}
             for key, slot in self.dirs.items():
-                if slot[PARENT] is not None and slot[3]:  # not a PATH, not excluded
+                if slot[PARENT] is not None and slot[DIRS]:  # not a PATH, not excluded
                     children.setdefault(slot[PARENT], []).append(key)
             self._children = children
         return self._children
@@ -217,7 +219,7 @@ def _entries(result, model: ScanModel):
         found = []
         for sub in children.get(here, ()):
             slot = dirs[sub]
-            found.append((*ranked(slot[0], slot[1]), slot[NAME], sub))
+            found.append((*ranked(slot[APPARENT], slot[DISK]), slot[NAME], sub))
         for apparent, disk, name in files_of.get(here, ()):
             found.append((*ranked(apparent, disk), name, (apparent, disk)))
         found.sort(key=lambda c: (-c[0], -c[1], c[2]))
@@ -254,15 +256,22 @@ def _build_trees(result, model: ScanModel, shown_of) -> list[TreeNode]:
                     TreeNode(
                         f"({hidden} smaller)",
                         path,
-                        slot[0] - own_size - sum(n.size for n in shown),
-                        slot[1] - own_disk - sum(n.disk_usage for n in shown),
-                        slot[2] - sum(n.files for n in shown),
+                        slot[APPARENT] - own_size - sum(n.size for n in shown),
+                        slot[DISK] - own_disk - sum(n.disk_usage for n in shown),
+                        slot[FILES] - sum(n.files for n in shown),
                         False,
                         folded=hidden,
                     )
                 )
         return TreeNode(
-            name, path, slot[0], slot[1], slot[2], True, tuple(shown), unreadable=here in unreadable
+            name,
+            path,
+            slot[APPARENT],
+            slot[DISK],
+            slot[FILES],
+            True,
+            tuple(shown),
+            unreadable=here in unreadable,
         )
 
     trees = []
@@ -271,7 +280,7 @@ def _build_trees(result, model: ScanModel, shown_of) -> list[TreeNode]:
             continue  # drawn where it was counted
         here = root_key(idx)
         slot = dirs.get(here)
-        if slot is not None and slot[3]:
+        if slot is not None and slot[DIRS]:
             trees.append(node(here, root.path, root.path, 0))
         else:
             trees.append(
