@@ -46,13 +46,14 @@ def _interrupt(signum, frame):
 # A signal handler's exception surfaces in whatever Python code runs next,
 # and that may be a weakref callback or a __del__ run by the collector of
 # garbage: Python cannot raise from there, so it prints "Exception ignored
-# in ..." with a traceback and goes on as if no signal had come.  Seen in a
-# run: multiprocessing's WeakValueDictionary dropping an entry.  The hook
+# in ..." with a traceback and goes on as if no signal had come (a
+# multiprocessing WeakValueDictionary dropping an entry, for one).  The hook
 # takes such an Interrupted back and raises it again a millisecond later
 # from SIGALRM, in ordinary code, where it ends the run as it should.  Not
 # once the run is over: Python's exit puts SIGALRM back to its default,
-# which kills the process (seen once in 600 runs), so the alarm is
-# cancelled at exit and never armed while the interpreter shuts down.
+# which would kill the process, so the alarm is cancelled at exit and never
+# armed while the interpreter shuts down (tests/test_signals.py: a signal
+# inside a finalizer, and a signal at any instant).
 _REDELIVER_S = 0.001
 _python_hook = sys.unraisablehook
 
@@ -120,8 +121,8 @@ def call(body) -> int:
         # An extension module that could not be mapped (ulimit -v) is no bug,
         # nor is the import that fell back from it and failed in turn; nor a
         # SystemError under an address-space limit (CPython's "error return
-        # without exception set", seen once at 30 MB: a failed allocation
-        # that its caller did not report).
+        # without exception set": a failed allocation that its caller did
+        # not report).  tests/test_resources.py, every address-space limit.
         if _chain_has(
             exc,
             lambda e: (
@@ -191,8 +192,9 @@ def _load_unwinder() -> None:
 # Under a ulimit -v that memory runs into, CPython 3.11 can loop for ever
 # inside its own exception handling: unwinding to a handler it allocates an
 # int for the handler's offset, fails, and unwinds to the same handler
-# again, holding the GIL, no Python code of ours ever running (seen at 30
-# MB, in the first runs of a loop).  Only another process can see that: the
+# again, holding the GIL, no Python code of ours ever running
+# (tests/test_resources.py: a command stuck holding the GIL under ulimit -v
+# is ended).  Only another process can see that: the
 # command then runs in a child that beats a pipe from a thread of its own
 # (which the loop starves), and this process, which never imports
 # sizescan, ends it after WATCHDOG_S of silence.

@@ -58,8 +58,9 @@ def held_signals():
     The mask alone does not keep the caller's handler out: a thread started
     before (a Timer, a progress bar's) takes the signal, and Python runs the
     handler in the main thread at once, mask or not.  Its exception inside
-    Pool() left a half-made pool whose threads kept starting workers (seen
-    in a test, 4 to 12 processes left behind).  So a handler written in
+    Pool() would leave a half-made pool whose threads keep starting
+    workers (tests/test_faults.py: interrupted scans leave no worker
+    behind).  So a handler written in
     Python is replaced by one that notes the signal, and the first noted is
     raised again once the start is over and the old handlers are back.
     """

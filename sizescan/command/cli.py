@@ -218,8 +218,8 @@ def _quiet_dask():
     """Dask logs a lost connection to stderr as it happens (its config sets
     the levels when it is imported); the scan's failure says it in one line.
     Tornado's too: its config has tornado.application at "error", which
-    printed a traceback of the reset connection when the scheduler was
-    killed (seen in CI)."""
+    prints a traceback of the reset connection when the scheduler is
+    killed (tests/test_cluster.py::test_scheduler_killed_mid_scan_fails_within_10s)."""
     import logging
 
     try:

@@ -48,8 +48,8 @@ def affordable_io_depth(io_depth: int, workers: int) -> int:
     if room is not None:
         if room < _THREADS_NEED_ROOM:
             # Threads that run out of memory die in ways Python does not
-            # always survive (a lane stuck for good was seen at 60 MB, 1 run
-            # in 15): under a tight limit, one request at a time.
+            # always survive (a lane can be left stuck for good): under a
+            # tight limit, one request at a time (tests/test_resources.py).
             return 1
         # Half of what is left for the stacks; the scan's own memory, and a
         # forked worker's copy of the caller's, need the rest.

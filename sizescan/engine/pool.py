@@ -160,8 +160,8 @@ def _threads_to_spare(count: int) -> bool:
     releasing a lock made for it, and that is waited for at most
     _THREAD_START_S: a thread whose start fails inside itself (a MemoryError
     before it runs a line of ours) never says so, and
-    ``threading.Thread.start`` would wait for it forever (seen under
-    ``ulimit -v`` 40 MB).
+    ``threading.Thread.start`` would wait for it forever (pinned by
+    tests/test_resources.py, every address-space limit).
     """
     release = _thread.allocate_lock()
     release.acquire()
@@ -330,7 +330,8 @@ class PoolBackend(Backend):
             with held_signals():
                 # Owned before a signal can arrive: a Pool dropped on an
                 # exception is finalized by the garbage collector, which calls
-                # terminate() here, unbounded (seen hanging for good).
+                # terminate() here, unbounded (tests/test_faults.py: interrupted
+                # scans leave no worker behind).
                 self._pool = _Pool(
                     self._ctx, self.workers, self.capacity, self._config, self._sink_queue
                 )
