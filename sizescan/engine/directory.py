@@ -69,9 +69,7 @@ class DirectoryPass:
         self.owners = {} if options.by_owner else None
         self.owner = None  # the first file's (uid, gid)
         self.others = [0, 0, 0]  # files not of the first file's owner: counted as they come
-        self.has_extra = (
-            self.tally is not None or self.encoder is not None or self.owners is not None
-        )
+        self.has_extra = self.encoder is not None or self.owners is not None
 
     def excluded(self, name) -> bool:
         if self.exclude(self.prefix + name):
@@ -149,11 +147,10 @@ class DirectoryPass:
         )
 
     def extra(self, name, st, size, blocks) -> None:
-        """A counted file, for the export, the views and the owners."""
+        """A counted file, for the export and the owners (the views count
+        in the loop itself: see Scanner._size_entries)."""
         if self.encoder is not None:
             self.fragment.append(self.encoder.sized(name, st))
-        if self.tally is not None:
-            self.tally.add(tally_key(name, st.st_mode), size, blocks, st.st_mtime, name)
         if self.owners is not None:
             owner = (st.st_uid, st.st_gid)
             # A directory's files mostly share one owner, the first file's:

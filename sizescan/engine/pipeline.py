@@ -30,7 +30,7 @@ import time
 from typing import Optional
 
 from ..model.keys import EXCLUDED, READ_ERROR, dir_prefix
-from ..model.kinds import DIRECTORY_KIND, add_owner
+from ..model.kinds import DIRECTORY_KIND, add_owner, tally_key
 from .directory import NEVER, DirectoryPass
 from .entries import EntryFilter, link_floor
 from .lanes import LANE_SPLIT, Lanes
@@ -407,6 +407,7 @@ class Scanner:
         by_path = p.excluded if p.exclude is not None else None
         by_stat = p.left_out if p.reason is not None else None
         extra = p.extra if p.has_extra else None
+        tally_add = p.tally.add if p.tally is not None else None  # the views
         stat_ = p.stat_
         floor = link_floor(cfg.options)
         S_IFMT, S_IFDIR = _stat.S_IFMT(0o177777), _stat.S_IFDIR
@@ -438,6 +439,8 @@ class Scanner:
             disk += blocks
             if extra is not None:
                 extra(name, st, size, blocks)
+            if tally_add is not None:
+                tally_add(tally_key(name, st.st_mode), size, blocks, st.st_mtime, name)
             if (size if by_apparent else blocks) >= threshold and offer_top(
                 (size if by_apparent else blocks, here, name)
             ):

@@ -25,7 +25,7 @@ from ..engine.records import (
 from ..engine.tally import DirTally
 from ..errors import BadExport
 from ..model.keys import READ_ERROR, dir_key, dir_prefix, join, path_up, root_key
-from ..model.kinds import add_owner, suffix_of, tally_key
+from ..model.kinds import add_owner, tally_key
 from ..model.names import display_message
 from ..model.options import ScanOptions
 from .ncdu import MAJOR
@@ -455,7 +455,8 @@ class _Reader:
                 raise _Bad(dir_prefix(d.path) + name, f"a size past 2^63: {max(size, blocks)}")
             apparent += size
             disk += blocks
-            add(suffix_of(name), size, blocks, int(mtime) if mtime else None, name)
+            dot = name.rfind(".")  # kinds.tally_key of a file, inlined: once per file
+            add(name[dot:] if dot > 0 else "", size, blocks, int(mtime) if mtime else None, name)
         d.files += len(rows)
         d.apparent += apparent
         d.disk += disk
