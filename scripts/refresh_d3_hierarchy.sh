@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Refresh the vendored d3-hierarchy (the report's treemap layout) from npm:
 #   scripts/refresh_d3_hierarchy.sh [VERSION]     (default: the latest 3.x)
-# It replaces sizescan/report/d3-hierarchy.min.js and LICENSE.d3-hierarchy and
-# writes the version into sizescan/report/README.md.  Review the diff, then run
+# It replaces sizescan/files/report/d3-hierarchy.min.js and LICENSE.d3-hierarchy and
+# writes the version into sizescan/files/report/README.md.  Review the diff, then run
 # tests/test_report.py: the page must still draw and pass its checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ version="${1:-$(npm view 'd3-hierarchy@3' version | tail -1 | awk '{print $NF}' 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && npm pack --silent "d3-hierarchy@$version" >/dev/null && tar xzf d3-hierarchy-*.tgz)
-dest=sizescan/report
+dest=sizescan/files/report
 cp "$work/package/dist/d3-hierarchy.min.js" "$dest/d3-hierarchy.min.js"
 cp "$work/package/LICENSE" "$dest/LICENSE.d3-hierarchy"
 if grep -q '</script' "$dest/d3-hierarchy.min.js"; then
