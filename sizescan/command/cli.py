@@ -46,6 +46,24 @@ def _colour(choice: str) -> bool:
     return sys.stdout is not None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+def _refuse_contradictions(paths, export, html_to, import_from, prints, extended):
+    """One line and exit 2 for options that contradict each other, before
+    anything is read or written (``prints``: something besides the export
+    goes to stdout)."""
+    if export == "-" and prints:
+        raise click.UsageError(
+            "-o - writes the export to stdout: --json and the views would have nowhere to go"
+        )
+    if export == "-" and sys.stdout is None:
+        streams.fail("cannot write the export to stdout: it is closed")
+    if html_to == "-" or html_to == "":
+        raise click.UsageError("--html needs a file name: the report is a page to open")
+    if import_from is not None and (paths or export or extended):
+        raise click.UsageError("-f/--import reads a scan from a file: no PATH, no --export")
+    if extended and not export:
+        raise click.UsageError("--extended only adds fields to an --export")
+
+
 def _size_format(si, exact):
     if si and exact:
         raise click.UsageError("--si and -b/--bytes contradict each other: units or exact bytes?")
@@ -131,47 +149,30 @@ def scan_command(
         # makes cyclic garbage as long as it runs.
         gc.disable()
     views = tree or by_type or by_age
-    if export == "-" and (as_json or views or by_owner):
-        raise click.UsageError(
-            "-o - writes the export to stdout: --json and the views would have nowhere to go"
-        )
-    if export == "-" and sys.stdout is None:
-        streams.fail("cannot write the export to stdout: it is closed")
-    if html_to == "-" or html_to == "":
-        raise click.UsageError("--html needs a file name: the report is a page to open")
-    if import_from is not None and (paths or export or extended):
-        raise click.UsageError("-f/--import reads a scan from a file: no PATH, no --export")
-    if extended and not export:
-        raise click.UsageError("--extended only adds fields to an --export")
+    _refuse_contradictions(
+        paths, export, html_to, import_from, as_json or views or by_owner, extended
+    )
     streams.one_file_each(export, html_to, import_from, exclude_from, paths)
     report_file = None
     try:
         if html_to:
             with held_signals():  # made and remembered, or neither
                 report_file = streams.open_report(html_to)
-        if import_from is not None:
-            result = streams.read_import(
-                import_from, top=top, apparent=apparent, max_depth=max_depth
-            )
-        else:
-            gitignore = [line for f in exclude_from for line in streams.gitignore_lines(f.read())]
-            result = _scan(
-                list(paths) or ["."],
-                dict(
-                    settings,
-                    apparent=apparent,
-                    views=views or bool(html_to),
-                    gitignore=gitignore,
-                    export=sys.stdout.buffer if export == "-" else export,
-                    # The report's owners panel costs 2% more (benchmarks/README.md).
-                    scheduler=scheduler or None,
-                    by_owner=by_owner or bool(html_to),
-                    tls=options.tls_of(tls_ca_file, tls_cert, tls_key),
-                ),
-                size,
-                progress=not (as_json or quiet or no_progress or export == "-"),
-                export_name=export,
-            )
+        result = _obtain(
+            paths,
+            import_from,
+            exclude_from,
+            settings,
+            apparent=apparent,
+            views=views or bool(html_to),
+            # The report's owners panel costs 2% more (benchmarks/README.md).
+            by_owner=by_owner or bool(html_to),
+            export=export,
+            scheduler=scheduler,
+            tls=options.tls_of(tls_ca_file, tls_cert, tls_key),
+            size=size,
+            progress=not (as_json or quiet or no_progress or export == "-"),
+        )
         if not quiet:
             for issue in result.errors:
                 click.echo(f"sizescan: {issue_message(issue)}", err=True)
@@ -186,32 +187,77 @@ def scan_command(
     if export == "-":
         sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
     tree_depth = (3 if max_depth is None else max_depth) if tree else None
+    shown = dict(
+        tree_depth=tree_depth, width=top, by_type=by_type, by_age=by_age, by_owner=by_owner
+    )
     try:
-        if as_json:
-            doc = result.to_dict(
-                tree_depth=tree_depth,
-                tree_width=top,
-                by_type=by_type,
-                by_age=by_age,
-                by_owner=by_owner,
-            )
-            text = json.dumps(doc, ensure_ascii=False, indent=2)
-        else:
-            paint = Palette(_colour(color))
-            parts = [report(result, size)]
-            if tree:
-                parts.append(tree_report(result, result.tree(tree_depth, top), size, paint))
-            if by_type:
-                parts.append(type_report(result, result.by_type(), size, paint, top))
-            if by_age:
-                parts.append(age_report(result, result.by_age(), size, paint))
-            if by_owner:
-                parts.append(owner_report(result, result.by_owner(), size, paint))
-            text = "\n\n".join(parts)
+        text = _document(result, **shown) if as_json else _people(result, size, color, **shown)
     except ValueError as exc:  # an export without mtimes, asked for --by-age
         streams.fail(f"{import_from}: {exc}" if import_from else str(exc))
     streams.write_stdout(text + "\n")
     sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
+
+
+def _obtain(
+    paths,
+    import_from,
+    exclude_from,
+    settings,
+    *,
+    apparent,
+    views,
+    by_owner,
+    export,
+    scheduler,
+    tls,
+    size,
+    progress,
+):
+    """The result: read from an export (-f), or scanned."""
+    if import_from is not None:
+        return streams.read_import(
+            import_from, top=settings["top"], apparent=apparent, max_depth=settings["max_depth"]
+        )
+    gitignore = [line for f in exclude_from for line in streams.gitignore_lines(f.read())]
+    return _scan(
+        list(paths) or ["."],
+        dict(
+            settings,
+            apparent=apparent,
+            views=views,
+            gitignore=gitignore,
+            by_owner=by_owner,
+            export=sys.stdout.buffer if export == "-" else export,
+            scheduler=scheduler or None,
+            tls=tls,
+        ),
+        size,
+        progress=progress,
+        export_name=export,
+    )
+
+
+def _document(result, *, tree_depth, width, by_type, by_age, by_owner) -> str:
+    """--json: the result as one JSON document."""
+    doc = result.to_dict(
+        tree_depth=tree_depth, tree_width=width, by_type=by_type, by_age=by_age, by_owner=by_owner
+    )
+    return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def _people(result, size, color, *, tree_depth, width, by_type, by_age, by_owner) -> str:
+    """The report and the views asked for, for a terminal."""
+    paint = Palette(_colour(color))
+    parts = [report(result, size)]
+    if tree_depth is not None:
+        parts.append(tree_report(result, result.tree(tree_depth, width), size, paint))
+    if by_type:
+        parts.append(type_report(result, result.by_type(), size, paint, width))
+    if by_age:
+        parts.append(age_report(result, result.by_age(), size, paint))
+    if by_owner:
+        parts.append(owner_report(result, result.by_owner(), size, paint))
+    return "\n\n".join(parts)
 
 
 def _quiet_dask():
