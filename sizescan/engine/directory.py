@@ -41,6 +41,8 @@ class DirectoryPass:
         options = cfg.options
         self.cfg, self.fd, self.task, self.subdirs = cfg, fd, task, subdirs
         self.own = isinstance(task, DirTask)
+        # A DirTask makes its key when asked (a hash): asked once here.
+        self.key = task.key
         self.prefix = dir_prefix(task.path)
         self.tops, self.links, self.errors = [], [], []
         self.skipped = []  # (name, reason): told to the encoder at the end
@@ -118,7 +120,7 @@ class DirectoryPass:
                 disk_usage(st),
                 dev,
                 st.st_ino,
-                task.key,
+                self.key,
                 guard,
                 hops,
                 None if self.owners is None else (st.st_uid, st.st_gid),
@@ -202,7 +204,7 @@ class DirectoryPass:
             apparent += task.apparent
             disk += task.disk
         return Record(
-            task.key,
+            self.key,
             task.parent,
             task.name,
             task.depth,

@@ -413,7 +413,7 @@ class Scanner:
         S_IFMT, S_IFDIR = _stat.S_IFMT(0o177777), _stat.S_IFDIR
         by_apparent = cfg.options.apparent
         top = self.top
-        offer_top, tops, here = top.offer, p.tops, task.key
+        offer_top, tops, here = top.offer, p.tops, p.key
         threshold = (top.floor[0] if top.full else -1) if top.n else NEVER
         files = apparent = disk = 0
         for name in names:
