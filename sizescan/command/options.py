@@ -43,11 +43,6 @@ def settings_of_scan(command):
     return command
 
 
-def names_of_scan_settings() -> list:
-    """The scan settings that are the command's options, by name."""
-    return [s.name for s in settings() if s.metadata["flags"]]
-
-
 def _group(*options):
     def apply(command):
         for option in reversed(options):

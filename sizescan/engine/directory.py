@@ -57,7 +57,7 @@ class DirectoryPass:
             else (_stat_near_limit if task.hops >= MAX_SYMLINKS else os.stat)
         )
         entries = cfg.entries
-        self.exclude = entries.by_path
+        self.exclude = entries.exclude
         self.reason = entries.by_stat
         if self.reason is not None:
             self.relative_from = len(dir_prefix(cfg.roots[task.root]))

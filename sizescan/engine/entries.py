@@ -1,12 +1,12 @@
 """The entry filter: whether an entry is left out of a scan, and why.
 
-One place decides it for every reader of entries: the per-entry pipeline
-(each entry a worker stats), the plan (whether an earlier PATH's walk
-reaches a later PATH, the same rules tried on each step of the way) and,
-for what an export says, the export reader.  The pipeline asks only what
-the scan's options make possible: ``by_path`` is None without --exclude,
-``by_stat`` None without -x, --exclude-kernfs, --exclude-from or several
-PATHs that hold one another.
+One place decides it for both readers of the disk: the per-entry
+pipeline (each entry a worker stats) and the plan (whether an earlier
+PATH's walk reaches a later PATH, the same rules tried on each step of
+the way).  An export needs none of it: it says itself what was left out.
+The pipeline asks only what the scan's options make possible:
+``exclude`` is None without --exclude, ``by_stat`` None without -x,
+--exclude-kernfs, --exclude-from or several PATHs that hold one another.
 """
 
 from __future__ import annotations
@@ -53,8 +53,6 @@ class EntryFilter:
         "root_devs",
         "skip_ids",
         "kernfs_devs",
-        "by_path",
-        "by_stat",
     )
 
     def __init__(self, options, *, root_devs=None, kernfs_devs=None):
@@ -64,12 +62,10 @@ class EntryFilter:
         # {(dev, ino): index of the PATH from which on it is left out}
         self.skip_ids = None
         self.kernfs_devs = kernfs_devs  # None without --exclude-kernfs
-        self._settle()
 
     def skip_earlier(self, skip_ids) -> None:
         """Leave out the PATHs that later PATHs count (see plan)."""
         self.skip_ids = skip_ids or None
-        self._settle()
 
     def on_host(self, here: dict, kernfs_devs) -> EntryFilter:
         """This filter on another host (a Dask worker): the devices in that
@@ -87,14 +83,13 @@ class EntryFilter:
         )
         return other
 
-    def _settle(self):
-        # What the pipeline calls per entry: None when nothing can match.
-        self.by_path = self.exclude
-        self.by_stat = (
-            self.reason
-            if (self.root_devs is not None or self.skip_ids or self.kernfs_devs or self.gitignore)
-            else None
-        )
+    @property
+    def by_stat(self):
+        """What the pipeline calls per entry that has a stat (``reason``),
+        or None when nothing the stat says can leave an entry out."""
+        if self.root_devs is not None or self.skip_ids or self.kernfs_devs or self.gitignore:
+            return self.reason
+        return None
 
     def reason(self, st, root: int, relative: str, is_dir: bool):
         """Why the entry with stat ``st``, under the PATH at index ``root``

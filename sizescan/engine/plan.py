@@ -20,6 +20,7 @@ from ..model.keys import join, root_key
 from ..model.kinds import tally_key
 from ..model.measure import disk_usage
 from .budget import affordable_io_depth, affordable_workers
+from .entries import counted_once
 from .fs import (
     default_io_depth,
     default_workers,
@@ -142,8 +143,9 @@ def plan_scan(paths, options, *, slashed=frozenset(), encoder=None) -> Plan:
     )
 
 
-def first_tasks(plan: Plan, options) -> tuple:
+def first_tasks(plan: Plan) -> tuple:
     """(DirTasks of the PATHs to walk, Records of the PATHs that are files)."""
+    options = plan.config.options
     track = plan.config.track_ancestors
     tasks, records = [], []
     for root in plan.roots:
@@ -336,7 +338,7 @@ def _file_record(path, idx, st, options, now) -> Record:
     tally = DirTally(now, 0, options.measure) if options.views else None
     key = tally_key(path, st.st_mode)
     owner = (st.st_uid, st.st_gid) if options.by_owner else None
-    if (options.dereference or st.st_nlink > 1) and not options.count_links:
+    if counted_once(st.st_nlink, options):
         kind, age = tally.link_view(key, st.st_mtime) if tally is not None else (None, None)
         return Record(
             root_key(idx),

@@ -182,7 +182,7 @@ def run(
     collector.skipped_roots = plan.skipped
     collector.bound_devs = plan.bound_devs
     frontier = Frontier(options.dereference)
-    tasks, records = first_tasks(plan, options)
+    tasks, records = first_tasks(plan)
     for task in tasks:
         frontier.add_root(task)
     if records:
