@@ -52,8 +52,10 @@ def _interrupt(signum, frame):
 # from SIGALRM, in ordinary code, where it ends the run as it should.  Not
 # once the run is over: Python's exit puts SIGALRM back to its default,
 # which would kill the process, so the alarm is cancelled at exit and never
-# armed while the interpreter shuts down (tests/test_signals.py: a signal
-# inside a finalizer, and a signal at any instant).
+# armed again from then on: not while the interpreter shuts down, and not
+# for an atexit callback, the cancelling one included, that the alarm
+# itself interrupted (tests/test_signals.py: a signal inside a finalizer,
+# and a signal at any instant).
 _REDELIVER_S = 0.001
 _python_hook = sys.unraisablehook
 
@@ -72,7 +74,7 @@ def _unraisable(unraisable):
     if not isinstance(exc, Interrupted):
         _python_hook(unraisable)
         return
-    if sys.is_finalizing():
+    if sys.is_finalizing() or "atexit" in (unraisable.err_msg or ""):
         return  # the run has finished: its status stands
     signum = exc.signum
     try:
