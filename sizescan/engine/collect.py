@@ -89,6 +89,7 @@ class Collector:
         self.disk = 0
         # Views (see ScanModel): memory grows with directories and kinds.
         self.views = options.views
+        self.sums = options.sums
         self.kinds = {}
         self.ages = [0] * (3 * len(AGES))
         # directory -> its largest files: a record's list as it came, or a
@@ -259,7 +260,8 @@ class Collector:
 
     def result(self, version="", *, imported=False) -> ScanResult:
         """Roll the per-directory sums up to every ancestor and build the result."""
-        model = self._model() if self.views else None  # before the roll-up: direct counts
+        # Before the roll-up: the models read direct counts.
+        model = self._model() if self.views else self._sums() if self.sums else None
         self._roll_up()
         roots = self._roots()
         errors = [ScanIssue(e.path, e.operation, e.message) for e in self.errors]
@@ -361,6 +363,18 @@ class Collector:
             [*self._top.heap, *linked], self.top, lambda item: path_of(dirs, item[1], item[2])
         )
         return [FileTotal(path, apparent, disk) for path, (_, _, _, apparent, disk) in best]
+
+    def _sums(self):
+        """Every directory's totals and flags, without the views' detail."""
+        return ScanModel(
+            dirs=self.dirs,  # rolled up in place by result()
+            direct_files={key: slot[FILES] for key, slot in self.dirs.items()},
+            files_of={},
+            own={},
+            flags=self.flags,
+            kinds=None,
+            ages=None,
+        )
 
     def _model(self):
         """The views' data (call before the roll-up: it reads direct counts)."""

@@ -289,7 +289,9 @@ class Scanner:
         own = isinstance(task, DirTask)
         apparent, disk = (task.apparent, task.disk) if own else (0, 0)
         part = 0 if own else task.part
-        detail = None
+        # Unreadable is said whatever the scan keeps: a rare record, and
+        # history keeps the flag without the views.
+        detail = Detail(flags=READ_ERROR)
         if self.config.detailed:
             views = self.config.options.views and own
             owners: Optional[dict] = None

@@ -192,13 +192,14 @@ def run(
         result, used = _scan_on_cluster(cluster, frontier, collector, plan, tick)
     else:
         result, spool, used = _scan_here(frontier, collector, plan, options, tick)
-    return _finished(result, used, plan, started), spool
+    return _finished(result, used, plan, started, options), spool
 
 
-def _finished(result, used, plan: Plan, started: float):
-    """The result, complete: how it was made, and when."""
+def _finished(result, used, plan: Plan, started: float, options):
+    """The result, complete: how it was made, under which rules, and when."""
     return replace(
         result,
+        rules=options.rules(),
         workers=used,
         io_depth=plan.io_depth,
         started_at=plan.now,

@@ -107,7 +107,7 @@ class OwnerTotal:
     disk_usage: int
 
 
-def _owner_name(kind: int, ident: int) -> str:
+def owner_name(kind: int, ident: int) -> str:
     try:
         if kind == USER:
             import pwd
@@ -200,7 +200,8 @@ class ScanResult:
     ``io_depth`` requests in flight (its threads); on a Dask cluster they
     are Dask workers, and ``cluster`` says more.  ``started_at`` is when
     the scan started, in seconds since the epoch (from an export: its
-    timestamp, None when it has none).
+    timestamp, None when it has none).  ``rules`` are the settings that
+    changed the numbers (:meth:`ScanOptions.rules`; None from an export).
     """
 
     paths: list[str]
@@ -223,6 +224,7 @@ class ScanResult:
     imported: bool = False
     model: ScanModel | None = field(default=None, repr=False)
     owners: dict | None = field(default=None, repr=False)
+    rules: dict | None = field(default=None, repr=False)
 
     @property
     def measure(self) -> Measure:
@@ -233,8 +235,8 @@ class ScanResult:
         """The size this result is sorted by, of anything with ``size`` and ``disk_usage``."""
         return self.measure.of_item(item)
 
-    def _need_model(self, what):
-        if self.model is None:
+    def _need_model(self, what, views=True):
+        if self.model is None or (views and not self.model.views):
             raise ValueError(f"{what}() needs a scan made with views=True")
         return self.model
 
@@ -289,7 +291,7 @@ class ScanResult:
             OwnerTotal(
                 "user" if kind == USER else "group",
                 ident,
-                _owner_name(kind, ident),
+                owner_name(kind, ident),
                 count,
                 apparent,
                 disk,
@@ -300,8 +302,9 @@ class ScanResult:
         return totals
 
     def directories(self) -> dict[str, DirTotal]:
-        """Every directory's totals (everything below it included), by path."""
-        model = self._need_model("directories")
+        """Every directory's totals (everything below it included), by path
+        (a scan with ``views`` or ``sums``)."""
+        model = self._need_model("directories", views=False)
         totals = {}
         for key, slot in model.dirs.items():
             if slot[DIRS]:

@@ -102,8 +102,8 @@ class ScanModel:
     files_of: dict
     own: dict
     flags: dict
-    kinds: dict
-    ages: list
+    kinds: dict | None  # None: a scan with sums only, no views
+    ages: list | None
     _children: dict | None = None
 
     # Pickled as one marshal string: the model is builtins only (dicts,
@@ -124,6 +124,11 @@ class ScanModel:
                 )
             ),
         )
+
+    @property
+    def views(self) -> bool:
+        """Whether this model has the views (else only every directory's totals)."""
+        return self.kinds is not None
 
     def path(self, key: bytes) -> str:
         """The path of the directory keyed ``key``."""
