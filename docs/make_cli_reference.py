@@ -22,7 +22,8 @@ INTRO = """# Command-line reference
 
 Generated from `--help` by `docs/make_cli_reference.py`; do not edit by hand. What the
 numbers mean is in [semantics.md](semantics.md), the JSON document in [json.md](json.md),
-exports, imports and diff in [exports.md](exports.md), failures in [faults.md](faults.md).
+exports, imports and diff in [exports.md](exports.md), the history in [history.md](history.md),
+failures in [faults.md](faults.md).
 """
 
 
@@ -39,6 +40,9 @@ def reference() -> str:
     for title, args in (
         ("Scanning: `sizescan [OPTIONS] [PATH]...`", ()),
         ("Comparing: `sizescan diff [OPTIONS] OLD NEW`", ("diff",)),
+        ("The history: `sizescan history [OPTIONS] [PATH]`", ("history",)),
+        ("What grew: `sizescan growth [OPTIONS] [PATH]`", ("growth",)),
+        ("One directory over time: `sizescan trend [OPTIONS] DIRECTORY`", ("trend",)),
     ):
         parts.append(f"## {title}\n\n```text\n{help_text(*args).rstrip()}\n```\n")
     return "\n".join(parts)

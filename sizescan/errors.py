@@ -124,3 +124,10 @@ class PathNotOnWorker(EngineFailure):
 
     def __reduce__(self):  # raised on a worker, pickled back to the driver
         return type(self), (self.worker, self.path, self.reason)
+
+
+class HistoryError(Exception):
+    """The history database cannot be used as asked: missing, not a sizescan
+    history, damaged, made by a newer sizescan, read-only, full, or a
+    snapshot that is not there.  The message says which, naming the file;
+    nothing in the database was changed by the failed call."""

@@ -23,6 +23,7 @@ FLOORS = [
     ("model", "model"),  # what a scan is
     ("engine", "engine"),  # how a scan is made
     ("files", "files"),  # files in and out
+    ("history", "history"),  # what a scan was: snapshots, growth
     ("library", {"api"}),  # scan(): the engine wired to the files
     ("command", "command"),  # the command, its options and its formatter
     ("entry points", {"__init__", "__main__", "_launch"}),

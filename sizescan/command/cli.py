@@ -10,6 +10,7 @@ import gc
 import json
 import os
 import sys
+from dataclasses import replace
 
 import click
 
@@ -23,10 +24,9 @@ from ..model.names import display_message
 from ..model.options import MAX_WORKERS
 from ..model.result import ScanIssue
 from ..signals import held_signals
-from . import options, streams
+from . import history, options, streams
 from .people import (
     Palette,
-    SizeFormat,
     age_report,
     diff_report,
     issue_message,
@@ -37,13 +37,6 @@ from .people import (
 )
 from .progress import progress_bar
 from .streams import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
-
-
-def _colour(choice: str) -> bool:
-    if choice != "auto":
-        return choice == "always"
-    # https://no-color.org: set and not empty means no colour.
-    return sys.stdout is not None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _refuse_contradictions(paths, export, html_to, import_from, prints, extended):
@@ -64,22 +57,21 @@ def _refuse_contradictions(paths, export, html_to, import_from, prints, extended
         raise click.UsageError("--extended only adds fields to an --export")
 
 
-def _size_format(si, exact):
-    if si and exact:
-        raise click.UsageError("--si and -b/--bytes contradict each other: units or exact bytes?")
-    return SizeFormat(si=si, exact=exact)
+# The commands besides the scan, which is the default.
+COMMANDS = ("diff", "history", "growth", "trend")
 
 
 class _Main(click.Group):
-    """``sizescan [OPTIONS] [PATH]...`` scans; ``sizescan diff OLD NEW`` compares.
+    """``sizescan [OPTIONS] [PATH]...`` scans; ``sizescan diff OLD NEW``
+    compares; ``history``, ``growth`` and ``trend`` read the history.
 
-    Scanning is the default command, so a first argument that is not
-    ``diff`` is a PATH or an option of the scan (a directory named
-    ``diff`` is scanned as ``./diff``).
+    Scanning is the default command, so a first argument that is not one
+    of COMMANDS is a PATH or an option of the scan (a directory named
+    ``diff`` or ``history`` is scanned as ``./diff``, ``./history``).
     """
 
     def parse_args(self, ctx, args):
-        if not args or args[0] != "diff":
+        if not args or args[0] not in COMMANDS:
             args = ["scan", *args]
         return super().parse_args(ctx, args)
 
@@ -93,6 +85,9 @@ class _ScanCommand(click.Command):
         # Scanning is reached without its name: show the usage people type.
         formatter.write_usage("sizescan", "[OPTIONS] [PATH]...")
         formatter.write_usage("sizescan", "diff [OPTIONS] OLD NEW", prefix="       ")
+        formatter.write_usage(
+            "sizescan", "history | growth | trend [OPTIONS] ...", prefix="       "
+        )
 
 
 main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,6 +101,7 @@ main = _Main(name="sizescan", context_settings={"help_option_names": ["-h", "--h
 @options.exclude_from
 @options.sizes
 @options.outputs
+@options.saving
 @options.cluster
 @click.version_option(__version__, prog_name="sizescan")
 def scan_command(
@@ -125,6 +121,9 @@ def scan_command(
     as_json,
     no_progress,
     quiet,
+    save,
+    db,
+    at,
     scheduler,
     tls_ca_file,
     tls_cert,
@@ -134,13 +133,14 @@ def scan_command(
     """Show where the space under each PATH (default: .) went.
 
     Totals equal GNU du's: apparent size as `du -sb`, disk usage as `du -sB1`.
-    `sizescan diff OLD NEW` compares two scans (see `sizescan diff --help`).
+    `sizescan diff OLD NEW` compares two scans (see `sizescan diff --help`);
+    with --save, `sizescan growth` says what grew since (`sizescan growth --help`).
     Exit status: 0 when every path was read, 1 when some could not be
     (they are listed on stderr), 2 for bad usage or a failed scan.
     """
     top, max_depth, by_owner = settings["top"], settings["max_depth"], settings["by_owner"]
     extended = settings["extended"]
-    size = _size_format(si, exact)
+    size = options.size_format(si, exact)
     if not scheduler:
         # A result with views is millions of objects and no cycles: the cyclic
         # GC would walk them over and over while they arrive and are formatted
@@ -152,7 +152,12 @@ def scan_command(
     _refuse_contradictions(
         paths, export, html_to, import_from, as_json or views or by_owner, extended
     )
+    if at is not None and not (save and import_from is not None):
+        raise click.UsageError("--at dates a snapshot saved from an export: -f FILE --save")
+    when = history.moment_of(at)
     streams.one_file_each(export, html_to, import_from, exclude_from, paths)
+    if save:  # the snapshot keeps at least its 100 largest files; --top still says what is shown
+        settings = dict(settings, top=history.files_kept(top))
     report_file = None
     try:
         if html_to:
@@ -167,12 +172,14 @@ def scan_command(
             views=views or bool(html_to),
             # The report's owners panel costs 2% more (benchmarks/README.md).
             by_owner=by_owner or bool(html_to),
+            sums=save,
             export=export,
             scheduler=scheduler,
             tls=options.tls_of(tls_ca_file, tls_cert, tls_key),
             size=size,
             progress=not (as_json or quiet or no_progress or export == "-"),
         )
+        saved, result = result, _shown(result, top) if save else result
         if not quiet:
             for issue in result.errors:
                 click.echo(f"sizescan: {issue_message(issue)}", err=True)
@@ -185,6 +192,7 @@ def scan_command(
             report_file.abandon()
         raise
     if export == "-":
+        _save(saved if save else None, db, when, import_from)
         sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
     tree_depth = (3 if max_depth is None else max_depth) if tree else None
     shown = dict(
@@ -195,7 +203,20 @@ def scan_command(
     except ValueError as exc:  # an export without mtimes, asked for --by-age
         streams.fail(f"{import_from}: {exc}" if import_from else str(exc))
     streams.write_stdout(text + "\n")
+    _save(saved if save else None, db, when, import_from)
     sys.exit(EXIT_PARTIAL if result.errors else EXIT_OK)
+
+
+def _shown(result, top):
+    """The result as --top shows it (a saved scan keeps more of the largest files)."""
+    return replace(result, top_files=result.top_files[:top], top_dirs=result.top_dirs[:top])
+
+
+def _save(result, db, at, import_from) -> None:
+    """--save, once the scan's own outputs are written: they stay as they
+    would be without it, whatever becomes of the save."""
+    if result is not None:
+        history.save(result, db, at, import_from)
 
 
 def _obtain(
@@ -207,6 +228,7 @@ def _obtain(
     apparent,
     views,
     by_owner,
+    sums,
     export,
     scheduler,
     tls,
@@ -225,6 +247,7 @@ def _obtain(
             settings,
             apparent=apparent,
             views=views,
+            sums=sums,
             gitignore=gitignore,
             by_owner=by_owner,
             export=sys.stdout.buffer if export == "-" else export,
@@ -247,7 +270,7 @@ def _document(result, *, tree_depth, width, by_type, by_age, by_owner) -> str:
 
 def _people(result, size, color, *, tree_depth, width, by_type, by_age, by_owner) -> str:
     """The report and the views asked for, for a terminal."""
-    paint = Palette(_colour(color))
+    paint = Palette(options.colour(color))
     parts = [report(result, size)]
     if tree_depth is not None:
         parts.append(tree_report(result, result.tree(tree_depth, width), size, paint))
@@ -335,6 +358,7 @@ def _scan(paths, options, size, progress, export_name=None):
 )
 @options.scheduler("Scan a live PATH on a Dask cluster (see sizescan --help).")
 @options.tls
+@options.database
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def diff_command(
@@ -351,28 +375,34 @@ def diff_command(
     tls_ca_file,
     tls_cert,
     tls_key,
+    db,
     as_json,
     no_progress,
 ):
     """Show which directories grew, shrank, appeared or disappeared from OLD to NEW.
 
-    OLD and NEW are each a directory (scanned now) or an export file
-    (written by sizescan -o, ncdu -o or gdu -o).  Directories are matched
+    OLD and NEW are each a directory (scanned now), an export file
+    (written by sizescan -o, ncdu -o or gdu -o), or a snapshot of the
+    history: @ID, @latest, @-1 (the newest), @-2, @DATE (the newest at or
+    before it), of the PATH the other side names (`sizescan diff @-1 /data`:
+    last snapshot against now).  Directories are matched
     by their path below each side's PATH.  CHANGE is NEW minus OLD of
     everything at and below the directory; STATUS is new (only in NEW),
     gone (only in OLD), grew or shrank.  Largest change first.
     """
-    size = _size_format(si, exact)
+    size = options.size_format(si, exact)
     sides = []
-    for side in (old, new):
-        if os.path.isdir(side):
+    for side, other in ((old, new), (new, old)):
+        if side.startswith("@"):
+            sides.append(history.load(side, db, None if other.startswith("@") else other))
+        elif os.path.isdir(side):
             sides.append(
                 _scan(
                     [side],
                     dict(
                         workers=workers,
                         apparent=apparent,
-                        views=True,
+                        sums=True,
                         top=0,
                         scheduler=scheduler or None,
                         tls=options.tls_of(tls_ca_file, tls_cert, tls_key),
@@ -393,9 +423,13 @@ def diff_command(
     if as_json:
         text = json.dumps(changes.to_dict(), ensure_ascii=False, indent=2)
     else:
-        text = diff_report(changes, size, Palette(_colour(color)))
+        text = diff_report(changes, size, Palette(options.colour(color)))
     streams.write_stdout(text + "\n")
     sys.exit(EXIT_PARTIAL if errors else EXIT_OK)
+
+
+for _command in (history.history_command, history.growth_command, history.trend_command):
+    main.add_command(_command)
 
 
 def run(argv) -> int:

@@ -9,10 +9,30 @@ write, units, a cluster to reach.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 
 from ..files.html import DEFAULT_BOXES
 from ..model.options import settings
+
+
+def colour(choice: str) -> bool:
+    """--color: auto means on a terminal, NO_COLOR unset or empty."""
+    if choice != "auto":
+        return choice == "always"
+    # https://no-color.org: set and not empty means no colour.
+    return sys.stdout is not None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def size_format(si, exact):
+    """The SizeFormat of --si and -b, which contradict each other."""
+    from .people import SizeFormat
+
+    if si and exact:
+        raise click.UsageError("--si and -b/--bytes contradict each other: units or exact bytes?")
+    return SizeFormat(si=si, exact=exact)
 
 
 def _option_of(setting):
@@ -187,3 +207,30 @@ def tls_of(ca_file, cert, key):
     """scan()'s ``tls`` from the three options (None: Dask's configuration)."""
     given = {"ca_file": ca_file, "cert": cert, "key": key}
     return {name: path for name, path in given.items() if path} or None
+
+
+database = click.option(
+    "--db",
+    "db",
+    metavar="FILE",
+    default=None,
+    help="The history database (default: $SIZESCAN_DB, else "
+    "$XDG_DATA_HOME/sizescan/history.db, ~/.local/share/... when unset).",
+)
+
+saving = _group(
+    click.option(
+        "--save",
+        is_flag=True,
+        help="Also keep a snapshot of each PATH (every directory's totals, the largest "
+        "files, and the totals by type and owner when shown) in the history database; "
+        "see sizescan history, growth and trend.",
+    ),
+    database,
+    click.option(
+        "--at",
+        metavar="WHEN",
+        help="With -f FILE --save: date the snapshot (a date, date-time or age) instead "
+        "of by the export's own timestamp.",
+    ),
+)

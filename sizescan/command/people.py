@@ -6,6 +6,7 @@ import re
 
 import humanize
 
+from ..model.measure import Measure
 from ..model.names import display_path, quote
 from ..model.result import ScanIssue, ScanResult
 
@@ -250,12 +251,16 @@ def owner_report(result: ScanResult, owners, size: SizeFormat, paint: Palette) -
     return "\n\n".join(parts)
 
 
+def _signed(n: int, size: SizeFormat) -> str:
+    return ("+" if n > 0 else "-" if n < 0 else "±") + size(abs(n))
+
+
 def diff_report(d, size: SizeFormat, paint: Palette) -> str:
     """``sizescan diff``: totals, then the directories that changed most."""
     by = d.measure.label
 
     def signed(n):
-        return ("+" if n > 0 else "-" if n < 0 else "±") + size(abs(n))
+        return _signed(n, size)
 
     old_total, new_total = (
         d.measure.pick(d.old.total_size, d.old.disk_usage),
@@ -291,3 +296,175 @@ def diff_report(d, size: SizeFormat, paint: Palette) -> str:
     else:
         lines += ["", "No directory changed."]
     return "\n".join(lines)
+
+
+def when(at: float) -> str:
+    """A snapshot's time, for people: local, to the minute."""
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(at))
+
+
+def history_report(snapshots, size: SizeFormat) -> str:
+    """``sizescan history``: one line a snapshot, newest first."""
+    if not snapshots:
+        return "No snapshot saved."
+    rows = [
+        (
+            str(s.id),
+            when(s.taken_at),
+            size(s.disk_usage),
+            humanize.intcomma(s.files),
+            f"{s.errors}" if s.errors else "",
+            display_path(s.path),
+        )
+        for s in snapshots
+    ]
+    return "\n".join(_table(rows, ("ID", "TAKEN", "DISK USAGE", "FILES", "ERRORS", "PATH")))
+
+
+def _snapshot_line(label, s) -> str:
+    return f"{label}: snapshot {s.id} of {when(s.taken_at)}"
+
+
+def growth_report(g, size: SizeFormat, paint: Palette, top: int, as_tree: bool) -> str:
+    """``sizescan growth``: the total change, where it happened, files, types, owners."""
+    measure = Measure.of(g.apparent)
+    by = measure.label
+    lines = [
+        f"{display_path(g.new.path)}: {_signed(g.total_change, size)} {by}",
+        _snapshot_line("from", g.old) + f", {size(measure.pick(g.old.size, g.old.disk_usage))}",
+        _snapshot_line("to", g.new) + f", {size(measure.pick(g.new.size, g.new.disk_usage))}",
+    ]
+    if g.rules:
+        changed = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in g.rules.items())
+        lines.append(
+            paint(
+                f"note: taken under different rules ({changed}): part of the change is theirs",
+                "shrank",
+            )
+        )
+    elif g.rules_unknown:
+        lines.append(paint("note: a snapshot read from an export: its rules are not known", "dim"))
+    places = g.places(top or None)
+
+    def row(c, name):
+        change = c.change(g.apparent)
+        return (
+            paint(_signed(change, size), "grew" if change > 0 else "shrank"),
+            _signed(c.own_change(g.apparent), size),
+            size(measure.pick(c.new_size, c.new_disk_usage)) if c.status != "gone" else "-",
+            c.status,
+            name,
+        )
+
+    header = ("CHANGE", "HERE", "NOW", "STATUS", "PATH")
+    lines.append("")
+    if not g.changes:
+        lines.append("No directory changed.")
+    elif as_tree:
+        lines.append(f"Where it changed, with the directories above (by {by})")
+        lines += _table(_growth_tree(g, places, row), header)
+    else:
+        lines.append(f"Where it changed (by {by}; HERE: in the directory itself)")
+        lines += _table([row(c, display_path(c.path)) for c in places], header)
+    files = g.files[: top or None]
+    if files:
+        lines += ["", f"Largest files that changed (by {by})"]
+        lines += _table(
+            [
+                (
+                    _signed(
+                        measure.pick(f.new_size or 0, f.new_disk_usage or 0)
+                        - measure.pick(f.old_size or 0, f.old_disk_usage or 0),
+                        size,
+                    ),
+                    f.status,
+                    display_path(f.path),
+                )  # fmt: skip
+                for f in files
+            ],
+            ("CHANGE", "STATUS", "PATH"),
+        )
+    for title, totals in (("By type", g.kinds), ("By owner", g.owners)):
+        if totals:
+            lines += ["", f"{title} (by {by})"]
+            lines += _table(
+                [
+                    (
+                        _signed(
+                            measure.pick(t.new_size, t.new_disk_usage)
+                            - measure.pick(t.old_size, t.old_disk_usage),
+                            size,
+                        ),
+                        f"{t.new_count - t.old_count:+,}",
+                        display_path(t.name),
+                    )  # fmt: skip
+                    for t in totals[: top or None]
+                ],
+                ("CHANGE", "COUNT", "NAME"),
+            )
+    return "\n".join(lines)
+
+
+def _growth_tree(g, places, row):
+    """The places and every directory above them, as an indented tree."""
+    by_path = {c.path: c for c in g.changes}
+
+    def parent(path):
+        return path.rsplit("/", 1)[0] if "/" in path else "."
+
+    shown = {"."}
+    for c in places:
+        path = c.path
+        while path != ".":
+            shown.add(path)
+            path = parent(path)
+    below: dict = {}
+    for path in shown - {"."}:
+        below.setdefault(parent(path), []).append(path)
+    rows = []
+    stack = [(".", 0)]  # a stack, not recursion: a tree may be 20,000 levels deep
+    while stack:
+        path, depth = stack.pop()
+        c = by_path.get(path)
+        label = "  " * depth + display_path(path.rsplit("/", 1)[-1])
+        rows.append(row(c, label) if c else ("", "", "", "unchanged", label))
+        under = below.get(path, [])
+        under.sort(key=lambda p: (-abs(by_path[p].change(g.apparent)) if p in by_path else 0, p))
+        stack.extend((p, depth + 1) for p in reversed(under))
+    return rows
+
+
+def trend_report(path: str, points, size: SizeFormat, apparent: bool) -> str:
+    """``sizescan trend``: a directory's totals in every snapshot, and a sparkline."""
+    measure = Measure.of(apparent)
+    values = [measure.pick(p.size, p.disk_usage) for p in points]
+    rows, previous = [], None
+    for p, value in zip(points, values):
+        rows.append(
+            (
+                str(p.snapshot.id),
+                when(p.snapshot.taken_at),
+                size(value),
+                "" if previous is None else _signed(value - previous, size),
+                humanize.intcomma(p.files),
+                "unreadable below" if p.unreadable else "",
+            )
+        )
+        previous = value
+    lines = [f"{display_path(path)} (by {measure.label})  {sparkline(values)}"]
+    lines += _table(rows, ("ID", "TAKEN", measure.label.upper(), "CHANGE", "FILES", ""))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values) -> str:
+    """One block per value, from the lowest to the highest of them."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    span = high - low
+    return "".join(_BARS[(v - low) * (len(_BARS) - 1) // span if span else 0] for v in values)
