@@ -44,6 +44,14 @@ _HOMES = {
     "PathNotOnWorker": "errors",
     "ClusterUse": "model.result",
     "OwnerTotal": "model.result",
+    "History": "history.store",
+    "HistoryError": "errors",
+    "Snapshot": "history.snapshots",
+    "TrendPoint": "history.snapshots",
+    "Growth": "history.growth",
+    "DirGrowth": "history.growth",
+    "FileChange": "history.growth",
+    "TotalChange": "history.growth",
 }
 
 
@@ -96,5 +104,13 @@ __all__ = [
     "PathNotOnWorker",
     "ClusterUse",
     "OwnerTotal",
+    "History",
+    "HistoryError",
+    "Snapshot",
+    "TrendPoint",
+    "Growth",
+    "DirGrowth",
+    "FileChange",
+    "TotalChange",
     "__version__",
 ]

@@ -94,3 +94,11 @@ def test_scan_options_are_declared_once():
         assert setting.metadata["flags"][-1] in reference, setting.name
     for setting in declared:
         assert f"`{setting.name}={setting.default!r}`" in library, setting.name
+
+
+def test_history_tables_are_documented_as_made():
+    from sizescan.history.schema import TABLES
+
+    doc = _read("docs", "history.md")
+    for statement in TABLES:
+        assert statement + ";" in doc, statement.splitlines()[0]

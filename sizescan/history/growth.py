@@ -3,9 +3,10 @@
 Only the rows whose range starts or ends between the two snapshots are
 read (see ``store``): the cost follows what changed, not the tree's size.
 A change shows in every ancestor's totals; a person wants the place it
-happened ("logs/app grew 40 GB"), so :meth:`Growth.places` lists a
-directory only where no one subdirectory holds more than half of its
-change, in the same direction.  ``changes`` still has every changed
+happened ("logs/app grew 40 GB"), so :meth:`Growth.places` lists the
+top of each new or gone subtree, and any other directory only where no
+one subdirectory holds more than half of its change, in the same
+direction.  ``changes`` still has every changed
 directory, with its own change and its subtree's, old and new.
 """
 
@@ -115,8 +116,9 @@ class Growth:
         return pick(self.new.size, self.new.disk_usage) - pick(self.old.size, self.old.disk_usage)
 
     def places(self, top: int | None = None) -> list[DirGrowth]:
-        """Where the change happened, largest first: the directories no one
-        of whose subdirectories holds more than half of their change."""
+        """Where the change happened, largest first: the top of each new or
+        gone subtree, and the directories no one of whose subdirectories
+        holds more than half of their change (in the same direction)."""
         found = [c for c in self.changes if c.place]
         return found if top is None else found[:top]
 
@@ -248,17 +250,28 @@ def _ranked(found: dict, names: dict, apparent: bool) -> list[DirGrowth]:
             paths[d] = (f"{above}/{names[d][1]}" if above else names[d][1], depth + 1)
         return paths[parts[0]] if parts else paths[dir_id]
 
-    biggest_child: dict = {}  # dir id -> the change of its subdirectory that changed most
+    # Per directory, the largest growth and the largest shrinking among its
+    # changed subdirectories.
+    grew: dict = {}
+    shrank: dict = {}
     for dir_id, (_, _, _, change) in found.items():
         parent = names[dir_id][0]
-        if parent is not None and abs(change) > abs(biggest_child.get(parent, 0)):
-            biggest_child[parent] = change
+        if parent is not None:
+            if change > grew.get(parent, 0):
+                grew[parent] = change
+            elif change < shrank.get(parent, 0):
+                shrank[parent] = change
     out = []
     for dir_id, (status, o, n, change) in found.items():
         path, depth = path_of(dir_id)
-        child = biggest_child.get(dir_id, 0)
-        # Where it happened: no one subdirectory holds more than half of the change.
-        place = bool(change) and not (child * change > 0 and 2 * abs(child) > abs(change))
+        parent = names[dir_id][0]
+        within = parent in found and found[parent][0] == status and status in (NEW, GONE)
+        child = grew.get(dir_id, 0) if change > 0 else shrank.get(dir_id, 0)
+        # Where it happened: the top of a new or gone subtree, or a directory
+        # no one subdirectory of which holds more than half of its change.
+        place = (
+            bool(change) and not within and (status in (NEW, GONE) or 2 * abs(child) <= abs(change))
+        )
         out.append(
             DirGrowth(
                 path or ".",
