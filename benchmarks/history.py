@@ -6,6 +6,7 @@
 1. ``--save`` against the same scan without it, alternated, medians of 5.
 2. The database: its size after the first snapshot of the tree, and what a
    second snapshot of it unchanged adds.
+   duc's index of the same tree beside it (one index, no history).
 3. ``growth``, ``history`` and ``trend`` as whole commands (Python's start
    included), medians of 5, the growth after a change of a few directories.
 4. A history of 330,000 directories made with the library (the directory
@@ -61,6 +62,24 @@ def save_cost(tree, db):
     plain, first, second = (statistics.median(times[k]) for k in ("plain", "first", "later"))
     print(f"scan {plain:.2f} s; with --save into a new database {first:.2f} s: {first / plain:.3f}x; "
           f"into one holding a snapshot of it {second:.2f} s: {second / plain:.3f}x")  # fmt: skip
+
+
+def duc_row(tree, tmp):
+    """duc, the indexer people use for this: one index per path, no history."""
+    if not shutil.which("duc"):
+        print("duc: not installed (apt-get install duc)")
+        return
+    index = os.path.join(tmp, "duc.db")
+    times = []
+    for _ in range(3):
+        if os.path.exists(index):
+            os.unlink(index)
+        started = time.perf_counter()
+        subprocess.run(["duc", "index", "-q", "-d", index, tree], check=True)
+        times.append(time.perf_counter() - started)
+    ls = timed(["duc", "ls", "-d", index, tree])
+    print(f"duc index {statistics.median(times):.2f} s, its database {os.path.getsize(index) / 1e6:.2f} MB; "
+          f"duc ls {ls:.3f} s")  # fmt: skip
 
 
 def database_growth(tree, db):
@@ -169,6 +188,7 @@ def main():
         print(f"== {os.path.basename(tree)}")
         save_cost(tree, db)
         database_growth(tree, db)
+        duc_row(tree, tmp)
         questions(tree, db)
         print("== synthetic history")
         synthetic(os.path.join(tmp, "synthetic.db"), 33_000 if quick else 330_000)

@@ -131,3 +131,7 @@ class HistoryError(Exception):
     history, damaged, made by a newer sizescan, read-only, full, or a
     snapshot that is not there.  The message says which, naming the file;
     nothing in the database was changed by the failed call."""
+
+
+class NotInHistory(HistoryError):
+    """The history has no snapshot of that PATH, or none that holds that directory."""

@@ -403,3 +403,61 @@ def test_as_nobody_an_unreadable_directory_is_marked_and_listed(browser, public_
         assert "cannot read directory" in page.page.text_content("#errors")
     finally:
         page.close()
+
+
+def test_since_colours_by_growth_and_lists_where_and_over_time(browser, tmp_path):
+    root = str(tmp_path / "t")
+    write(f"{root}/logs/app/a.log", size=100_000)
+    write(f"{root}/media/m.mkv", size=400_000)
+    write(f"{root}/src/x.py", size=4_000)
+    db = str(tmp_path / "h.db")
+    env = {"SIZESCAN_DB": db}
+    for _ in range(2):
+        assert run_cli(root, "--save", "-q", env=env).returncode == 0
+    write(f"{root}/logs/app/a.log", size=900_000)
+    write(f"{root}/media/m.mkv", size=100_000)
+    write(f"{root}/new/n.bin", size=50_000)
+    out = str(tmp_path / "r.html")
+    proc = run_cli(root, "--html", out, "--since", "-1", "-q", env=env)
+    assert proc.returncode == 0, proc.stderr
+    data = page_data(out)
+    assert data["history"]["since"]["id"] == 2
+    assert [p["n"] for p in data["history"]["places"]][:3] == ["logs/app", "media", "new"]
+    assert len(data["history"]["trend"]) == 2
+    by_name = dict(nodes(data["tree"]["c"][0]))
+    assert "g" in by_name["logs/app"] and "g" not in by_name["new"]  # new since
+    page = Page(browser, out)
+    try:
+        colours = page.page.evaluate(
+            """() => Object.fromEntries([...document.querySelectorAll('#map .box.file')]
+                 .map(b => [b.textContent, getComputedStyle(b).backgroundColor]))"""
+        )
+        red, blue = colours["a.log"], colours["m.mkv"]
+        r, g, b = (int(v) for v in red[4:-1].split(","))
+        assert r > b  # grew: red
+        r, g, b = (int(v) for v in blue[4:-1].split(","))
+        assert b > r  # shrank: blue
+        assert colours["x.py"] == "rgb(217, 220, 223)"  # unchanged
+        rows = page.page.eval_on_selector_all("#places tr", "rs => rs.map(r => r.textContent)")
+        assert "logs/app" in rows[1] and "grew" in rows[1]
+        over = page.page.eval_on_selector_all("#over-time tr", "rs => rs.length")
+        assert over == 4  # header, two snapshots, this scan
+        page.page.check("#colouring input[value=type]")  # back to colours by type
+        assert (
+            page.page.evaluate(
+                "getComputedStyle([...document.querySelectorAll('#map .box.file')]"
+                ".find(b => b.textContent === 'x.py')).backgroundColor"
+            )
+            != "rgb(217, 220, 223)"
+        )
+        page.clean()
+    finally:
+        page.close()
+    # Without --since a PATH with history still shows its total over time.
+    proc = run_cli(root, "--html", out, "-q", env=env)
+    assert proc.returncode == 0 and page_data(out)["history"]["since"] is None
+    assert len(page_data(out)["history"]["trend"]) == 2
+    proc = run_cli(root, "--since", "-1", env=env)
+    assert proc.returncode == 2 and b"--html" in proc.stderr
+    proc = run_cli(root, "--html", out, "--since", "-9", "-q", env=env)
+    assert proc.returncode == 2 and proc.stderr.count(b"\n") == 1

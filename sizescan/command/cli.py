@@ -124,6 +124,7 @@ def scan_command(
     save,
     db,
     at,
+    since,
     scheduler,
     tls_ca_file,
     tls_cert,
@@ -152,6 +153,8 @@ def scan_command(
     _refuse_contradictions(
         paths, export, html_to, import_from, as_json or views or by_owner, extended
     )
+    if since is not None and not html_to:
+        raise click.UsageError("--since colours the --html report: give --html FILE")
     if at is not None and not (save and import_from is not None):
         raise click.UsageError("--at dates a snapshot saved from an export: -f FILE --save")
     when = history.moment_of(at)
@@ -184,7 +187,8 @@ def scan_command(
             for issue in result.errors:
                 click.echo(f"sizescan: {issue_message(issue)}", err=True)
         if report_file is not None:
-            streams.write_report(result, report_file, html_boxes, import_from)
+            shown = history.for_report(result, db, since) if html_to else None
+            streams.write_report(result, report_file, html_boxes, import_from, shown)
     except BaseException:
         if report_file is not None:
             # A failed or interrupted run leaves an old report as it was,

@@ -8,14 +8,18 @@ The history package is imported when one of these runs: a scan without
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
 
-from ..errors import HistoryError
+from ..errors import HistoryError, NotInHistory
 from . import options, streams
 from .people import Palette, growth_report, history_report, trend_report
 from .streams import EXIT_OK
+
+# Places the report's growth panel lists.
+PLACES_SHOWN = 30
 
 
 def _history(db):
@@ -67,6 +71,89 @@ def save(result, db, at, source) -> None:
         _fail(exc)
     except ValueError as exc:  # an export without a timestamp
         streams.fail(f"{source}: {exc}" if source else str(exc))
+
+
+def for_report(result, db, since):
+    """What the --html report shows of the history (see files.html.render):
+    the PATH's totals over time when the database holds it, and with
+    ``since`` its growth since that snapshot.  None when there is nothing."""
+    from ..history.schema import default_path
+
+    if since is None and not os.path.exists(db or default_path()):
+        return None
+    if len(result.paths) != 1:
+        if since is not None:
+            raise click.UsageError("--since compares one PATH with its snapshot")
+        return None
+    path = result.paths[0]
+    try:
+        with _history(db) as history:
+            try:
+                points = history.trend(path)
+            except NotInHistory:
+                if since is None:
+                    return None
+                points = []
+            doc: dict = {"trend": [[p.snapshot.taken_at, p.size, p.disk_usage] for p in points]}
+            if since is not None:
+                snap = history.snapshot(since, path)
+                doc.update(_growth_since(history.load(snap.id), result))
+                doc["since"] = {"id": snap.id, "taken_at": snap.taken_at}
+            return doc
+    except HistoryError as exc:
+        if since is not None:
+            _fail(exc)  # asked for: the run fails
+        click.echo(f"sizescan: the report shows no history: {exc}", err=True)
+        return None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+
+
+def _growth_since(old, new) -> dict:
+    """Each directory's totals in snapshot ``old`` by its path in ``new``, and
+    where it changed since (as growth names places)."""
+    from ..history.growth import where_changed
+    from ..model.diff import diff
+    from ..model.keys import join
+    from ..model.tree import APPARENT, DIRS, DISK
+
+    model = old.model
+    before = {}
+    children = model.children()
+    for key, slot in model.dirs.items():
+        if not slot[DIRS]:
+            continue
+        own_s, own_u = slot[APPARENT], slot[DISK]
+        for child in children.get(key, ()):
+            own_s -= model.dirs[child][APPARENT]
+            own_u -= model.dirs[child][DISK]
+        rel = model.path(key)[len(old.paths[0]) :].lstrip("/")
+        before[join(new.paths[0], rel or None)] = [slot[APPARENT], slot[DISK], own_s, own_u]
+    changes = {c.path: c for c in diff(old, new).changes}
+
+    def parent_of(rel):
+        return None if rel == "." else rel.rsplit("/", 1)[0] if "/" in rel else "."
+
+    placed = where_changed(
+        {rel: (c.status, c.change(new.apparent)) for rel, c in changes.items()}, parent_of
+    )
+    places = sorted(
+        (changes[rel] for rel in placed), key=lambda c: (-abs(c.change(new.apparent)), c.path)
+    )
+    return {
+        "before": before,
+        "places": [
+            (
+                c.path,
+                c.status,
+                c.new_size - c.old_size,
+                c.new_disk_usage - c.old_disk_usage,
+                c.new_size,
+                c.new_disk_usage,
+            )  # fmt: skip
+            for c in places[:PLACES_SHOWN]
+        ],
+    }
 
 
 def load(ref: str, db, path):

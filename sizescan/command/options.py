@@ -233,4 +233,10 @@ saving = _group(
         help="With -f FILE --save: date the snapshot (a date, date-time or age) instead "
         "of by the export's own timestamp.",
     ),
+    click.option(
+        "--since",
+        metavar="WHEN",
+        help="With --html: colour the treemap by each directory's growth since that "
+        "snapshot (an id, -N, a date or an age: see sizescan growth) and list where it grew.",
+    ),
 )

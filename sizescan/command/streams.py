@@ -84,7 +84,7 @@ def open_report(name):
         cannot_write(exc)
 
 
-def write_report(result, target, boxes, import_from):
+def write_report(result, target, boxes, import_from, history=None):
     try:
         write_html(
             result,
@@ -92,6 +92,7 @@ def write_report(result, target, boxes, import_from):
             boxes=boxes,
             host=None if import_from else socket.gethostname(),
             source=None if import_from in (None, "-") else import_from,
+            history=history,
         )
     except ExportFailed as exc:
         cannot_write(exc)

@@ -54,14 +54,19 @@ def _name_fields(name: str) -> dict:
     return doc
 
 
-def _node(node: TreeNode, kinds: dict) -> dict:
+def _node(node: TreeNode, kinds: dict, before=None) -> dict:
     doc = _name_fields(node.name)
     doc["s"], doc["u"] = node.size, node.disk_usage
     if node.folded:
         doc["x"], doc["f"] = node.folded, node.files
     elif node.is_dir:
         doc["f"] = node.files
-        doc["c"] = [_node(child, kinds) for child in node.children]
+        doc["c"] = [_node(child, kinds, before) for child in node.children]
+        if before is not None:
+            # Its totals and its own part in the snapshot compared with; none: new since.
+            was = before(node.path)
+            if was is not None:
+                doc["g"] = was
     else:
         kind = kinds.get(kind_of(node.name, _stat.S_IFREG))
         if kind is not None:
@@ -77,8 +82,12 @@ def page_data(
     boxes: int = DEFAULT_BOXES,
     host: str | None = None,
     source: str | None = None,
+    history: dict | None = None,
 ) -> dict:
-    """What the page shows, as JSON types (see docs/report.md for the fields)."""
+    """What the page shows, as JSON types (see docs/report.md for the fields).
+
+    ``history`` (see :func:`render`) adds the PATH's totals over time and,
+    with a snapshot to compare with, each directory's totals then."""
     if result.model is None:  # said for the report, not for the first view it reads
         raise ValueError("a report needs a scan made with views=True (or read from an export)")
     kinds = result.by_type()
@@ -113,8 +122,9 @@ def page_data(
             "s": result.total_size,
             "u": result.disk_usage,
             "f": result.files,
-            "c": [_node(t, kind_index) for t in trees],
+            "c": [_node(t, kind_index, _before(history)) for t in trees],
         },
+        "history": None if history is None else _history_fields(history),
         "kinds": [[k.kind, k.count, k.size, k.disk_usage] for k in kinds],
         "ages": ages,
         "owners": owners,
@@ -123,6 +133,26 @@ def page_data(
             dict(_name_fields(e.path), op=e.operation, m=e.message)
             for e in result.errors[:MAX_ERRORS]
         ],
+    }
+
+
+def _before(history):
+    """``before(path)``: a directory's [size, disk, own size, own disk] in the
+    snapshot compared with, or None (new since, or no snapshot)."""
+    if history is None or history.get("before") is None:
+        return None
+    return history["before"].get
+
+
+def _history_fields(history: dict) -> dict:
+    since = history.get("since")
+    return {
+        "since": since,
+        "places": [
+            dict(_name_fields(path), st=status, ds=ds, du=du, s=s, u=u)
+            for path, status, ds, du, s, u in history.get("places", ())
+        ],
+        "trend": history.get("trend", []),
     }
 
 
@@ -150,6 +180,7 @@ def render(
     boxes: int = DEFAULT_BOXES,
     host: str | None = None,
     source: str | None = None,
+    history: dict | None = None,
 ) -> str:
     """The report page for ``result`` (a scan or an import made with views).
 
@@ -157,9 +188,15 @@ def render(
     ``host`` and ``source`` (the export it was read from) are shown in its
     header.  The largest files of each directory are those the scan kept
     (its ``top``): the rest of a directory is one "(N smaller)" box.
+    ``history`` comes from the history database: ``trend``, the PATH's
+    ``[taken_at, size, disk]`` in each snapshot; with a snapshot to compare
+    with, ``since`` (its ``id`` and ``taken_at``), ``before`` ({directory
+    path: [size, disk, own size, own disk]} in it) and ``places`` (where
+    it changed: ``(path, status, size change, disk change, size, disk)``).
+    The treemap is then coloured by each directory's own change.
     """
     data = json.dumps(
-        page_data(result, boxes=boxes, host=host, source=source),
+        page_data(result, boxes=boxes, host=host, source=source, history=history),
         ensure_ascii=False,
         separators=(",", ":"),
     ).translate(_ESCAPES)
@@ -195,6 +232,7 @@ def write(
     boxes: int = DEFAULT_BOXES,
     host: str | None = None,
     source: str | None = None,
+    history: dict | None = None,
 ) -> None:
     """Write the report to ``target`` (a path, written whole or not at all, or
     a binary file); raises :class:`ExportFailed` when it cannot be written."""
@@ -203,7 +241,8 @@ def write(
         # Rendered inside: a Ctrl-C while it renders (a second or more for
         # a large tree) must leave no temporary file behind.
         assert out.out is not None  # open until committed or abandoned
-        out.out.write(render(result, boxes=boxes, host=host, source=source).encode("utf-8"))
+        page = render(result, boxes=boxes, host=host, source=source, history=history)
+        out.out.write(page.encode("utf-8"))
     except OSError as exc:
         out.abandon()
         raise ExportFailed(out.name, exc, "report") from None

@@ -233,6 +233,34 @@ def _names(con, ids: set) -> dict:
     return names
 
 
+def where_changed(changed: dict, parent_of) -> set:
+    """The directories of ``changed`` ({directory: (status, change)}, every
+    directory whose totals changed) where the change happened: the top of
+    each new or gone subtree, and any other directory no one subdirectory of
+    which holds more than half of its change in the same direction.
+    ``parent_of(directory)`` is its parent (None for the PATH)."""
+    grew: dict = {}  # directory -> its subdirectories' largest growth
+    shrank: dict = {}  # and largest shrinking
+    for here, (_, change) in changed.items():
+        parent = parent_of(here)
+        if parent is not None:
+            if change > grew.get(parent, 0):
+                grew[parent] = change
+            elif change < shrank.get(parent, 0):
+                shrank[parent] = change
+    placed = set()
+    for here, (status, change) in changed.items():
+        if not change:
+            continue
+        above = changed.get(parent_of(here))
+        if status in (NEW, GONE):
+            if above is None or above[0] != status:  # the top of its subtree
+                placed.add(here)
+        elif 2 * abs(grew.get(here, 0) if change > 0 else shrank.get(here, 0)) <= abs(change):
+            placed.add(here)
+    return placed
+
+
 def _ranked(found: dict, names: dict, apparent: bool) -> list[DirGrowth]:
     paths: dict = {}
 
@@ -250,28 +278,13 @@ def _ranked(found: dict, names: dict, apparent: bool) -> list[DirGrowth]:
             paths[d] = (f"{above}/{names[d][1]}" if above else names[d][1], depth + 1)
         return paths[parts[0]] if parts else paths[dir_id]
 
-    # Per directory, the largest growth and the largest shrinking among its
-    # changed subdirectories.
-    grew: dict = {}
-    shrank: dict = {}
-    for dir_id, (_, _, _, change) in found.items():
-        parent = names[dir_id][0]
-        if parent is not None:
-            if change > grew.get(parent, 0):
-                grew[parent] = change
-            elif change < shrank.get(parent, 0):
-                shrank[parent] = change
+    placed = where_changed(
+        {dir_id: (status, change) for dir_id, (status, _, _, change) in found.items()},
+        lambda dir_id: names[dir_id][0],
+    )
     out = []
-    for dir_id, (status, o, n, change) in found.items():
+    for dir_id, (status, o, n, _) in found.items():
         path, depth = path_of(dir_id)
-        parent = names[dir_id][0]
-        within = parent in found and found[parent][0] == status and status in (NEW, GONE)
-        child = grew.get(dir_id, 0) if change > 0 else shrank.get(dir_id, 0)
-        # Where it happened: the top of a new or gone subtree, or a directory
-        # no one subdirectory of which holds more than half of its change.
-        place = (
-            bool(change) and not within and (status in (NEW, GONE) or 2 * abs(child) <= abs(change))
-        )
         out.append(
             DirGrowth(
                 path or ".",
@@ -287,7 +300,7 @@ def _ranked(found: dict, names: dict, apparent: bool) -> list[DirGrowth]:
                 n[4],
                 o[5],
                 n[5],
-                place,
+                dir_id in placed,
             )  # fmt: skip
         )
     out.sort(key=lambda c: (-abs(c.change(apparent)), c.path))

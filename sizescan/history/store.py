@@ -13,7 +13,7 @@ import socket
 import sqlite3
 
 from .._version import __version__
-from ..errors import HistoryError
+from ..errors import HistoryError, NotInHistory
 from ..model.keys import root_key
 from ..model.names import display_path
 from ..model.result import USER, RootTotal, ScanResult, owner_name
@@ -200,7 +200,7 @@ class History:
         found = self.snapshots(path) if path is not None else self._only_tree()
         where = f"of {display_path(path)} " if path is not None else ""
         if not found:
-            raise HistoryError(f"no snapshot {where}in {display_path(self.path)}")
+            raise NotInHistory(f"no snapshot {where}in {display_path(self.path)}")
         if when.back is not None:
             if when.back > len(found):
                 raise HistoryError(
@@ -274,7 +274,7 @@ class History:
                 ).fetchone()
             if found is not None:
                 return tree, found[0]
-        raise HistoryError(f"no snapshot in {display_path(self.path)} holds {display_path(path)}")
+        raise NotInHistory(f"no snapshot in {display_path(self.path)} holds {display_path(path)}")
 
     def load(self, ref, path: str | None = None) -> ScanResult:
         """The snapshot ``ref`` (see :meth:`snapshot`) as a ScanResult with

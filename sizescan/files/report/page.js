@@ -42,13 +42,42 @@
 
   // A directory's own size (its entry, not what is in it) fills the part of
   // its box its children leave: boxes add up to the totals at every level.
+  // Its direct part (its entry and its files, without its subdirectories)
+  // is what --since compares with the snapshot's.
   (function own(node) {
     if (!node.c) return;
-    let s = 0, u = 0;
-    for (const child of node.c) { own(child); s += child.s; u += child.u; }
+    let s = 0, u = 0, ds = 0, du = 0;
+    for (const child of node.c) {
+      own(child); s += child.s; u += child.u;
+      if (child.c) { ds += child.s; du += child.u; }
+    }
     node.os = Math.max(0, node.s - s);
     node.ou = Math.max(0, node.u - u);
+    node.ds = node.s - ds;
+    node.du = node.u - du;
   })(data.tree);
+
+  // With --since, boxes can be coloured by how much their directory's own
+  // part grew (red) or shrank (blue) since the snapshot; a new directory
+  // is all growth.
+  const history = data.history || {trend: [], places: []};
+  const since = history.since;
+  let colourBy = since ? "growth" : "type";
+  const GREW = [214, 39, 40], SHRANK = [31, 119, 180], SAME = "#d9dcdf";
+  function change(d) {  // [now, then] of a directory's own part, by the measure
+    const now = measure === "u" ? d.du : d.ds;
+    const then = d.g ? (measure === "u" ? d.g[3] : d.g[2]) : 0;
+    return [now, then];
+  }
+  function growthColour(d) {
+    const [now, then] = change(d);
+    if (now === then) return SAME;
+    const r = (now - then) / Math.max(now, then, 1);
+    const [cr, cg, cb] = r > 0 ? GREW : SHRANK;
+    const a = 0.25 + 0.75 * Math.min(1, Math.abs(r));
+    const mix = (c) => Math.round(255 - a * (255 - c));
+    return `rgb(${mix(cr)}, ${mix(cg)}, ${mix(cb)})`;
+  }
 
   const root = d3.hierarchy(data.tree, d => d.c);
   function weigh() {
@@ -81,7 +110,18 @@
       `${share(node.value, view.value)} of this view, ${share(node.value, root.value)} of all.` +
       unreadable);
     if (d.b) info.append(el("br"), `Not valid UTF-8: the name's bytes in base64 are ${d.b}`);
+    if (since && d.c && node.depth > 0) {
+      const key = measure === "u" ? 1 : 0, now = d[measure];
+      const then = d.g ? d.g[key] : 0;
+      const [ownNow, ownThen] = change(d);
+      info.append(el("br"), d.g
+        ? `Since snapshot ${since.id}: ${signed(now - then)} (then ${size(then)}); ` +
+          `in itself and its own files ${signed(ownNow - ownThen)}.`
+        : `New since snapshot ${since.id}.`);
+    }
   }
+  const signed = n => (n > 0 ? "+" : n < 0 ? "-" : "±") + size(Math.abs(n));
+  const day = t => new Date(t * 1000).toLocaleString();
 
   function draw() {
     const width = map.clientWidth, height = map.clientHeight;
@@ -108,7 +148,8 @@
       const box = el("div", undefined, "box " + (d.x ? "fold" : d.c ? "dir" : "file"));
       if (d.c && (n.depth - top.depth) % 2 === 0) box.classList.add("deep");
       if (d.r) box.classList.add("unreadable");
-      if (!d.c && !d.x) box.style.background = colourOf.get(d.k) || OTHER;
+      if (colourBy === "growth" && !d.c) box.style.background = growthColour(n.parent.data);
+      else if (!d.c && !d.x) box.style.background = colourOf.get(d.k) || OTHER;
       box.style.left = n.x0 + "px"; box.style.top = n.y0 + "px";
       box.style.width = w + "px"; box.style.height = h + "px";
       box.dataset.size = String(d.s); box.dataset.disk = String(d.u);
@@ -191,19 +232,68 @@
       row.append(el("dt", k), el("dd", v));
       dl.append(row);
     }
-    const legend = document.getElementById("legend");
-    const swatch = (label, colour) => {
-      const li = el("li", label);
-      li.style.setProperty("--swatch", colour);
-      legend.append(li);
-    };
-    for (const [i, colour] of colourOf) swatch(data.kinds[i][0], colour);
-    swatch("other files", OTHER);
-    swatch("directory", "#eef0f3");
-    swatch("smaller entries, folded", "#d3d6db");
+    if (since) {
+      const choice = el("fieldset");
+      choice.id = "colouring";
+      choice.append(el("legend", "Colour by"));
+      for (const [value, text] of [["growth", `growth since ${day(since.taken_at)}`], ["type", "type"]]) {
+        const label = el("label"), input = el("input");
+        input.type = "radio"; input.name = "colouring"; input.value = value;
+        input.checked = value === colourBy;
+        input.addEventListener("change", () => { colourBy = value; legend(); draw(); });
+        label.append(input, " " + text);
+        choice.append(label);
+      }
+      document.querySelector("header").append(choice);
+    }
+    legend();
     document.getElementById("about").textContent =
       `sizescan ${data.version}; at most ${count(data.boxes)} boxes: each directory's smaller ` +
       "entries are folded into one box, and sizes still add up to the totals.";
+  }
+
+  function legend() {
+    const list = document.getElementById("legend");
+    list.replaceChildren();
+    const swatch = (label, colour) => {
+      const li = el("li", label);
+      li.style.setProperty("--swatch", colour);
+      list.append(li);
+    };
+    if (colourBy === "growth") {
+      swatch(`grew since snapshot ${since.id} (its own files; new: all)`, `rgb(${GREW.join(",")})`);
+      swatch("shrank", `rgb(${SHRANK.join(",")})`);
+      swatch("unchanged", SAME);
+    } else {
+      for (const [i, colour] of colourOf) swatch(data.kinds[i][0], colour);
+      swatch("other files", OTHER);
+    }
+    swatch("directory", "#eef0f3");
+    if (colourBy !== "growth") swatch("smaller entries, folded", "#d3d6db");
+  }
+
+  // The history's panels: where it changed since the snapshot, and the
+  // PATH's totals in every snapshot (and now).
+  function historyPanels() {
+    const holder = document.getElementById("panels");
+    if (since) {
+      const section = el("section");
+      section.id = "growth";
+      section.append(el("h2", `Where it changed since snapshot ${since.id} (${day(since.taken_at)})`),
+                     Object.assign(el("table"), {id: "places"}));
+      holder.prepend(section);
+    }
+    if (history.trend.length) {
+      const section = el("section");
+      section.id = "trend";
+      section.append(el("h2", "Over time"), Object.assign(el("table"), {id: "over-time"}));
+      holder.prepend(section);
+    }
+  }
+  const BARS = "▁▂▃▄▅▆▇█";
+  function sparkline(values) {
+    const low = Math.min(...values), high = Math.max(...values);
+    return values.map(v => BARS[high > low ? Math.floor((v - low) * 7 / (high - low)) : 0]).join("");
   }
 
   function table(id, head, rows, empty) {
@@ -241,12 +331,25 @@
     table("owners", ["owner", "entries", what, "share"],
           owners.map(([who, n, s, u]) => [who, count(n), size(pick(s, u)), share(pick(s, u), total)]),
           "This export has no owners (sizescan writes them with --extended).");
+    if (since) {
+      table("places", ["path", "change", "now", "status"],
+            history.places.map(p => [p.n, signed(pick(p.ds, p.du)), size(pick(p.s, p.u)), p.st]),
+            "Nothing changed.");
+    }
+    if (history.trend.length) {
+      const points = history.trend.map(([t, s, u]) => [day(t), pick(s, u)]);
+      if (data.started_at) points.push([day(data.started_at) + " (this scan)", pick(data.totals.size, data.totals.disk)]);
+      table("over-time", ["when", what, "change"],
+            points.map(([when, v], i) => [when, size(v), i ? signed(v - points[i - 1][1]) : ""]), "");
+      document.querySelector("#trend h2").textContent = "Over time " + sparkline(points.map(p => p[1]));
+    }
     table("errors", ["path", "problem"],
           data.errors.map(e => [e.n, (e.op === "read" ? "cannot read directory: " : "cannot access: ") + e.m]),
           "None: every path was read.");
   }
 
   header();
+  historyPanels();
   panels();
   weigh();
   view = root;
