@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 
 from ..errors import HistoryError
-from ..model.diff import GONE, GREW, NEW, SHRANK
+from ..model.diff import GONE, GREW, NEW, SHRANK, DirChange
 from ..model.measure import Measure
 from ..model.names import path_fields
 from .snapshots import Snapshot
@@ -24,33 +24,20 @@ from .versions import TOTALS, tree_of
 
 
 @dataclass(frozen=True)
-class DirGrowth:
-    """One directory whose totals changed: ``path`` relative to the PATH
-    ("." for itself), ``status`` new, gone, grew or shrank (by the size
-    compared), the totals of everything at and below it old and new (0 on
-    the side it is missing from) and its ``own`` sizes (the directory and
-    the files directly in it).  ``place`` is true where the change happened
-    (see :meth:`Growth.places`)."""
+class DirGrowth(DirChange):
+    """One directory whose totals changed, as :class:`sizescan.DirChange`
+    (``path`` relative to the PATH, ``status``, the totals of everything at
+    and below it old and new) with its ``depth`` below the PATH and its
+    ``own`` sizes, old and new: the directory itself and the files directly
+    in it.  ``place`` is true where the change happened (see
+    :meth:`Growth.places`)."""
 
-    path: str
-    status: str
-    depth: int
-    old_size: int
-    new_size: int
-    old_disk_usage: int
-    new_disk_usage: int
-    old_files: int
-    new_files: int
-    old_own_size: int
-    new_own_size: int
-    old_own_disk_usage: int
-    new_own_disk_usage: int
+    depth: int = 0
+    old_own_size: int = 0
+    new_own_size: int = 0
+    old_own_disk_usage: int = 0
+    new_own_disk_usage: int = 0
     place: bool = False
-
-    def change(self, apparent: bool = False) -> int:
-        """NEW minus OLD of everything at and below it."""
-        pick = Measure.of(apparent).pick
-        return pick(self.new_size, self.new_disk_usage) - pick(self.old_size, self.old_disk_usage)
 
     def own_change(self, apparent: bool = False) -> int:
         """NEW minus OLD of the directory itself and the files directly in it."""
@@ -289,13 +276,13 @@ def _ranked(found: dict, names: dict, apparent: bool) -> list[DirGrowth]:
             DirGrowth(
                 path or ".",
                 status,
-                depth,
                 o[0],
                 n[0],
                 o[1],
                 n[1],
                 o[2],
                 n[2],
+                depth,
                 o[4],
                 n[4],
                 o[5],

@@ -40,8 +40,8 @@ class DirChange:
     old_files: int
     new_files: int
 
-    def change(self, apparent: bool) -> int:
-        """NEW minus OLD, by apparent size or by disk usage."""
+    def change(self, apparent: bool = False) -> int:
+        """NEW minus OLD, by disk usage or (``apparent``) by apparent size."""
         measure = Measure.of(apparent)
         return measure.pick(self.new_size, self.new_disk_usage) - measure.pick(
             self.old_size, self.old_disk_usage
