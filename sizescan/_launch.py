@@ -266,7 +266,7 @@ def _watched() -> None:
 
 
 def _beat(fd: int) -> None:
-    import threading
+    import _thread
     import time
 
     def beat():
@@ -277,7 +277,9 @@ def _beat(fd: int) -> None:
                 return
             time.sleep(1.0)
 
+    # A bare thread, as engine.budget.start_thread says why: Thread.start()
+    # can wait for ever under the very limit this watch is for.
     try:
-        threading.Thread(target=beat, name="sizescan-beat", daemon=True).start()
-    except RuntimeError:
+        _thread.start_new_thread(beat, ())
+    except (RuntimeError, MemoryError):
         os.close(fd)  # no thread to spare: unwatched (the parent sees the end of the pipe)

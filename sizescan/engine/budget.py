@@ -7,6 +7,7 @@ caller's process alone, as du would run) and says nothing.
 
 from __future__ import annotations
 
+import _thread
 import multiprocessing
 import os
 import threading
@@ -104,3 +105,33 @@ def affordable_workers(workers: int) -> int:
         return workers
     spare = (spare - _FDS_FIXED) // _FDS_PER_WORKER
     return workers if spare >= workers else (spare if spare >= 2 else 1)
+
+
+# How long a new thread may take to run its first line: far more than it
+# ever takes (microseconds), and short beside a stop's own timeouts.
+THREAD_START_S = 1.0
+
+
+def start_thread(target, *args) -> bool:
+    """Run ``target(*args)`` in a bare daemon thread, once it is seen to run;
+    False when no thread could start, or it did not run within
+    THREAD_START_S: the caller then does the work itself.
+
+    Not ``threading.Thread.start()``: it waits for the new thread to say it
+    runs, and a thread that runs out of memory in its own start-up (ulimit
+    -v) never says so: the caller waited for ever (tests/test_resources.py,
+    a scan stopping its pool at 70 MB).  Its work must bear being done
+    twice: a thread that runs after all, late, does it too.
+    """
+    began = _thread.allocate_lock()
+    began.acquire()
+
+    def run():
+        began.release()
+        target(*args)
+
+    try:
+        _thread.start_new_thread(run, ())
+    except (RuntimeError, MemoryError):  # no thread to spare
+        return False
+    return began.acquire(timeout=THREAD_START_S)

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from ..errors import PoolFailed, WorkerFailed, WorkersKeptDying
 from ..signals import held_signals
+from .budget import start_thread
 from .frontier import Backend
 from .worker import START_OUT_OF_MEMORY, init_worker, scan_tasks
 
@@ -259,10 +260,10 @@ class _Pool:
         # which a killed worker may hold forever (it is a daemon, and holds
         # nothing of ours when abandoned).  Once the workers are killed there
         # is nothing left to wait for: it only reaps them, and so does exit.
-        try:
-            threading.Thread(target=terminate, name="sizescan-pool-terminate", daemon=True).start()
-        except RuntimeError:
-            # No thread to spare (ulimit -v).  Killing first could leave the
+        if not start_thread(terminate):
+            # No thread that runs (ulimit -v): had Pool's own finalizer been
+            # left to exit, it would wait for the lock a killed worker held.
+            # Killing first could leave the
             # queue's lock held, and Pool's own threads would start new workers
             # that exit then waits for: terminate here, the workers alive.
             terminate()
@@ -312,7 +313,7 @@ class PoolBackend(Backend):
         self._config = config
         self._sink_queue = sink_queue
         self._done = queue_mod.SimpleQueue()
-        self._stopping = []  # (thread, pool): replaced pools being stopped
+        self._stopping = []  # (stopped event, pool): replaced pools being stopped
         self._free = list(range(self.capacity))
         self._tasks = {}  # task id -> (slot, arguments, attempt)
         self._next_id = 0
@@ -420,14 +421,17 @@ class PoolBackend(Backend):
             )
         old, self._pool = self._pool, None
         # Stopped aside, so the walk goes on meanwhile; terminate() waits for it.
-        stopping = threading.Thread(
-            target=old.stop,
-            kwargs={"grace": REPLACED_GRACE_S},
-            name="sizescan-pool-stop",
-            daemon=True,
-        )
-        stopping.start()
-        self._stopping.append((stopping, old))
+        stopped = threading.Event()
+
+        def stop_old():
+            try:
+                old.stop(grace=REPLACED_GRACE_S)
+            finally:
+                stopped.set()
+
+        if not start_thread(stop_old):
+            stop_old()  # no thread to spare: stopped before the walk goes on
+        self._stopping.append((stopped, old))
         self.start()
         stranded = list(self._tasks.items())
         self._tasks.clear()
@@ -450,8 +454,8 @@ class PoolBackend(Backend):
         if self._pool is not None:
             self._pool.stop(kill)
             self._pool = None
-        for stopping, _ in self._stopping:
-            stopping.join(3 * STOP_TIMEOUT_S)
+        for stopped, _ in self._stopping:
+            stopped.wait(3 * STOP_TIMEOUT_S)
 
 
 def children_can_start(ctx) -> bool:

@@ -15,6 +15,7 @@ import threading
 import time
 
 from ..signals import become_child
+from .budget import start_thread
 from .lanes import LANE_STACK
 from .pipeline import Scanner
 from .records import TaskResult
@@ -118,9 +119,7 @@ def exit_with_parent(interval=0.5):
             time.sleep(interval)
         os._exit(1)
 
-    try:
-        threading.Thread(target=watch, name="sizescan-parent-watch", daemon=True).start()
-    except RuntimeError:  # no thread to spare (ulimit -v): the kernel watches instead
+    if not start_thread(watch):  # no thread to spare (ulimit -v): the kernel watches instead
         _die_with_parent()
 
 
