@@ -77,7 +77,7 @@ def for_report(result, db, since):
     """What the --html report shows of the history (see files.html.render):
     the PATH's totals over time when the database holds it, and with
     ``since`` its growth since that snapshot.  None when there is nothing."""
-    from ..history.schema import default_path
+    from ..history.location import default_path
 
     if since is None and not os.path.exists(db or default_path()):
         return None

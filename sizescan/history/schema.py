@@ -103,17 +103,6 @@ TABLES = (
 UPGRADES: dict = {}
 
 
-def default_path() -> str:
-    """$SIZESCAN_DB, else $XDG_DATA_HOME/sizescan/history.db (~/.local/share/...)."""
-    named = os.environ.get("SIZESCAN_DB")
-    if named:
-        return named
-    data = os.environ.get("XDG_DATA_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "share"
-    )
-    return os.path.join(data, "sizescan", "history.db")
-
-
 def failure(path: str, exc: BaseException) -> HistoryError:
     """The one line a failed database call is said with."""
     text = str(exc) or type(exc).__name__

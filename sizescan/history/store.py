@@ -19,6 +19,7 @@ from ..model.names import display_path
 from ..model.result import USER, RootTotal, ScanResult, owner_name
 from . import schema
 from .growth import Growth, compare
+from .location import default_path
 from .snapshots import SELECT_SNAPSHOT, Snapshot, TrendPoint, local_time, snapshot_of, within
 from .versions import as_result, forget_rows, save_dirs, tree_of
 from .when import Moment, parse_when
@@ -38,7 +39,7 @@ class History:
     """
 
     def __init__(self, path: str | None = None):
-        self.path = schema.default_path() if path is None else os.fspath(path)
+        self.path = default_path() if path is None else os.fspath(path)
         self._con: sqlite3.Connection | None = None
         self._writes = False
 
