@@ -107,9 +107,8 @@ def affordable_workers(workers: int) -> int:
     return workers if spare >= workers else (spare if spare >= 2 else 1)
 
 
-# How long a new thread may take to run its first line: far more than it
-# ever takes (microseconds), and short beside a stop's own timeouts.
-THREAD_START_S = 1.0
+# How long a thread may take to start running before it is taken as unable to.
+THREAD_START_S = 2.0
 
 
 def start_thread(target, *args) -> bool:
@@ -135,3 +134,71 @@ def start_thread(target, *args) -> bool:
     except (RuntimeError, MemoryError):  # no thread to spare
         return False
     return began.acquire(timeout=THREAD_START_S)
+
+
+def threads_to_spare(count: int) -> bool:
+    """Whether ``count`` more threads can start now (under ``ulimit -v`` they may not).
+
+    Pool's constructor starts three, after its workers: if one fails, the
+    half-made Pool is never cleaned up (CPython keeps no reference we can
+    reach) and its threads start workers that exit then waits for.  So the
+    threads are tried first; a pool that cannot have them is not started.
+
+    The threads are started bare (``_thread``), each saying it runs by
+    releasing a lock made for it, and that is waited for at most
+    THREAD_START_S: a thread whose start fails inside itself (a MemoryError
+    before it runs a line of ours) never says so, and
+    ``threading.Thread.start`` would wait for it forever (pinned by
+    tests/test_resources.py, every address-space limit).
+    """
+    release = _thread.allocate_lock()
+    release.acquire()
+    runs = []
+
+    def wait(running):
+        running.release()
+        with release:
+            pass
+
+    try:
+        for _ in range(count):
+            running = _thread.allocate_lock()
+            running.acquire()
+            _thread.start_new_thread(wait, (running,))
+            runs.append(running)
+        return all(running.acquire(timeout=THREAD_START_S) for running in runs)
+    except (RuntimeError, MemoryError):
+        return False
+    finally:
+        release.release()
+
+
+class StandbyThread:
+    """A bare thread started now, waiting to run one piece of work later.
+
+    A pool's stop runs aside (see pool._Pool.stop), and a thread started
+    only then may find no memory to start in (ulimit -v): the stop then went
+    on without it, and the thread that failed left CPython's own lines on
+    stderr.  This one exists before the pool does: a pool it cannot have is
+    not started (RuntimeError here).
+    """
+
+    def __init__(self):
+        self._go = _thread.allocate_lock()
+        self._go.acquire()
+        self._work = None
+        if not start_thread(self._wait):
+            raise RuntimeError("can't start new thread")
+
+    def _wait(self):
+        with self._go:
+            pass
+        if self._work is not None:
+            self._work()
+
+    def run(self, work) -> None:
+        """Run ``work`` in the thread, now (None lets the thread end); the
+        first call only: a pool is stopped once."""
+        if self._go.locked() and self._work is None:
+            self._work = work
+            self._go.release()

@@ -10,7 +10,6 @@ that returns only when every worker it started is gone.
 
 from __future__ import annotations
 
-import _thread
 import multiprocessing
 import os
 import queue as queue_mod
@@ -23,7 +22,7 @@ from typing import NamedTuple
 
 from ..errors import PoolFailed, WorkerFailed, WorkersKeptDying
 from ..signals import held_signals
-from .budget import start_thread
+from .budget import StandbyThread, start_thread, threads_to_spare
 from .frontier import Backend
 from .worker import START_OUT_OF_MEMORY, init_worker, scan_tasks
 
@@ -145,54 +144,21 @@ class _WorkerWatch:
                 os.close(fd)
 
 
-# How long a thread may take to start running before it is taken as unable to.
-_THREAD_START_S = 2.0
-
-
-def _threads_to_spare(count: int) -> bool:
-    """Whether ``count`` more threads can start now (under ``ulimit -v`` they may not).
-
-    Pool's constructor starts three, after its workers: if one fails, the
-    half-made Pool is never cleaned up (CPython keeps no reference we can
-    reach) and its threads start workers that exit then waits for.  So the
-    threads are tried first; a pool that cannot have them is not started.
-
-    The threads are started bare (``_thread``), each saying it runs by
-    releasing a lock made for it, and that is waited for at most
-    _THREAD_START_S: a thread whose start fails inside itself (a MemoryError
-    before it runs a line of ours) never says so, and
-    ``threading.Thread.start`` would wait for it forever (pinned by
-    tests/test_resources.py, every address-space limit).
-    """
-    release = _thread.allocate_lock()
-    release.acquire()
-    runs = []
-
-    def wait(running):
-        running.release()
-        with release:
-            pass
-
-    try:
-        for _ in range(count):
-            running = _thread.allocate_lock()
-            running.acquire()
-            _thread.start_new_thread(wait, (running,))
-            runs.append(running)
-        return all(running.acquire(timeout=_THREAD_START_S) for running in runs)
-    except (RuntimeError, MemoryError):
-        return False
-    finally:
-        release.release()
-
-
 class _Pool:
     """One ``multiprocessing.Pool`` and the shared memory its workers report in."""
 
     def __init__(self, ctx, workers, capacity, config, sink_queue):
         # Pool's three threads and our stopping one.
-        if not _threads_to_spare(4):
+        if not threads_to_spare(4):
             raise RuntimeError("can't start new thread")
+        self._stopper = StandbyThread()
+        try:
+            self._start(ctx, workers, capacity, config, sink_queue)
+        except BaseException:
+            self._stopper.run(None)
+            raise
+
+    def _start(self, ctx, workers, capacity, config, sink_queue):
         # Each task writes the pid running it in its slot; each worker its
         # pid in the registry when it starts (room for the pool's workers
         # and a few that Pool starts to replace dead ones before we see).
@@ -256,19 +222,12 @@ class _Pool:
             self.pool.join()
             stopped.set()
 
-        # In a thread of its own: terminate() waits on the task queue's lock,
-        # which a killed worker may hold forever (it is a daemon, and holds
-        # nothing of ours when abandoned).  Once the workers are killed there
-        # is nothing left to wait for: it only reaps them, and so does exit.
-        if not start_thread(terminate):
-            # No thread that runs (ulimit -v): had Pool's own finalizer been
-            # left to exit, it would wait for the lock a killed worker held.
-            # Killing first could leave the
-            # queue's lock held, and Pool's own threads would start new workers
-            # that exit then waits for: terminate here, the workers alive.
-            terminate()
-            self.watch.close()
-            return
+        # In a thread of its own, started with the pool: terminate() waits
+        # on the task queue's lock, which a killed worker may hold forever
+        # (it is a daemon, and holds nothing of ours when abandoned).  Once
+        # the workers are killed there is nothing left to wait for: it only
+        # reaps them, and so does exit.
+        self._stopper.run(terminate)
         if kill:
             self.learn()
             self.watch.kill_all()
