@@ -63,8 +63,11 @@ REPLACED_GRACE_S = 0.5
 # How long after its result a task's message may still sit in its worker's
 # queue buffer, unwritten: a worker killed then loses it, and the task is
 # done again (see PoolBackend.check).  Its feeder thread writes it within
-# milliseconds unless the collector falls behind.
+# milliseconds unless the collector falls behind; a worker's last few tasks
+# are kept for that, not every task of those seconds (a 1M-file scan would
+# hold a third of its directories' tasks).
 UNWRITTEN_S = 2.0
+UNWRITTEN_TASKS = 4
 
 
 class _Failed(NamedTuple):
@@ -286,9 +289,9 @@ class PoolBackend(Backend):
         self._next_id = 0
         # Ids of the tasks whose message the collector must wait for.
         self.delivered = set()
-        # (when, task id, pid, arguments, attempt) of the tasks delivered in
-        # the last UNWRITTEN_S: see check().
-        self._recent: deque = deque()
+        # pid -> (when, task id, arguments, attempt) of the last tasks it
+        # delivered: see check().
+        self._recent: dict = {}
         self._redo: deque = deque()  # (arguments, attempt): those, to submit first
         # Workers seen dead: only a death can lose a message already sent.
         self.deaths = 0
@@ -362,11 +365,11 @@ class PoolBackend(Backend):
             return None  # given up for lost, then delivered after all: done again already
         if item.sent:
             self.delivered.add(item.task_id)
-            now = time.monotonic()
-            recent = self._recent
-            recent.append((now, item.task_id, self._pool.task_slots[task[0]], *task[1:]))
-            while recent[0][0] < now - UNWRITTEN_S:
-                recent.popleft()
+            pid = self._pool.task_slots[task[0]]
+            last = self._recent.get(pid)
+            if last is None:
+                last = self._recent[pid] = deque(maxlen=UNWRITTEN_TASKS)
+            last.append((time.monotonic(), item.task_id, *task[1:]))
         self._free.append(task[0])
         return item
 
@@ -421,11 +424,12 @@ class PoolBackend(Backend):
         # after a task: tests/test_faults.py, one CI run in eight).  Those
         # tasks are done again; the collector takes each record once, so one
         # that did arrive counts once.
-        unsure = [entry for entry in self._recent if entry[2] in dead]
-        self._recent = deque(entry for entry in self._recent if entry[2] not in dead)
-        for _, task_id, _, arguments, attempt in unsure:
-            self.delivered.discard(task_id)
-            self._redo.append((arguments, attempt + 1))
+        since = time.monotonic() - UNWRITTEN_S
+        for pid in dead:
+            for when, task_id, arguments, attempt in self._recent.pop(pid, ()):
+                if when >= since:
+                    self.delivered.discard(task_id)
+                    self._redo.append((arguments, attempt + 1))
 
     def any_died(self) -> bool:
         """Whether a worker of this scan has died, now or before."""
