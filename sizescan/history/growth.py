@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 
 from ..errors import HistoryError
-from ..model.diff import GONE, GREW, NEW, SHRANK, DirChange
+from ..model.diff import GONE, GREW, NEW, SHRANK, DirChange, status_of
 from ..model.measure import Measure
 from ..model.names import path_fields
 from .snapshots import Snapshot
@@ -179,15 +179,10 @@ def compare(con, old: Snapshot, new: Snapshot, apparent: bool) -> Growth:
         a, b = before.get(dir_id), after.get(dir_id)
         o, n = a or zero, b or zero
         change = pick(n[0], n[1]) - pick(o[0], o[1])
-        if a is None:
-            status = NEW
-        elif b is None:
-            status = GONE
-        elif change:
-            status = GREW if change > 0 else SHRANK
-        elif o[:7] == n[:7]:
-            continue  # the same totals again (a snapshot between them was dropped)
-        else:
+        status = status_of(a is not None, b is not None, change)
+        if status is None:  # the same size, other totals (or the same again)
+            if o[:7] == n[:7]:
+                continue  # the same totals again (a snapshot between them was dropped)
             status = GREW if (n[2], n[0]) > (o[2], o[0]) else SHRANK
         found[dir_id] = (status, o, n, change)
     changes = _ranked(found, names, apparent)

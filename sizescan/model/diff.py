@@ -120,6 +120,18 @@ def _relative(result: ScanResult, key) -> str:
     return "." if path == root else path[len(root) + (0 if root.endswith("/") else 1) :]
 
 
+def status_of(was: bool, is_: bool, change: int) -> str | None:
+    """What became of a directory: new, gone, grew or shrank by ``change``;
+    None when it is on both sides and its size did not change."""
+    if not was:
+        return NEW
+    if not is_:
+        return GONE
+    if change:
+        return GREW if change > 0 else SHRANK
+    return None
+
+
 def diff(
     old: ScanResult, new: ScanResult, *, top: int | None = None, max_depth: int | None = None
 ) -> ScanDiff:
@@ -141,13 +153,8 @@ def diff(
         old_sizes = a[APPARENT:DIRS] if a else (0, 0, 0)
         new_sizes = b[APPARENT:DIRS] if b else (0, 0, 0)
         change = measure.pick(*new_sizes[:2]) - measure.pick(*old_sizes[:2])
-        if a is None:
-            status = NEW
-        elif b is None:
-            status = GONE
-        elif change:
-            status = GREW if change > 0 else SHRANK
-        else:
+        status = status_of(a is not None, b is not None, change)
+        if status is None:
             continue
         changed.append((abs(change), key, status, old_sizes, new_sizes))
 
