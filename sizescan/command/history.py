@@ -119,16 +119,11 @@ def _growth_since(old, new) -> dict:
 
     model = old.model
     before = {}
-    children = model.children()
     for key, slot in model.dirs.items():
         if not slot[DIRS]:
             continue
-        own_s, own_u = slot[APPARENT], slot[DISK]
-        for child in children.get(key, ()):
-            own_s -= model.dirs[child][APPARENT]
-            own_u -= model.dirs[child][DISK]
         rel = model.path(key)[len(old.paths[0]) :].lstrip("/")
-        before[join(new.paths[0], rel or None)] = [slot[APPARENT], slot[DISK], own_s, own_u]
+        before[join(new.paths[0], rel or None)] = [slot[APPARENT], slot[DISK], *model.own_part(key)]
     changes = {c.path: c for c in diff(old, new).changes}
 
     def parent_of(rel):

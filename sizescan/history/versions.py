@@ -48,11 +48,8 @@ def save_dirs(con, tree: int, sid: int, model: ScanModel, top: bytes) -> None:
                 dir_id = next_id
                 next_id += 1
                 new_dirs.append((dir_id, tree, parent_id, name))
-            own_apparent, own_disk = slot[APPARENT], slot[DISK]
+            own_apparent, own_disk = model.own_part(key)
             for child in children.get(key, ()):
-                sub = dirs[child]
-                own_apparent -= sub[APPARENT]
-                own_disk -= sub[DISK]
                 push((child, dir_id))
             totals = (
                 slot[APPARENT],

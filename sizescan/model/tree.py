@@ -144,6 +144,17 @@ class ScanModel:
             self._children = children
         return self._children
 
+    def own_part(self, key: bytes) -> tuple:
+        """(apparent, disk) of the directory keyed ``key`` itself and the
+        files directly in it: its totals less its subdirectories'."""
+        slot = self.dirs[key]
+        apparent, disk = slot[APPARENT], slot[DISK]
+        for child in self.children().get(key, ()):
+            sub = self.dirs[child]
+            apparent -= sub[APPARENT]
+            disk -= sub[DISK]
+        return apparent, disk
+
     def unreadable_below(self) -> set:
         """Keys of the directories that are unreadable or have one below them (like gdu's flag)."""
         marked = set()
