@@ -12,11 +12,12 @@ from __future__ import annotations
 import errno
 import os
 import stat as _stat
+from typing import Optional
 
 from ..model.keys import dir_prefix
 from ..model.kinds import add_counts, add_owner, tally_key
 from ..model.measure import disk_usage
-from .entries import COUNTED_EARLIER
+from .entries import COUNTED_EARLIER, link_floor
 from .fs import MAX_SYMLINKS
 from .records import OP_ACCESS, SKIP_PATTERN, Detail, DirTask, Link, PathError, Record
 from .tally import DirTally
@@ -32,56 +33,120 @@ def _stat_near_limit(name, dir_fd):
     return os.stat(name, dir_fd=dir_fd)
 
 
-class DirectoryPass:
-    """One directory's pass through the pipeline: its settings, read once,
-    and everything an entry needs that the common one does not (exclusions,
-    errors, subdirectories, links, owners, views, the export)."""
+class PassSettings:
+    """What every directory's pass of one scan shares, read once per scan
+    (by the Scanner) instead of once per directory: on a tree of small
+    directories (``/usr``: nine entries each) the per-directory work weighs
+    as much as the per-entry work."""
 
-    def __init__(self, cfg, fd, task, subdirs):
+    __slots__ = (
+        "cfg",
+        "follow",
+        "exclude",
+        "reason",
+        "relative_from",
+        "views",
+        "encoder",
+        "by_owner",
+        "has_extra",
+        "devices",
+        "track_ancestors",
+        "detailed",
+        "floor",
+        "by_apparent",
+    )
+
+    def __init__(self, cfg):
         options = cfg.options
-        self.cfg, self.fd, self.task, self.subdirs = cfg, fd, task, subdirs
-        self.own = isinstance(task, DirTask)
-        # A DirTask makes its key when asked (a hash): asked once here.
-        self.key = task.key
-        self.prefix = dir_prefix(task.path)
-        self.tops, self.links, self.errors = [], [], []
-        self.skipped = []  # (name, reason): told to the encoder at the end
+        self.cfg = cfg
         self.follow = options.dereference
+        entries = cfg.entries
+        self.exclude = entries.exclude
+        self.reason = entries.by_stat
+        # Where a path relative to its PATH starts (gitignore patterns), per PATH.
+        self.relative_from = [len(dir_prefix(root)) for root in cfg.roots]
+        self.views = options.views
+        self.encoder = cfg.encoder
+        self.by_owner = options.by_owner
+        self.has_extra = self.encoder is not None or self.by_owner
+        self.devices = cfg.devices
+        self.track_ancestors = cfg.track_ancestors
+        self.detailed = cfg.detailed
+        self.floor = link_floor(options)
+        self.by_apparent = options.apparent
+
+
+class DirectoryPass:
+    """One directory's pass through the pipeline: everything an entry needs
+    that the common one does not (exclusions, errors, subdirectories, links,
+    owners, views, the export)."""
+
+    __slots__ = (
+        "s",
+        "fd",
+        "task",
+        "subdirs",
+        "own",
+        "name",
+        "key",
+        "prefix",
+        "tops",
+        "links",
+        "errors",
+        "skipped",
+        "stat_",
+        "tally",
+        "fragment",
+        "subinfo",
+        "owners",
+        "owner",
+        "others",
+    )
+
+    def __init__(self, settings: PassSettings, fd, task, subdirs):
+        self.s, self.fd, self.task, self.subdirs = settings, fd, task, subdirs
+        self.own = own = isinstance(task, DirTask)
+        # A DirTask makes its key when asked (a hash): asked once here.
+        self.name, self.key = task.name_and_key()
+        self.prefix = dir_prefix(task.path)
+        self.tops: list = []
+        self.links: list = []
+        self.errors: list = []
+        self.skipped: list = []  # (name, reason): told to the encoder at the end
         # os.stat follows symlinks, os.lstat does not; positional-only calls
         # are measurably cheaper than follow_symlinks=... in the loop.  -L:
         # du stats full paths, and the kernel follows at most MAX_SYMLINKS
         # symlinks in one: past that an entry is "cannot access" there too.
         self.stat_ = (
             os.lstat
-            if not self.follow
+            if not settings.follow
             else (_stat_near_limit if task.hops >= MAX_SYMLINKS else os.stat)
         )
-        entries = cfg.entries
-        self.exclude = entries.exclude
-        self.reason = entries.by_stat
-        if self.reason is not None:
-            self.relative_from = len(dir_prefix(cfg.roots[task.root]))
-        # Views count through one DirTally.
-        self.tally = DirTally(cfg.now, options.top, options.measure) if options.views else None
-        if self.tally is not None and self.own:
-            self.tally.own(task.apparent, task.disk)
-        self.encoder = cfg.encoder
-        self.fragment, self.subinfo = [], []
+        self.tally = None
+        if settings.views:  # views count through one DirTally
+            options = settings.cfg.options
+            self.tally = DirTally(settings.cfg.now, options.top, options.measure)
+            if own:
+                self.tally.own(task.apparent, task.disk)
+        # The export's text: this directory's entries, its subdirectories.
+        self.fragment: list = []
+        self.subinfo: list = []
         # --by-owner: every entry counted here, by uid and by gid.
-        self.owners = {} if options.by_owner else None
-        self.owner = None  # the first file's (uid, gid)
+        self.owners: Optional[dict] = {} if settings.by_owner else None
+        self.owner: Optional[tuple] = None  # the first file's (uid, gid)
         self.others = [0, 0, 0]  # files not of the first file's owner: counted as they come
-        self.has_extra = self.encoder is not None or self.owners is not None
 
     def excluded(self, name) -> bool:
-        if self.exclude(self.prefix + name):
+        if self.s.exclude(self.prefix + name):
             self.skipped.append((name, SKIP_PATTERN))
             return True
         return False
 
     def left_out(self, name, st) -> bool:
         is_dir = _stat.S_ISDIR(st.st_mode)
-        reason = self.reason(st, self.task.root, (self.prefix + name)[self.relative_from :], is_dir)
+        root = self.task.root
+        relative = (self.prefix + name)[self.s.relative_from[root] :]
+        reason = self.s.reason(st, root, relative, is_dir)
         if reason is None:
             return False
         if reason != COUNTED_EARLIER:
@@ -93,15 +158,12 @@ class DirectoryPass:
         # and counts nothing.
         self.errors.append(PathError(self.prefix + name, OP_ACCESS, exc.strerror))
 
-    def _device(self, st) -> int:
-        devices = self.cfg.devices
-        return st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev)
-
     def subdir(self, name, st) -> None:
-        task = self.task
-        dev = self._device(st)
+        s, task = self.s, self.task
+        devices = s.devices
+        dev = st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev)
         guard = task.guard
-        if self.cfg.track_ancestors:
+        if s.track_ancestors:
             # A bind mount can make a directory its own ancestor: a cycle.
             # du skips it, uncounted.
             ident = (dev, st.st_ino)
@@ -109,7 +171,7 @@ class DirectoryPass:
                 return
             guard = guard + (ident,)
         hops = task.hops
-        if self.follow and _stat.S_ISLNK(os.lstat(name, dir_fd=self.fd).st_mode):
+        if s.follow and _stat.S_ISLNK(os.lstat(name, dir_fd=self.fd).st_mode):
             hops += 1  # one lstat per directory, under -L only
         self.subdirs.append(
             DirTask(
@@ -126,18 +188,20 @@ class DirectoryPass:
                 None if self.owners is None else (st.st_uid, st.st_gid),
             )
         )
-        if self.encoder is not None:
-            self.subinfo.append((name, self.encoder.directory(name, st, dev, task.dev)))
+        if s.encoder is not None:
+            self.subinfo.append((name, s.encoder.directory(name, st, dev, task.dev)))
 
     def link(self, name, st) -> None:
-        if self.encoder is not None:
-            self.fragment.append(self.encoder.sized(name, st))
+        s = self.s
+        if s.encoder is not None:
+            self.fragment.append(s.encoder.sized(name, st))
         kind = age = None
         if self.tally is not None:
             kind, age = self.tally.link_view(tally_key(name, st.st_mode), st.st_mtime)
+        devices = s.devices
         self.links.append(
             Link(
-                self._device(st),
+                st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev),
                 st.st_ino,
                 st.st_size,
                 disk_usage(st),
@@ -151,8 +215,9 @@ class DirectoryPass:
     def extra(self, name, st, size, blocks) -> None:
         """A counted file, for the export and the owners (the views count
         in the loop itself: see Scanner._size_entries)."""
-        if self.encoder is not None:
-            self.fragment.append(self.encoder.sized(name, st))
+        encoder = self.s.encoder
+        if encoder is not None:
+            self.fragment.append(encoder.sized(name, st))
         if self.owners is not None:
             owner = (st.st_uid, st.st_gid)
             # A directory's files mostly share one owner, the first file's:
@@ -184,7 +249,7 @@ class DirectoryPass:
 
     def _detail(self, owners):
         text = subdirs_text = None
-        encoder = self.encoder
+        encoder = self.s.encoder
         if encoder is not None:
             fragment = self.fragment
             fragment += [encoder.skipped(name, reason) for name, reason in self.skipped]
@@ -199,14 +264,14 @@ class DirectoryPass:
         """The directory's record, from the sums of its counted files."""
         task, own = self.task, self.own
         owners = self._owners(files, apparent, disk) if self.owners is not None else None
-        detail = self._detail(owners) if self.cfg.detailed else None
+        detail = self._detail(owners) if self.s.detailed else None
         if own:
             apparent += task.apparent
             disk += task.disk
         return Record(
             self.key,
             task.parent,
-            task.name,
+            self.name,
             task.depth,
             task.root,
             1 if own else 0,

@@ -31,8 +31,8 @@ from typing import Optional
 
 from ..model.keys import EXCLUDED, READ_ERROR, dir_prefix
 from ..model.kinds import DIRECTORY_KIND, add_owner, tally_key
-from .directory import NEVER, DirectoryPass
-from .entries import EntryFilter, link_floor
+from .directory import NEVER, DirectoryPass, PassSettings
+from .entries import EntryFilter
 from .lanes import LANE_SPLIT, Lanes
 from .records import (
     OP_READ,
@@ -146,6 +146,7 @@ class Scanner:
 
     def __init__(self, config: WorkerConfig, sink, task_slots=None):
         self.config = config
+        self.settings = PassSettings(config)
         self.sink = sink
         self.task_slots = task_slots
         # This process's largest files so far, as (size, directory key,
@@ -162,6 +163,8 @@ class Scanner:
         self._kept = None
         # Names read in one record; the rest of a directory goes in chunks.
         self.split_at = config.options.split_at
+        self._follow = config.options.dereference
+        self._exclude_caches = config.options.exclude_caches
         # Every scanner of a scan reads with threads or every one without:
         # a directory is then cut into the same records whichever reads it
         # again (see WorkerConfig.piece).  A lane itself has no sink.
@@ -322,9 +325,7 @@ class Scanner:
 
     def _scan_directory(self, task: DirTask, records, subdirs, chunks):
         path = task.path
-        follow = self.config.options.dereference or (
-            task.depth == 0 and task.root in self.config.follow_roots
-        )
+        follow = self._follow or (task.depth == 0 and task.root in self.config.follow_roots)
         try:
             fd = self._open_task(task, follow)
         except OSError as exc:
@@ -338,7 +339,7 @@ class Scanner:
             os.close(fd)
             return
         try:
-            if self.config.options.exclude_caches and task.depth and _is_cache_directory(fd, names):
+            if self._exclude_caches and task.depth and _is_cache_directory(fd, names):
                 # Left out whole, like ncdu --exclude-caches: not even its own size.
                 records.append(
                     Record(
@@ -356,8 +357,8 @@ class Scanner:
                 )
                 return
             split_at = self.split_at
-            rest = names[split_at:]
-            if rest:
+            if len(names) > split_at:
+                rest = names[split_at:]
                 del names[split_at:]
                 piece = self.config.piece
                 key = task.key  # made from the names, not carried: once for all its chunks
@@ -401,19 +402,17 @@ class Scanner:
         and one test each for what the options may add; what is rare goes
         to the directory's ``DirectoryPass``.  This loop runs once per file of the scan.
         """
-        cfg = self.config
-        p = DirectoryPass(cfg, fd, task, subdirs)
+        s = self.settings
+        p = DirectoryPass(s, fd, task, subdirs)
         # Bound here, not kept on p: a DirectoryPass holding its own bound methods
         # would be a cycle, freed only by the cyclic GC (twice the memory
         # with views, and slower).
-        by_path = p.excluded if p.exclude is not None else None
-        by_stat = p.left_out if p.reason is not None else None
-        extra = p.extra if p.has_extra else None
+        by_path = p.excluded if s.exclude is not None else None
+        by_stat = p.left_out if s.reason is not None else None
+        extra = p.extra if s.has_extra else None
         tally_add = p.tally.add if p.tally is not None else None  # the views
-        stat_ = p.stat_
-        floor = link_floor(cfg.options)
+        stat_, floor, by_apparent = p.stat_, s.floor, s.by_apparent
         S_IFMT, S_IFDIR = _stat.S_IFMT(0o177777), _stat.S_IFDIR
-        by_apparent = cfg.options.apparent
         top = self.top
         offer_top, tops, here = top.offer, p.tops, p.key
         threshold = (top.floor[0] if top.full else -1) if top.n else NEVER

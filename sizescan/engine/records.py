@@ -69,9 +69,14 @@ class DirTask(NamedTuple):
         """Its key, made by whoever reads it (once), not carried: the walker
         holds every task not yet done, and siblings share their parent's key
         (0.6 MB of the caller's peak at 1M files)."""
+        return self.name_and_key()[1]
+
+    def name_and_key(self) -> tuple:
+        """(name, key): the name found once for both."""
         if self.parent is None:
-            return root_key(self.root)
-        return dir_key(self.parent, self.name)
+            return self.path, root_key(self.root)
+        name = self.path[self.path.rindex("/") + 1 :]  # name_of, inlined: once per directory
+        return name, dir_key(self.parent, name)
 
 
 class ChunkTask(NamedTuple):
@@ -104,6 +109,9 @@ class ChunkTask(NamedTuple):
     @property
     def name(self) -> str:
         return name_of(self.path, self.parent)
+
+    def name_and_key(self) -> tuple:
+        return self.name, self.key
 
 
 class Link(NamedTuple):
