@@ -11,6 +11,7 @@ that returns only when every worker it started is gone.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
 import os
 import queue as queue_mod
 import select
@@ -155,6 +156,21 @@ class _WorkerWatch:
                 os.close(fd)
 
 
+class _QuietPool(multiprocessing.pool.Pool):
+    """``multiprocessing.Pool`` whose worker-maintaining thread wakes when a
+    worker exits or the pool's state changes, not when a result arrives.
+
+    Pool's maintainer also waits on the result pipe, and wakes again and
+    again until the result thread has read it: 0.19 s of the caller's CPU
+    on the 1M-file tree, beside 0.03 s for the thread that reads every
+    result.  Without ``maxtasksperchild`` (never set here) a result asks
+    nothing of it.  ThreadPool waits the same way.
+    """
+
+    def _get_sentinels(self):
+        return [self._change_notifier._reader]
+
+
 class _Pool:
     """One ``multiprocessing.Pool`` and the shared memory its workers report in."""
 
@@ -189,8 +205,9 @@ class _Pool:
         self.watch = _WorkerWatch()
         # The queue reaches the workers through the initializer: a Queue may
         # only be passed to a process when it starts, never as a task argument.
-        self.pool = ctx.Pool(
+        self.pool = _QuietPool(
             workers,
+            context=ctx,
             initializer=init_worker,
             initargs=(
                 config,
