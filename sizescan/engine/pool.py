@@ -11,7 +11,6 @@ that returns only when every worker it started is gone.
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.pool
 import os
 import queue as queue_mod
 import select
@@ -156,19 +155,30 @@ class _WorkerWatch:
                 os.close(fd)
 
 
-class _QuietPool(multiprocessing.pool.Pool):
-    """``multiprocessing.Pool`` whose worker-maintaining thread wakes when a
-    worker exits or the pool's state changes, not when a result arrives.
+def _quiet_pool(*args, **kwargs):
+    """A ``multiprocessing.Pool`` whose worker-maintaining thread wakes when
+    a worker exits or the pool's state changes, not when a result arrives.
 
     Pool's maintainer also waits on the result pipe, and wakes again and
     again until the result thread has read it: 0.19 s of the caller's CPU
     on the 1M-file tree, beside 0.03 s for the thread that reads every
     result.  Without ``maxtasksperchild`` (never set here) a result asks
-    nothing of it.  ThreadPool waits the same way.
+    nothing of it.  ThreadPool waits the same way.  Made on first use:
+    ``multiprocessing.pool`` is not imported by a scan that needs no pool.
     """
+    global _QuietPool
+    if _QuietPool is None:
+        import multiprocessing.pool
 
-    def _get_sentinels(self):
-        return [self._change_notifier._reader]
+        class QuietPool(multiprocessing.pool.Pool):
+            def _get_sentinels(self):
+                return [self._change_notifier._reader]
+
+        _QuietPool = QuietPool
+    return _QuietPool(*args, **kwargs)
+
+
+_QuietPool = None
 
 
 class _Pool:
@@ -205,7 +215,7 @@ class _Pool:
         self.watch = _WorkerWatch()
         # The queue reaches the workers through the initializer: a Queue may
         # only be passed to a process when it starts, never as a task argument.
-        self.pool = _QuietPool(
+        self.pool = _quiet_pool(
             workers,
             context=ctx,
             initializer=init_worker,
