@@ -30,7 +30,7 @@ import time
 from typing import Optional
 
 from ..model.keys import EXCLUDED, READ_ERROR, dir_prefix
-from ..model.kinds import DIRECTORY_KIND, add_owner, tally_key
+from ..model.kinds import DIRECTORY_KIND, add_owner, kind_of
 from .directory import NEVER, DirectoryPass, PassSettings
 from .entries import EntryFilter
 from .lanes import LANE_SPLIT, Lanes
@@ -404,15 +404,14 @@ class Scanner:
         """
         s = self.settings
         p = DirectoryPass(s, fd, task, subdirs)
-        # Bound here, not kept on p: a DirectoryPass holding its own bound methods
-        # would be a cycle, freed only by the cyclic GC (twice the memory
-        # with views, and slower).
+        # Bound here, not kept on p: a DirectoryPass holding its own bound methods would
+        # be a cycle, freed only by the cyclic GC (twice the memory with views, slower).
         by_path = p.excluded if s.exclude is not None else None
         by_stat = p.left_out if s.reason is not None else None
         extra = p.extra if s.has_extra else None
         tally_add = p.tally.add if p.tally is not None else None  # the views
         stat_, floor, by_apparent = p.stat_, s.floor, s.by_apparent
-        S_IFMT, S_IFDIR = _stat.S_IFMT(0o177777), _stat.S_IFDIR
+        S_IFMT, S_IFDIR, S_IFREG = _stat.S_IFMT(0o177777), _stat.S_IFDIR, _stat.S_IFREG
         top = self.top
         offer_top, tops, here = top.offer, p.tops, p.key
         threshold = (top.floor[0] if top.full else -1) if top.n else NEVER
@@ -427,7 +426,8 @@ class Scanner:
                 continue
             if by_stat is not None and by_stat(name, st):
                 continue
-            if st.st_mode & S_IFMT == S_IFDIR:
+            fmt = st.st_mode & S_IFMT
+            if fmt == S_IFDIR:
                 p.subdir(name, st)
                 continue
             if st.st_nlink > floor:
@@ -441,7 +441,11 @@ class Scanner:
             if extra is not None:
                 extra(name, st, size, blocks)
             if tally_add is not None:
-                tally_add(tally_key(name, st.st_mode), size, blocks, st.st_mtime, name)
+                if fmt == S_IFREG:  # kinds.tally_key, inlined: once per file
+                    dot = name.rfind(".")
+                    tally_add(name[dot:] if dot > 0 else "", size, blocks, st.st_mtime, name)
+                else:
+                    tally_add(kind_of(name, fmt), size, blocks, st.st_mtime, name)
             if (size if by_apparent else blocks) >= threshold and offer_top(
                 (size if by_apparent else blocks, here, name)
             ):

@@ -15,7 +15,8 @@ from typing import Optional
 from ..model.kinds import AGES, DIRECTORY_KIND, merge_suffixes, suffix_kind
 from .records import Detail
 
-_DAY, _WEEK, _MONTH, _YEAR = (bound for _, bound in AGES[:-1])
+# Floats: a float compares faster with a float than with an int (once per file).
+_DAY, _WEEK, _MONTH, _YEAR = (float(bound) for _, bound in AGES[:-1])
 
 
 class Largest:
@@ -120,12 +121,23 @@ class DirTally:
             slot[0] += 1
             slot[1] += apparent
             slot[2] += disk
-        # bucket(), inlined: this runs once per file of a scan with views.
         if mtime is None:
             self.mtimes_missing = True
             i = 0
         else:
-            i = age_bucket(self.now, mtime)
+            # age_bucket, inlined: this runs once per file of a scan with views.
+            age = self.now - mtime
+            i = (
+                0
+                if age < _DAY
+                else 3
+                if age < _WEEK
+                else 6
+                if age < _MONTH
+                else 9
+                if age < _YEAR
+                else 12
+            )
         ages = self.ages
         ages[i] += 1
         ages[i + 1] += apparent
