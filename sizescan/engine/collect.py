@@ -16,6 +16,7 @@ the length of their paths.  A path is built only for what is shown.
 from __future__ import annotations
 
 import heapq
+from operator import add
 
 from ..model.keys import root_key
 from ..model.kinds import AGES, DIRECTORY_KIND, add_counts, merge_suffixes
@@ -181,15 +182,24 @@ class Collector:
                     self.spool.add(record)
 
     def _add_detail(self, key, detail):
-        if detail.kinds:
-            merge_suffixes(detail.kinds, into=self.kinds)
-            own = detail.kinds.get(DIRECTORY_KIND)
+        kinds = detail.kinds
+        if kinds:
+            # Kinds already (DirTally.detail merged the suffixes): added as
+            # they are, once per record.
+            mine = self.kinds
+            for kind, counts in kinds.items():
+                slot = mine.get(kind)
+                if slot is None:
+                    mine[kind] = list(counts)  # a copy: the record may go on to the spool
+                else:
+                    slot[0] += counts[0]
+                    slot[1] += counts[1]
+                    slot[2] += counts[2]
+            own = kinds.get(DIRECTORY_KIND)
             if own is not None:  # only a directory's own record counts its own size
                 self.own[key] = (own[1], own[2])
         if detail.ages:
-            mine = self.ages
-            for i, value in enumerate(detail.ages):
-                mine[i] += value
+            self.ages = list(map(add, self.ages, detail.ages))
         files = detail.largest
         if files:
             if key not in self.files_of:
