@@ -1,6 +1,7 @@
 """sizescan against du, a single-process walk, ncdu and gdu, in one run.
 
-    python benchmarks/bench.py                 # 1M files, warm cache
+    python benchmarks/bench.py                 # 1M files, warm cache; then /usr, a
+                                               # copy of a source tree, a deep tree
     python benchmarks/bench.py --fuse          # plus a bindfs mount of 100k files
     python benchmarks/bench.py --slowfs        # plus a FUSE mount with 1 ms round trips
     python benchmarks/bench.py --wide 1000000  # plus one directory of 1M entries on bindfs
@@ -76,6 +77,52 @@ def build_tree(root: str, files: int, seed: int = 1) -> None:
         pass
 
 
+def build_deep(root: str, files: int, seed: int = 3) -> None:
+    """A second shape: ``files`` files in about files/12 directories up to 12
+    levels deep, 24 kinds of file, 40% of them empty (lock files, markers,
+    __init__.py), the rest of log-normal sizes."""
+    marker = os.path.join(root, ".complete")
+    if os.path.exists(marker):
+        return
+    shutil.rmtree(root, ignore_errors=True)
+    rng = random.Random(seed)
+    kinds = ".py .pyc .js .ts .json .md .txt .c .h .o .so .png .jpg .svg .html .css .go .rs .java .class .log .gz .lock".split()
+    kinds.append("")  # no extension (Makefile, LICENSE)
+    dirs = [(root, 0)]
+    os.makedirs(root)
+    for i in range(1, max(1, files // 12)):
+        # Deeper than build_tree's: a new directory most often goes below a recent one.
+        parent, depth = dirs[-1 - int(len(dirs) * rng.random() ** 4)]
+        if depth >= 12:
+            parent, depth = dirs[int(len(dirs) * rng.random())]
+            if depth >= 12:
+                parent, depth = root, 0
+        path = os.path.join(parent, f"p{i}")
+        os.mkdir(path)
+        dirs.append((path, depth + 1))
+    chunk = b"x" * (1 << 20)
+    for i in range(files):
+        kind = rng.choice(kinds)
+        size = 0 if rng.random() < 0.4 else min(int(rng.lognormvariate(7, 2)), 1 << 20)
+        with open(os.path.join(rng.choice(dirs)[0], f"e{i}{kind}"), "wb") as f:
+            if size:
+                f.write(chunk[:size])
+    with open(marker, "w"):
+        pass
+
+
+def source_copy(name: str, source: str) -> str:
+    """A copy of ``source`` (a source tree of this machine) under .data, made once."""
+    dest = os.path.join(DATA, name)
+    marker = dest + ".complete"
+    if not os.path.exists(marker):
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(source, dest, symlinks=True)
+        with open(marker, "w"):
+            pass
+    return dest
+
+
 class PeakMemory:
     """Peak memory of a process and all its descendants, sampled every 10 ms.
 
@@ -121,9 +168,27 @@ class PeakMemory:
         return self.peak
 
 
+# The tools run as installed: an installed package has its bytecode compiled
+# (pip does it), and a session's PYTHONDONTWRITEBYTECODE=1 would have every
+# run compile sizescan's modules again (about 60 ms of each start).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def compile_package(py):
+    """Compile the sizescan that ``py -m sizescan`` runs, as an install would."""
+    where = subprocess.run(
+        [py, "-c", "import os, sizescan; print(os.path.dirname(sizescan.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=ENV,
+    ).stdout.strip()
+    subprocess.run([py, "-m", "compileall", "-q", where], check=True, env=ENV)
+
+
 def run(cmd, measure_memory=False):
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     rss = PeakMemory(proc.pid) if measure_memory else None
     proc.wait()
     elapsed = time.perf_counter() - start
@@ -319,13 +384,20 @@ def main():
         help="the --html report of the local tree: time, size, first paint",
     )
     ap.add_argument(
-        "--skip-local", action="store_true", help="only the mounts asked for, not the local tree"
+        "--skip-local", action="store_true", help="only the mounts asked for, not the local trees"
     )
+    ap.add_argument(
+        "--skip-real", action="store_true", help="not /usr, a source tree and the deep tree"
+    )
+    ap.add_argument("--deep-files", type=int, default=300_000)
     args = ap.parse_args()
 
     py = sys.executable
+    compile_package(py)
     if not args.skip_local:
         _local(args, py)
+        if not args.skip_real:
+            _real(args, py)
 
     if args.report:
         _report(args, py)
@@ -428,6 +500,54 @@ def main():
                         )
                 finally:
                     os.rmdir(mnt)
+
+
+def _same_as_du(py, tree) -> str:
+    """Whether sizescan's totals are du's to the byte (apparent and disk)."""
+    out = subprocess.run(
+        [py, "-m", "sizescan", tree, "--json", "--no-progress", "--top", "0"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    doc = json.loads(out.stdout)
+    du_b = int(
+        subprocess.run(["du", "-sb", tree], capture_output=True, text=True).stdout.split()[0]
+    )
+    du_k = int(
+        subprocess.run(["du", "-sB1", tree], capture_output=True, text=True).stdout.split()[0]
+    )
+    same = doc["total_size"] == du_b and doc["disk_usage"] == du_k
+    return "byte-identical to du" if same else f"DIFFERS from du: {doc['total_size']} {du_b}"
+
+
+def _real(args, py):
+    """Trees a user has: /usr of this machine, a copy of a source tree, and a
+    second synthetic shape (deeper, 24 kinds, 40% empty files)."""
+    stdlib = os.path.dirname(os.__file__)
+    trees = [
+        ("/usr of this machine", "/usr"),
+        ("a copy of Python's standard library", source_copy("src-stdlib", stdlib)),
+    ]
+    deep = os.path.join(DATA, f"deep-{args.deep_files}")
+    t0 = time.perf_counter()
+    build_deep(deep, args.deep_files)
+    print(f"deep tree: {deep} (built/checked in {time.perf_counter() - t0:.0f} s)")
+    trees.append((f"synthetic, deep: {args.deep_files:,} files", deep))
+    for title, tree in trees:
+        entries = sum(len(d) + len(f) for _, d, f in os.walk(tree))
+        report(
+            f"{title} ({tree}, {entries:,} entries), warm; totals {_same_as_du(py, tree)}",
+            bench(
+                [
+                    ("du -sb", ["du", "-sb", tree]),
+                    ("sizescan", [py, "-m", "sizescan", tree, "--no-progress"]),
+                    ("ncdu -0 -o /dev/null", ["ncdu", "-0", "-o", "/dev/null", tree]),
+                    ("gdu -n -p -s", ["gdu", "-n", "-p", "-s", tree]),
+                ],
+                args.repeat,
+            ),
+        )
 
 
 def _report(args, py):

@@ -59,6 +59,14 @@ class Frontier:
                 self.add(task)
         self.chunks.extend(result.chunks)
 
+    def take_chunks(self, names: int) -> list:
+        """Chunks from the front until they hold ``names`` names (or none are left)."""
+        chunks, held = [], 0
+        while self.chunks and held < names:
+            chunks.append(self.chunks.popleft())
+            held += len(chunks[-1].names)
+        return chunks
+
     def __bool__(self):
         return bool(self.pending or self.chunks)
 

@@ -30,6 +30,9 @@ from .worker import START_OUT_OF_MEMORY, init_worker, scan_tasks
 # Directories per task: enough to amortise a round trip through the pool,
 # few enough that every worker gets a share of a narrow frontier.
 MAX_BATCH = 64
+# Names of chunks a task with threads takes per thread (see fill): pieces
+# enough for each thread to take several.
+LANE_CHUNK_NAMES = 32
 
 
 # Tasks waiting and none started for this long: no worker can take one
@@ -350,19 +353,25 @@ class PoolBackend(Backend):
         while self._free and self._redo:
             self._submit(*self._redo.popleft())
         pending = frontier.pending
+        io_depth = self._config.io_depth
         while self._free and (pending or frontier.chunks):
-            if frontier.chunks:
+            if frontier.chunks and io_depth == 1:
                 # A very large directory: its chunks go to every worker.
                 self._submit(((), (frontier.chunks.popleft(),)), 1)
                 continue
-            if self._config.io_depth > 1:
+            if io_depth > 1:
                 # A worker's threads each take a directory of the batch: the
-                # frontier is shared among the workers at once, not drip-fed
-                # a directory or two per task while threads wait.
-                size = min(max(MAX_BATCH, self._config.io_depth), -(-len(pending) // self.workers))
+                # frontier is shared among the workers at once, each its
+                # share, not drip-fed while threads wait (see
+                # walker.InlineBackend).  So are chunks: those a task's
+                # threads left at its deadline are a few pieces each, and one
+                # chunk a task kept most of them idle.
+                size = -(-len(pending) // self.workers)
+                chunks = frontier.take_chunks(LANE_CHUNK_NAMES * io_depth)
             else:
                 size = max(1, min(MAX_BATCH, len(pending) // self.capacity))
-            self._submit(([pending.popleft() for _ in range(min(size, len(pending)))], ()), 1)
+                chunks = []
+            self._submit(([pending.popleft() for _ in range(min(size, len(pending)))], chunks), 1)
 
     def _submit(self, arguments, attempt):
         task_id = self._next_id

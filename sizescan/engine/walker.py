@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections import deque
 from dataclasses import dataclass, replace
 
 from .._version import __version__
@@ -104,10 +105,22 @@ class InlineBackend(Backend):
     def fill(self, frontier):
         if self._result is not None:
             return
-        if frontier.chunks:
+        if self._scanner.io_depth > 1 and self._stop_at is None:
+            # The only scanner, with threads, gets everything there is: the
+            # frontier left when its last task ended is all the work its
+            # threads have (a 5 ms mount: given 64 directories a task, they
+            # sat idle while the rest waited here, a tail of a few requests
+            # in flight for up to a second, longer or shorter by run).
+            pending, frontier.pending = list(frontier.pending), deque()
+            chunks, frontier.chunks = list(frontier.chunks), deque()
+            if pending or chunks:
+                self._result = self._scanner.run(pending, chunks)
+        elif frontier.chunks:
             self._result = self._scanner.run((), (frontier.chunks.popleft(),))
         elif frontier.pending:
-            # A scanner with threads gets enough directories to keep them busy.
+            # A scanner with threads gets enough directories to keep them
+            # busy; what it is given it reads whatever the time, so no more
+            # while the pool waits to take over (stop_at).
             pending = frontier.pending
             batch = [pending.popleft() for _ in range(min(len(pending), self._scanner.io_depth))]
             self._result = self._scanner.run(batch, stop_at=self._stop_at)
