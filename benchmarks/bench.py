@@ -220,7 +220,7 @@ def bench(label_cmds, repeat, pause=0.0):
     rows = []
     for label, cmd in label_cmds:
         peak = run(cmd, measure_memory=True)[1] if label.startswith("sizescan") else 0
-        rows.append((label, statistics.median(times[label]), peak))
+        rows.append((label, statistics.median(times[label]), peak, times[label]))
     return rows
 
 
@@ -237,14 +237,17 @@ def bindfs_mount(source):
 
 
 def report(title, rows, reference="du -sb"):
-    ref = dict((label, t) for label, t, _ in rows).get(reference)
+    """One table: medians, ratios to ``reference``, peak memory, and how far
+    the fastest and slowest runs lie from the median."""
+    ref = {label: t for label, t, *_ in rows}.get(reference)
     column = "x du" if reference == "du -sb" else "x ref"
     print(f"\n## {title}" + ("" if reference == "du -sb" else f" (ref: {reference})"))
-    print(f"{'tool':<36} {'median s':>9} {column:>6} {'peak PSS':>10}")
-    for label, t, peak in rows:
+    print(f"{'tool':<36} {'median s':>9} {column:>6} {'peak PSS':>10} {'runs vs median':>16}")
+    for label, t, peak, times in rows:
         ratio = f"{t / ref:.2f}" if ref else "-"
         rss = f"{peak / 2**20:.0f} MiB" if peak else ""
-        print(f"{label:<36} {t:>9.2f} {ratio:>6} {rss:>10}")
+        spread = f"{min(times) / t - 1:+.0%} {max(times) / t - 1:+.0%}"
+        print(f"{label:<36} {t:>9.2f} {ratio:>6} {rss:>10} {spread:>16}")
 
 
 def _local(args, py):
@@ -669,7 +672,7 @@ def _dask(args, py):
                 times.append(elapsed)
                 expected = expected or doc["disk_usage"]
                 assert doc["disk_usage"] == expected, label
-            rows.append((label, statistics.median(times), 0))
+            rows.append((label, statistics.median(times), 0, times))
         for n in (1, 2, 4):
             with local_cluster(workers=n, nthreads=1, log_dir=logs) as cluster:
                 cost = _task_cost(cluster.address)
@@ -682,12 +685,19 @@ def _dask(args, py):
                     assert doc["disk_usage"] == expected, "Dask totals differ from the local pool"
                     runs.append((elapsed, doc["cluster"]["tasks"]))
                 elapsed, tasks = sorted(runs)[len(runs) // 2]
-                rows.append((f"Dask, {n} worker{'s' * (n > 1)} x 1 thread x {depth}", elapsed, 0))
+                rows.append(
+                    (
+                        f"Dask, {n} worker{'s' * (n > 1)} x 1 thread x {depth}",
+                        elapsed,
+                        0,
+                        [t for t, _ in runs],
+                    )
+                )
                 notes.append(
                     f"{n} worker(s): {tasks} tasks x {cost * 1e3:.2f} ms a task = "
                     f"{tasks * cost / elapsed:.1%} of the wall time"
                 )
-    one = dict((label, t) for label, t, _ in rows)[f"Dask, 1 worker x 1 thread x {depth}"]
+    one = {label: t for label, t, *_ in rows}[f"Dask, 1 worker x 1 thread x {depth}"]
     report(
         f"Dask on slowfs (5 ms per request), {args.dask_slowfs_files:,} files, "
         f"caches expired between runs",

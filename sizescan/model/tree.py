@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import marshal
 from dataclasses import dataclass
+from operator import itemgetter
 
 from .keys import READ_ERROR, dir_prefix, join, path_up, root_key
 from .names import path_fields
@@ -222,6 +223,9 @@ def tree_within(result, model: ScanModel, budget: int) -> list[TreeNode]:
     return _build_trees(result, model, lambda here, depth: chosen.get(here))
 
 
+_NAME_OF, _SIZES_OF = itemgetter(2), itemgetter(0, 1)
+
+
 def _entries(result, model: ScanModel):
     """``entries(key)``: a directory's subdirectories and kept files as
     ``(primary, secondary, name, key or (apparent, disk))``, largest first
@@ -229,16 +233,25 @@ def _entries(result, model: ScanModel):
     children = model.children()
     dirs = model.dirs
     files_of = model.files_of
-    ranked = result.measure.key
+    # Measure.key's order, spelled out: this runs for every entry of every
+    # directory a report opens (a 1M-file --html: 128,000 entries).
+    by_apparent = result.measure.is_apparent
+    first, second = (APPARENT, DISK) if by_apparent else (DISK, APPARENT)
 
     def entries(here):
-        found = []
-        for sub in children.get(here, ()):
-            slot = dirs[sub]
-            found.append((*ranked(slot[APPARENT], slot[DISK]), slot[NAME], sub))
-        for apparent, disk, name in files_of.get(here, ()):
-            found.append((*ranked(apparent, disk), name, (apparent, disk)))
-        found.sort(key=lambda c: (-c[0], -c[1], c[2]))
+        found = [
+            (slot[first], slot[second], slot[NAME], sub)
+            for sub in children.get(here, ())
+            for slot in (dirs[sub],)
+        ]
+        if by_apparent:
+            found += [(a, d, name, (a, d)) for a, d, name in files_of.get(here, ())]
+        else:
+            found += [(d, a, name, (a, d)) for a, d, name in files_of.get(here, ())]
+        # Largest first, ties by the other size, then by name: sorted by name,
+        # then (stable) by the sizes, largest first; keys made in C, not a lambda.
+        found.sort(key=_NAME_OF)
+        found.sort(key=_SIZES_OF, reverse=True)
         return found
 
     return entries
