@@ -30,8 +30,7 @@ from .worker import START_OUT_OF_MEMORY, init_worker, scan_tasks
 # Directories per task: enough to amortise a round trip through the pool,
 # few enough that every worker gets a share of a narrow frontier.
 MAX_BATCH = 64
-# Names of chunks a task with threads takes per thread (see fill): pieces
-# enough for each thread to take several.
+# Names of chunks a task with threads takes per thread (see fill).
 LANE_CHUNK_NAMES = 32
 
 
@@ -159,16 +158,11 @@ class _WorkerWatch:
 
 
 def _quiet_pool(*args, **kwargs):
-    """A ``multiprocessing.Pool`` whose worker-maintaining thread wakes when
-    a worker exits or the pool's state changes, not when a result arrives.
-
-    Pool's maintainer also waits on the result pipe, and wakes again and
-    again until the result thread has read it: 0.19 s of the caller's CPU
-    on the 1M-file tree, beside 0.03 s for the thread that reads every
-    result.  Without ``maxtasksperchild`` (never set here) a result asks
-    nothing of it.  ThreadPool waits the same way.  Made on first use:
-    ``multiprocessing.pool`` is not imported by a scan that needs no pool.
-    """
+    """A ``multiprocessing.Pool`` whose maintainer thread wakes when a worker
+    exits or the pool's state changes, as ThreadPool's does, not again and
+    again until each result is read (0.19 s of the caller's CPU at 1M files;
+    without ``maxtasksperchild`` a result asks nothing of it).  Its class is
+    made on first use: a scan that needs no pool never imports the module."""
     global _QuietPool
     if _QuietPool is None:
         import multiprocessing.pool
