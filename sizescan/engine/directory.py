@@ -33,6 +33,15 @@ def _stat_near_limit(name, dir_fd):
     return os.stat(name, dir_fd=dir_fd)
 
 
+def out_of_memory(exc: OSError) -> None:
+    """Raise MemoryError for an OSError that says the process is out of
+    memory (ENOMEM from an open, a listing or a stat under ulimit -v): the
+    scan ends with one line, never goes on with directories reported
+    unreadable that are not."""
+    if exc.errno == errno.ENOMEM:
+        raise MemoryError(exc.strerror) from exc
+
+
 class PassSettings:
     """What every directory's pass of one scan shares, read once per scan
     (by the Scanner) instead of once per directory: on a tree of small
@@ -156,6 +165,7 @@ class DirectoryPass:
     def unreachable(self, name, exc) -> None:
         # A vanished entry, or a dangling symlink under -L: du reports it
         # and counts nothing.
+        out_of_memory(exc)
         self.errors.append(PathError(self.prefix + name, OP_ACCESS, exc.strerror))
 
     def subdir(self, name, st) -> None:

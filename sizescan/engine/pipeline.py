@@ -31,7 +31,7 @@ from typing import Optional
 
 from ..model.keys import EXCLUDED, READ_ERROR, dir_prefix
 from ..model.kinds import DIRECTORY_KIND, add_owner, kind_of
-from .directory import NEVER, DirectoryPass, PassSettings
+from .directory import NEVER, DirectoryPass, PassSettings, out_of_memory
 from .entries import EntryFilter
 from .lanes import LANE_SPLIT, Lanes
 from .records import (
@@ -289,6 +289,7 @@ class Scanner:
 
     def _unreadable(self, task, exc) -> Record:
         # du counts an unreadable directory's own size, reports it and goes on.
+        out_of_memory(exc)
         own = isinstance(task, DirTask)
         apparent, disk = (task.apparent, task.disk) if own else (0, 0)
         part = 0 if own else task.part
