@@ -21,6 +21,14 @@ from collections import deque
 # piece costs one more open of the directory.
 LANE_SPLIT = 8
 
+# What a task with threads is given from the walker's frontier, per thread:
+# directories, and names of chunks (pieces of large directories).  Enough
+# that the threads never wait while work waits in the frontier (64 a task
+# left a 5 ms mount at a few requests in flight for up to a second), few
+# enough that a task ends about when its deadline says, for the progress
+# bar and the balance between workers.
+BATCH_DIRS, BATCH_CHUNK_NAMES = 16, 32
+
 # The stack of each thread a pool worker starts (see init_worker).
 LANE_STACK = 1 << 20
 

@@ -25,13 +25,12 @@ from ..errors import PoolFailed, WorkerFailed, WorkersKeptDying
 from ..signals import held_signals
 from .budget import StandbyThread, start_thread, threads_to_spare
 from .frontier import Backend
+from .lanes import BATCH_CHUNK_NAMES, BATCH_DIRS
 from .worker import START_OUT_OF_MEMORY, init_worker, scan_tasks
 
 # Directories per task: enough to amortise a round trip through the pool,
 # few enough that every worker gets a share of a narrow frontier.
 MAX_BATCH = 64
-# Names of chunks a task with threads takes per thread (see fill).
-LANE_CHUNK_NAMES = 32
 
 
 # Tasks waiting and none started for this long: no worker can take one
@@ -356,12 +355,11 @@ class PoolBackend(Backend):
             if io_depth > 1:
                 # A worker's threads each take a directory of the batch: the
                 # frontier is shared among the workers at once, each its
-                # share, not drip-fed while threads wait (see
-                # walker.InlineBackend).  So are chunks: those a task's
-                # threads left at its deadline are a few pieces each, and one
-                # chunk a task kept most of them idle.
-                size = -(-len(pending) // self.workers)
-                chunks = frontier.take_chunks(LANE_CHUNK_NAMES * io_depth)
+                # share, not drip-fed while threads wait.  So are chunks:
+                # those a task's threads left at its deadline are a few
+                # pieces each, and one chunk a task kept most of them idle.
+                size = min(-(-len(pending) // self.workers), BATCH_DIRS * io_depth)
+                chunks = frontier.take_chunks(BATCH_CHUNK_NAMES * io_depth)
             else:
                 size = max(1, min(MAX_BATCH, len(pending) // self.capacity))
                 chunks = []

@@ -66,7 +66,6 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections import deque
 from dataclasses import dataclass, replace
 
 from .._version import __version__
@@ -74,6 +73,7 @@ from ..errors import PoolFailed
 from .collect import Collector
 from .collector import CollectorProcess
 from .frontier import Backend, Frontier
+from .lanes import BATCH_CHUNK_NAMES, BATCH_DIRS
 from .pipeline import Scanner
 from .plan import Plan, first_tasks, plan_scan
 from .pool import PoolBackend, children_can_start
@@ -105,16 +105,14 @@ class InlineBackend(Backend):
     def fill(self, frontier):
         if self._result is not None:
             return
-        if self._scanner.io_depth > 1 and self._stop_at is None:
-            # The only scanner, with threads, gets everything there is: the
-            # frontier left when its last task ended is all the work its
-            # threads have (a 5 ms mount: given 64 directories a task, they
-            # sat idle while the rest waited here, a tail of a few requests
-            # in flight for up to a second, longer or shorter by run).
-            pending, frontier.pending = list(frontier.pending), deque()
-            chunks, frontier.chunks = list(frontier.chunks), deque()
-            if pending or chunks:
-                self._result = self._scanner.run(pending, chunks)
+        depth = self._scanner.io_depth
+        if depth > 1 and self._stop_at is None:
+            # The only scanner, with threads: given a batch of the frontier
+            # for all of them, chunks included (see lanes.BATCH_DIRS).
+            pending = frontier.pending
+            batch = [pending.popleft() for _ in range(min(len(pending), BATCH_DIRS * depth))]
+            chunks = frontier.take_chunks(BATCH_CHUNK_NAMES * depth)
+            self._result = self._scanner.run(batch, chunks)
         elif frontier.chunks:
             self._result = self._scanner.run((), (frontier.chunks.popleft(),))
         elif frontier.pending:
