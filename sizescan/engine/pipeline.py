@@ -198,6 +198,8 @@ class Scanner:
                 self._scan_chunk(task, records, subdirs)
             if descend:
                 deadline = time.monotonic() + descend
+                if stop_at is not None:  # the walker's own phase ends then (see walker)
+                    deadline = min(deadline, stop_at)
                 while subdirs and time.monotonic() < deadline:
                     self._scan_directory(subdirs.pop(), records, subdirs, chunks)
         if records:
