@@ -84,6 +84,11 @@ class PassSettings:
         self.floor = link_floor(options)
         self.by_apparent = options.apparent
 
+    def device(self, st) -> int:
+        """An entry's device in the scan's numbers (see WorkerConfig.devices)."""
+        devices = self.devices
+        return st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev)
+
 
 class DirectoryPass:
     """One directory's pass through the pipeline: everything an entry needs
@@ -170,8 +175,7 @@ class DirectoryPass:
 
     def subdir(self, name, st) -> None:
         s, task = self.s, self.task
-        devices = s.devices
-        dev = st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev)
+        dev = s.device(st)
         guard = task.guard
         if s.track_ancestors:
             # A bind mount can make a directory its own ancestor: a cycle.
@@ -208,10 +212,9 @@ class DirectoryPass:
         kind = age = None
         if self.tally is not None:
             kind, age = self.tally.link_view(tally_key(name, st.st_mode), st.st_mtime)
-        devices = s.devices
         self.links.append(
             Link(
-                st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev),
+                s.device(st),
                 st.st_ino,
                 st.st_size,
                 disk_usage(st),

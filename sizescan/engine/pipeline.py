@@ -248,9 +248,7 @@ class Scanner:
         except OSError:
             os.close(fd)
             raise
-        devices = self.config.devices
-        dev = st.st_dev if devices is None else devices.get(st.st_dev, st.st_dev)
-        if dev != task.dev or st.st_ino != task.ino:
+        if self.settings.device(st) != task.dev or st.st_ino != task.ino:
             os.close(fd)
             raise Replaced()
         return fd
