@@ -186,15 +186,8 @@ class Collector:
         if kinds:
             # Kinds already (DirTally.detail merged the suffixes): added as
             # they are, once per record.
-            mine = self.kinds
             for kind, counts in kinds.items():
-                slot = mine.get(kind)
-                if slot is None:
-                    mine[kind] = list(counts)  # a copy: the record may go on to the spool
-                else:
-                    slot[0] += counts[0]
-                    slot[1] += counts[1]
-                    slot[2] += counts[2]
+                add_counts(self.kinds, kind, *counts)
             own = kinds.get(DIRECTORY_KIND)
             if own is not None:  # only a directory's own record counts its own size
                 self.own[key] = (own[1], own[2])

@@ -163,7 +163,6 @@ class Scanner:
         self._kept = None
         # Names read in one record; the rest of a directory goes in chunks.
         self.split_at = config.options.split_at
-        self._follow = config.options.dereference
         self._exclude_caches = config.options.exclude_caches
         # Every scanner of a scan reads with threads or every one without:
         # a directory is then cut into the same records whichever reads it
@@ -326,7 +325,7 @@ class Scanner:
 
     def _scan_directory(self, task: DirTask, records, subdirs, chunks):
         path = task.path
-        follow = self._follow or (task.depth == 0 and task.root in self.config.follow_roots)
+        follow = self.settings.follow or (task.depth == 0 and task.root in self.config.follow_roots)
         try:
             fd = self._open_task(task, follow)
         except OSError as exc:
