@@ -17,6 +17,7 @@ import os
 import stat as _stat
 
 from ..errors import ExportFailed
+from ..hashes import builtin
 from ..model.kinds import DIRECTORY_KIND, kind_of
 from ..model.names import display_path, exact_b64
 from ..model.result import ScanResult
@@ -157,19 +158,7 @@ def _history_fields(history: dict) -> dict:
 
 
 def _hash(text: str) -> str:
-    try:
-        # CPython's own SHA-256, the one hashlib falls back to: hashlib
-        # loads OpenSSL (3.7 MiB; under ulimit -v it may not load, and
-        # hashlib then logs a traceback per algorithm).  Only a module that
-        # is absent falls back: one that failed to map under that limit is
-        # out of memory, which the command says in one line.
-        from _sha256 import sha256  # type: ignore[import-not-found]
-    except ModuleNotFoundError:
-        try:
-            from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12 and later
-        except ModuleNotFoundError:
-            from hashlib import sha256
-
+    sha256 = builtin("sha256")
     digest = sha256(text.encode("utf-8")).digest()
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 

@@ -1,19 +1,16 @@
 """A directory's key and path, and the flags its record carries.
 
-A leaf (it imports nothing of sizescan): the scan's records, the model and
-the export reader all name directories this way.
+A leaf (of sizescan it imports only its hash): the scan's records, the
+model and the export reader all name directories this way.
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
-try:
-    # CPython's own BLAKE2, the one hashlib.blake2b is: importing hashlib
-    # would also load OpenSSL, 3.7 MiB more in every process of a scan.
-    from _blake2 import blake2b
-except ModuleNotFoundError:  # another Python (an ImportError that is not this is out of memory)
-    from hashlib import blake2b
+from ..hashes import builtin
+
+blake2b = builtin("blake2b")
 
 # Flags of a Detail.
 READ_ERROR = 1  # the directory could not be read
