@@ -59,6 +59,10 @@ class Counters:
         return self._array[4]
 
 
+# The collector's exit status when it ran out of memory and could not even say so.
+_OUT_OF_MEMORY_STATUS = 3
+
+
 class _CollectorFailed(NamedTuple):
     """What the collector process sends instead of the result when taking
     records failed in a way that is not a bug: the error, raised here."""
@@ -95,14 +99,16 @@ def _collector_main(sink_queue, conn, collector, counters, version):
             collector.take(pickle.loads(message))  # pickled by the worker: see worker._PoolSink
             counters.publish(collector)
         result = (collector.result(version), collector.spool)
+        # Pickled whole before a byte is written: a MemoryError here (ulimit
+        # -v) leaves the pipe clean for the word that says so.
+        conn.send(result)
     except (OSError, MemoryError) as exc:
         # The export's spool in a full $TMPDIR, memory run out: the walker
         # says it as itself (see CollectorProcess.died), not as "the collector died".
-        collector = None  # what it held, freed for the message to be made
+        collector = result = None  # what they held, freed for the message to be made
         with contextlib.suppress(Exception):
             conn.send(_CollectorFailed(exc))
-        os._exit(1)
-    conn.send(result)
+        os._exit(_OUT_OF_MEMORY_STATUS if isinstance(exc, MemoryError) else 1)
     conn.close()
     # The caller waits for this process to end.  Under spawn and forkserver it
     # ends through Python's exit, whose collection would walk every object the
@@ -140,7 +146,11 @@ class CollectorProcess:
 
     def start(self) -> None:
         ctx = self._ctx
-        self.queue = ctx.Queue()
+        # Its module imported only now: multiprocessing's queues cost a
+        # scan that needs no pool 7 ms of imports.
+        from .sink import SinkQueue
+
+        self.queue = SinkQueue(ctx)
         self.counters = Counters(ctx)
         self._conn, theirs = ctx.Pipe()
         self._proc = ctx.Process(
@@ -154,9 +164,11 @@ class CollectorProcess:
         theirs.close()
 
     def check(self) -> None:
-        """During the walk the collector sends nothing: gone is dead."""
+        """During the walk the collector sends nothing: gone is dead.  Nor is
+        a message lost on its way to it."""
         if not self._proc.is_alive():
             raise self.died()
+        self.queue.check()
 
     def died(self) -> BaseException:
         """Why the collector process is gone: the error it sent, or its exit status."""
@@ -166,6 +178,8 @@ class CollectorProcess:
                 if isinstance(sent, _CollectorFailed):
                     return sent.error
         self._proc.join(1.0)  # bounded: its exit status names the cause
+        if self._proc.exitcode == _OUT_OF_MEMORY_STATUS:
+            return MemoryError("the collector ran out of memory")
         return CollectorDied(self._proc.exitcode)
 
     def result(self, due: set, any_died, tick):
@@ -190,6 +204,7 @@ class CollectorProcess:
             tick()
             if collector_lost(proc, conn):
                 raise self.died()
+            self.queue.check()
             if self.counters.received != received:
                 received, since = self.counters.received, time.monotonic()
             elif (
