@@ -10,6 +10,7 @@ package's own ``__init__`` imports lazily.
 
 import atexit
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -65,6 +66,15 @@ def _cancel_alarm():
 
 
 def _unraisable(unraisable):
+    try:
+        _take_unraisable(unraisable)
+    except MemoryError:
+        # Printing what was raised needs memory too; under ulimit -v Python
+        # would print "Exception ignored in sys.unraisablehook" instead.
+        pass
+
+
+def _take_unraisable(unraisable):
     exc = unraisable.exc_value
     if isinstance(exc, MemoryError):
         # A thread that could not even start under a memory limit (a lane,
@@ -104,6 +114,21 @@ def call(body) -> int:
         signal.signal(signum, _interrupt)
     sys.unraisablehook = _unraisable
     try:
+        return _call(body)
+    except MemoryError as exc:
+        # Out of memory in the handling below: every call of a Python
+        # function needs memory for its frame, and the exception's traceback
+        # holds every frame it unwound.  Freed, and said without a call.
+        exc.__traceback__ = exc.__context__ = None
+        try:
+            os.write(2, b"sizescan: out of memory\n")
+        except OSError:
+            pass
+        return 2
+
+
+def _call(body) -> int:
+    try:
         _quiet_memory_errors_in_threads()
         atexit.register(_cancel_alarm)
         return body()
@@ -130,6 +155,8 @@ def call(body) -> int:
             lambda e: (
                 isinstance(e, MemoryError)
                 or (isinstance(e, ImportError) and "failed to map segment" in str(e))
+                # an import's listing of a directory of modules (importlib's _fill_cache)
+                or (isinstance(e, OSError) and e.errno == errno.ENOMEM)
                 or (isinstance(e, SystemError) and _address_space_limited())
             ),
         ):
@@ -163,6 +190,7 @@ def _interrupted_in(exc):
 
 
 def _run(argv):
+    _load_random_hash()
     from .command.cli import run
 
     return run(sys.argv[1:] if argv is None else argv)
@@ -174,6 +202,17 @@ def main(argv=None):
         _load_unwinder()
         _watched()  # returns in the child, which runs the command
     sys.exit(call(lambda: _run(argv)))
+
+
+def _load_random_hash() -> None:
+    """Load the SHA-512 module that ``random`` seeds with, where a failure to
+    map it (ulimit -v) is ours to say in one line.  ``random`` comes with
+    ``tempfile``, which the engine and multiprocessing import; it would fall
+    back to hashlib, and hashlib, finding nothing it can load either, logs
+    a traceback for each of its algorithms."""
+    name = "_sha2" if sys.version_info >= (3, 12) else "_sha512"
+    with contextlib.suppress(ModuleNotFoundError):  # a Python without it: random's own way
+        __import__(name)
 
 
 def _load_unwinder() -> None:
@@ -260,9 +299,21 @@ def _watched() -> None:
             break
         except InterruptedError:
             continue
-    os._exit(
-        os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-    )
+    if os.WIFEXITED(status):
+        os._exit(os.waitstatus_to_exitcode(status))
+    killed_by = os.WTERMSIG(status)
+    if killed_by in _CRASH_SIGNALS:
+        # CPython does not check every allocation, and under this very limit
+        # one that fails can crash it (seen: a call to a Python function, an
+        # import), with nothing on stderr.  That is no bug of the scan's.
+        with contextlib.suppress(OSError):
+            os.write(2, b"sizescan: out of memory (Python crashed under ulimit -v)\n")
+        os._exit(2)
+    os._exit(128 + killed_by)
+
+
+# How a process dies when an allocation it did not check failed.
+_CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT)
 
 
 def _beat(fd: int) -> None:

@@ -4,6 +4,7 @@ one line and exit 2: never a traceback, never a hang."""
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
@@ -17,7 +18,10 @@ import time
 import pytest
 from conftest import du_sum, write
 
-from sizescan import InvalidOption, scan
+from sizescan import InvalidOption, ResultsLost, scan
+from sizescan._launch import call
+from sizescan.engine.sink import SinkQueue
+from sizescan.hashes import builtin
 
 pytestmark = [pytest.mark.slow]
 
@@ -197,6 +201,25 @@ def test_a_command_stuck_holding_the_gil_under_ulimit_v_is_ended(tmp_path):
     assert (proc.returncode, proc.stderr) == (2, b"sizescan: out of memory\n")
 
 
+@pytest.mark.parametrize("crash", [signal.SIGSEGV, signal.SIGABRT])
+def test_python_crashing_under_ulimit_v_ends_in_one_line(crash):
+    """CPython does not check every allocation: under an address-space
+    limit one that fails can crash it, with nothing on stderr (seen in CI at
+    60 MB).  The watching process says it in one line, exit 2."""
+    script = textwrap.dedent(f"""
+        import os, resource
+        from sizescan import _launch
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+        _launch._run = lambda argv: os.kill(os.getpid(), {int(crash)})
+        _launch.main([])
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        b"sizescan: out of memory (Python crashed under ulimit -v)\n",
+    )
+
+
 def test_the_watchdog_passes_the_status_and_signals_on(tmp_path):
     """Watched (ulimit -v), the command's status is the child's, and a
     signal sent to the watching process alone reaches the command."""
@@ -233,3 +256,75 @@ def test_the_watchdog_passes_the_status_and_signals_on(tmp_path):
     os.kill(proc.pid, signal.SIGTERM)  # the watcher, not the group
     _, err = proc.communicate(timeout=20)
     assert (proc.returncode, err) == (143, b"")
+
+
+class _Unpicklable:
+    def __init__(self, error):
+        self.error = error
+
+    def __reduce__(self):
+        raise self.error
+
+
+@pytest.mark.parametrize("error, raised", [(MemoryError, MemoryError), (ValueError, ResultsLost)])
+def test_a_message_its_feeder_could_not_write_fails_the_scan_in_one_line(capfd, error, raised):
+    """A Queue's feeder thread prints a traceback and drops a message it
+    could not pickle (MemoryError under ulimit -v): the worker never knows,
+    and the walker would wait for that message.  The sink queue marks the
+    loss where the walker looks, and prints nothing."""
+    ctx = multiprocessing.get_context("fork")
+    sink = SinkQueue(ctx)
+    sink.check()  # nothing lost yet
+
+    def put():
+        sink.put(_Unpicklable(error("in the feeder")))
+        sink.close()
+        sink.join_thread()
+
+    worker = ctx.Process(target=put)
+    worker.start()
+    worker.join(10)
+    assert worker.exitcode == 0
+    with pytest.raises(raised):
+        sink.check()
+    assert capfd.readouterr().err == ""
+
+
+def test_an_import_that_finds_no_memory_ends_in_one_line(capfd):
+    """importlib lists a directory of modules before it imports from it:
+    under ulimit -v that listing fails with ENOMEM, an OSError."""
+
+    def body():
+        try:
+            os.listdir("/nonexistent")
+        except OSError:
+            raise OSError(errno.ENOMEM, os.strerror(errno.ENOMEM), "/usr/lib/python3") from None
+
+    assert call(body) == 2
+    assert capfd.readouterr().err == "sizescan: out of memory\n"
+
+
+@pytest.mark.parametrize("name", ["sha256", "blake2b"])
+def test_the_hashes_without_hashlib_are_hashlibs(name):
+    import hashlib
+
+    ours = builtin(name)
+    assert ours(b"sizescan").digest() == getattr(hashlib, name)(b"sizescan").digest()
+    assert "hashlib" not in ours.__module__
+
+
+def test_running_out_of_memory_while_saying_so_still_ends_in_one_line(capfd, monkeypatch):
+    """Under ulimit -v the handling of a MemoryError can itself run out
+    (each Python call needs memory for its frame; seen at 31 MB, with click's
+    chain of tracebacks on stderr): the last guard says it without a call."""
+    from sizescan import _launch
+
+    def no_room():
+        raise MemoryError()
+
+    def body():
+        raise MemoryError()
+
+    monkeypatch.setattr(_launch, "_out_of_memory", no_room)
+    assert call(body) == 2
+    assert capfd.readouterr().err == "sizescan: out of memory\n"
