@@ -182,13 +182,19 @@ class ScanOptions:
         "--by-owner",
     )
     split_at: int = _tuning(4096)
-    # 0.05 s measured faster (against du, medians of 5-9: /usr 1.52x to
-    # 1.43x, a deep tree 1.20x to 1.12x, the 1M tree 0.90x to 0.87x), but
-    # each task then holds ten times the records, and under ulimit -v the
-    # stress test of tests/test_resources.py failed in 4 of 10 runs (kept for
-    # when that memory is accounted for; see benchmarks/README.md).
-    descend_s: float = _tuning(0.005)
-    inline_budget_s: float = _tuning(0.05)
+    # 0.05 s: each directory a task hands back costs a trip through the
+    # walker (0.005 s made 128 tasks of /usr), and much longer tasks leave a
+    # worker alone at the end.  Against du, medians of 7 in one run, 0.005 s
+    # then 0.05 s: /usr 1.40x, 1.38x; a copy of the standard library 1.92x,
+    # 1.89x; a deep tree 1.14x, 1.02x.  Each task's one message holds ten
+    # times the records: 546 runs under ulimit -v from 30 to 120 MB each
+    # ended in du's totals or one line (tests/test_resources.py).
+    descend_s: float = _tuning(0.05)
+    # A tree the caller reads in 0.02 s (sample_tree/ in 4 ms) never starts
+    # a process; past that, two cores are worth the pool's 15-20 ms start.
+    # Against du, medians of 7, 0.05 s then 0.02 s: /usr 1.38x, 1.28x; the
+    # standard library 1.89x, 1.92x; the deep tree 1.02x, 1.00x.
+    inline_budget_s: float = _tuning(0.02)
     # A Dask task's time budget (see engine.dask: about 1 ms of scheduler
     # time a task, so 0.2 s keeps that under 1%).
     task_budget_s: float = _tuning(0.2)
