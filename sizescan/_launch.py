@@ -209,10 +209,10 @@ def _load_random_hash() -> None:
     map it (ulimit -v) is ours to say in one line.  ``random`` comes with
     ``tempfile``, which the engine and multiprocessing import; it would fall
     back to hashlib, and hashlib, finding nothing it can load either, logs
-    a traceback for each of its algorithms."""
-    name = "_sha2" if sys.version_info >= (3, 12) else "_sha512"
-    with contextlib.suppress(ModuleNotFoundError):  # a Python without it: random's own way
-        __import__(name)
+    a traceback for each of its algorithms (see sizescan.hashes)."""
+    from .hashes import builtin
+
+    builtin("sha512")
 
 
 def _load_unwinder() -> None:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import importlib
 import sys
 
-# Where CPython keeps each hash of its own (3.12 put the SHA-2 family in one module).
+# Where CPython keeps each hash of its own (3.12 put the SHA-2 family in one
+# module).  SHA-512 is random's, which falls back to hashlib as loudly (see
+# _launch, which loads it first).
 _MODULES = {
     "blake2b": "_blake2",
     "sha256": "_sha2" if sys.version_info >= (3, 12) else "_sha256",
+    "sha512": "_sha2" if sys.version_info >= (3, 12) else "_sha512",
 }
 
 
