@@ -359,7 +359,7 @@ class DaskBackend(Backend):
                 self._submit((), (frontier.chunks.popleft(),))
                 continue
             size = max(1, min(MAX_DIRS_PER_TASK, len(pending) // self.capacity))
-            self._submit([pending.popleft() for _ in range(size)], ())
+            self._submit(frontier.take_dirs(size), ())
 
     def _submit(self, dir_tasks, chunk_tasks):
         key = f"sizescan-{self._job.site.token}-{self._next}"

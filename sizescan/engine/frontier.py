@@ -59,6 +59,11 @@ class Frontier:
                 self.add(task)
         self.chunks.extend(result.chunks)
 
+    def take_dirs(self, count: int) -> list:
+        """Up to ``count`` directories from the front."""
+        pending = self.pending
+        return [pending.popleft() for _ in range(min(count, len(pending)))]
+
     def take_chunks(self, names: int) -> list:
         """Chunks from the front until they hold ``names`` names (or none are left)."""
         chunks, held = [], 0

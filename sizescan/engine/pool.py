@@ -363,7 +363,7 @@ class PoolBackend(Backend):
             else:
                 size = max(1, min(MAX_BATCH, len(pending) // self.capacity))
                 chunks = []
-            self._submit(([pending.popleft() for _ in range(min(size, len(pending)))], chunks), 1)
+            self._submit((frontier.take_dirs(size), chunks), 1)
 
     def _submit(self, arguments, attempt):
         task_id = self._next_id

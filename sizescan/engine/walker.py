@@ -109,8 +109,7 @@ class InlineBackend(Backend):
         if depth > 1 and self._stop_at is None:
             # The only scanner, with threads: given a batch of the frontier
             # for all of them, chunks included (see lanes.BATCH_DIRS).
-            pending = frontier.pending
-            batch = [pending.popleft() for _ in range(min(len(pending), BATCH_DIRS * depth))]
+            batch = frontier.take_dirs(BATCH_DIRS * depth)
             chunks = frontier.take_chunks(BATCH_CHUNK_NAMES * depth)
             self._result = self._scanner.run(batch, chunks)
         elif frontier.chunks:
@@ -119,8 +118,7 @@ class InlineBackend(Backend):
             # A scanner with threads gets enough directories to keep them
             # busy; what it is given it reads whatever the time, so no more
             # while the pool waits to take over (stop_at).
-            pending = frontier.pending
-            batch = [pending.popleft() for _ in range(min(len(pending), self._scanner.io_depth))]
+            batch = frontier.take_dirs(self._scanner.io_depth)
             self._result = self._scanner.run(batch, stop_at=self._stop_at)
 
     def next_result(self, timeout):
