@@ -42,9 +42,9 @@ class _PoolSink:
     def __call__(self, message) -> None:
         if not self.stopping.value:
             # Pickled here, not by the queue's feeder thread: there a
-            # failure (MemoryError under ulimit -v) is printed and the
-            # message lost, the worker alive, and the walker waits for it
-            # for ever.  Here it fails the task, which the walker sees.
+            # failure (MemoryError under ulimit -v) loses the message after
+            # the task has returned, and only the sink queue's mark tells
+            # the walker (see sink.SinkQueue).  Here it fails the task.
             self.queue.put(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
 
