@@ -63,6 +63,7 @@ class PassSettings:
         "detailed",
         "floor",
         "by_apparent",
+        "keep",
     )
 
     def __init__(self, cfg):
@@ -83,6 +84,7 @@ class PassSettings:
         self.detailed = cfg.detailed
         self.floor = link_floor(options)
         self.by_apparent = options.apparent
+        self.keep = options.top  # the largest files each directory's views keep
 
     def device(self, st) -> int:
         """An entry's device in the scan's numbers (see WorkerConfig.devices)."""
@@ -138,8 +140,7 @@ class DirectoryPass:
         )
         self.tally = None
         if settings.views:  # views count through one DirTally
-            options = settings.cfg.options
-            self.tally = DirTally(settings.cfg.now, options.top, options.measure)
+            self.tally = DirTally(settings.cfg.now, settings.keep, settings.by_apparent)
             if own:
                 self.tally.own(task.apparent, task.disk)
         # The export's text: this directory's entries, its subdirectories.

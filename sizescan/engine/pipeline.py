@@ -443,9 +443,9 @@ class Scanner:
             if tally_add is not None:
                 if fmt == S_IFREG:  # kinds.tally_key, inlined: once per file
                     dot = name.rfind(".")
-                    tally_add(name[dot:] if dot > 0 else "", size, blocks, st.st_mtime, name)
+                    tally_add((name[dot:] if dot > 0 else "", size, blocks, st.st_mtime, name))
                 else:
-                    tally_add(kind_of(name, fmt), size, blocks, st.st_mtime, name)
+                    tally_add((kind_of(name, fmt), size, blocks, st.st_mtime, name))
             if (size if by_apparent else blocks) >= threshold and offer_top(
                 (size if by_apparent else blocks, here, name)
             ):

@@ -335,7 +335,7 @@ def _cache_directory(path):
 def _file_record(path, idx, st, options, now) -> Record:
     """The record of a PATH that is not a directory: made here, not by a worker."""
     apparent, disk = st.st_size, disk_usage(st)
-    tally = DirTally(now, 0, options.measure) if options.views else None
+    tally = DirTally(now, 0, options.apparent) if options.views else None
     key = tally_key(path, st.st_mode)
     owner = (st.st_uid, st.st_gid) if options.by_owner else None
     if counted_once(st.st_nlink, options):
@@ -354,7 +354,7 @@ def _file_record(path, idx, st, options, now) -> Record:
         )
     detail = None
     if tally is not None:
-        tally.add(key, apparent, disk, st.st_mtime, None)
+        tally.add((key, apparent, disk, st.st_mtime, None))
         detail = tally.detail()
     if owner is not None:  # one owner for the whole record (see Detail.owners)
         detail = (detail or Detail())._replace(owners=owner)

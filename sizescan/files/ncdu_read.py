@@ -319,7 +319,7 @@ class _Reader:
         return replace(result, workers=0, started_at=self.now or None, model=model)
 
     def _open(self, up, name, dev, info, skip=False):
-        tally = DirTally(self.now, self.top, self.options.measure)
+        tally = DirTally(self.now, self.top, self.options.apparent)
         d = _Directory(
             up,
             name,
@@ -431,7 +431,7 @@ class _Reader:
         d.files += 1
         d.apparent += size
         d.disk += blocks
-        d.tally.add(key, size, blocks, mtime, entry)
+        d.tally.add((key, size, blocks, mtime, entry))
         if owner is not None:
             add_owner(d.owners, *owner, size, blocks)
 
@@ -456,7 +456,7 @@ class _Reader:
             apparent += size
             disk += blocks
             dot = name.rfind(".")  # kinds.tally_key of a file, inlined: once per file
-            add(name[dot:] if dot > 0 else "", size, blocks, int(mtime) if mtime else None, name)
+            add((name[dot:] if dot > 0 else "", size, blocks, int(mtime) if mtime else None, name))
         d.files += len(rows)
         d.apparent += apparent
         d.disk += disk
@@ -464,9 +464,9 @@ class _Reader:
     def _close(self, d):
         if d.skip:
             return
-        if d.tally.mtimes_missing:
-            self.have_mtimes = False
         detail = d.tally.detail(flags=d.flags)
+        if d.tally.mtimes_missing:  # known once the tally has summed its entries
+            self.have_mtimes = False
         if d.owners:
             detail = detail._replace(owners=d.owners)
         # The directory's largest files are its candidates for the largest of all.
