@@ -264,7 +264,7 @@ def test_memory_is_per_directory(tmp_path):
     for i in range(2000):
         write(f"{root}/f{i:04d}", size=i)
     result = scan(root, views=True, top=5)
-    assert len(result.model.files_of[root_key(0)]) == 5
+    assert len(result.model.files(root_key(0))) == 5
     (tree,) = result.tree(width=5)
     assert [c.name for c in tree.children] == [f"f{i}" for i in range(1999, 1994, -1)] + [
         "(1995 smaller)"

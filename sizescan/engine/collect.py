@@ -39,7 +39,9 @@ from ..model.tree import (
     KEY,
     PARENT,
     ScanModel,
+    pack_files,
     path_of,
+    unpack_files,
 )
 from .records import OP_ACCESS, OP_READ, Message
 from .tally import Largest
@@ -93,8 +95,8 @@ class Collector:
         self.sums = options.sums
         self.kinds = {}
         self.ages = [0] * (3 * len(AGES))
-        # directory -> its largest files: a record's list as it came, or a
-        # Largest once several records of it are merged
+        # directory -> its largest files: a record's packed list as it came
+        # (tree.pack_files), or a Largest once several records of it are merged
         self.files_of = {}
         self.own = {}  # directory -> its own (apparent, disk)
         self.flags = {}  # directory -> READ_ERROR | EXCLUDED
@@ -193,16 +195,16 @@ class Collector:
                 self.own[key] = (own[1], own[2])
         if detail.ages:
             self.ages = list(map(add, self.ages, detail.ages))
-        files = detail.largest
-        if files:
+        packed = detail.largest
+        if packed:
             if key not in self.files_of:
                 # A directory's first record (most have one): its list is
-                # kept as it came, already the model's (DirTally.detail).
-                self.files_of[key] = files
+                # kept as it came, packed, already the model's (DirTally.detail).
+                self.files_of[key] = packed
             else:
                 # Chunks of one directory each send their largest: keep the
                 # largest of all.
-                for apparent, disk, name in files:
+                for apparent, disk, name in unpack_files(packed):
                     self._offer_dir_file(key, apparent, disk, name)
         if detail.flags:
             self.flags[key] = self.flags.get(key, 0) | detail.flags
@@ -216,9 +218,9 @@ class Collector:
         kept = self.files_of.get(key)
         if kept is None:
             kept = self.files_of[key] = Largest(self.top)
-        elif type(kept) is list:  # one record's list, as it came: ranked from now on
+        elif type(kept) is bytes:  # one record's list, as it came: ranked from now on
             kept = self.files_of[key] = Largest.of(
-                self.top, [(*self.measure.key(a, d), n) for a, d, n in kept]
+                self.top, [(*self.measure.key(a, d), n) for a, d, n in unpack_files(kept)]
             )
         kept.offer((*self.measure.key(apparent, disk), name))
 
@@ -389,13 +391,15 @@ class Collector:
         files_of = self.files_of
         apparent_first = measure.is_apparent
         for key, kept in files_of.items():
-            if type(kept) is list:
+            if type(kept) is bytes:
                 continue  # one record's list: the model's already
             # Back from (ranked by, other, name) to (apparent, disk, name), in
             # place: each directory's heap is freed as its list is made, so the
-            # two are never held whole at once (tens of MB at 1M files).
+            # two are never held whole at once.
             ranked = kept.largest_first()
-            files_of[key] = ranked if apparent_first else [(a, d, name) for d, a, name in ranked]
+            files_of[key] = pack_files(
+                ranked if apparent_first else [(a, d, name) for d, a, name in ranked]
+            )
         return ScanModel(
             dirs=self.dirs,  # rolled up in place by result()
             direct_files={key: slot[FILES] for key, slot in self.dirs.items()},

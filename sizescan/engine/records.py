@@ -143,11 +143,12 @@ class Detail(NamedTuple):
 
     ``kinds`` is ``{kind: [count, apparent, disk]}``, ``ages`` is
     ``[count, apparent, disk]`` per age bucket (see kinds.AGES), ``largest``
-    the directory's largest files as ``(apparent, disk, name)``.  Plain
-    tuples, not NamedTuples: records carry hundreds of thousands of these,
-    and unpickling a NamedTuple calls a Python-level ``__new__`` for each
-    (with views at 1M files, pickling the messages took 0.87 s with
-    NamedTuples, 0.42 s without).  ``fragment`` and ``subdirs``
+    the directory's largest files as ``(apparent, disk, name)``, packed as
+    the model keeps them (tree.pack_files): one object to pickle, not a
+    tuple, two sizes and a name per file.  Plain tuples inside, not
+    NamedTuples: unpickling a NamedTuple calls a Python-level ``__new__``
+    for each (with views at 1M files, pickling the messages took 0.87 s
+    with NamedTuples, 0.42 s without).  ``fragment`` and ``subdirs``
     are opaque to the engine: what the export's encoder made of the
     directory's entries and of its subdirectories (``[(name, info)]``).
     ``flags``: READ_ERROR, EXCLUDED.
@@ -159,7 +160,7 @@ class Detail(NamedTuple):
 
     kinds: Optional[dict] = None
     ages: Optional[list] = None
-    largest: Optional[list] = None
+    largest: Optional[bytes] = None
     fragment: Optional[str] = None
     subdirs: Optional[list] = None
     flags: int = 0

@@ -13,6 +13,7 @@ from operator import itemgetter
 from typing import Optional
 
 from ..model.kinds import AGES, DIRECTORY_KIND, add_counts, suffix_kind
+from ..model.tree import pack_files
 from .records import Detail
 
 # Floats: a float compares faster with a float than with an int (once per file).
@@ -165,14 +166,15 @@ class DirTally:
             ages[i + 1] += apparent
             ages[i + 2] += disk
             add_counts(kinds, key if key[:1] == "(" else suffix_kind(key), count, apparent, disk)
-        return Detail(kinds or None, ages, self._largest() or None, fragment, subdirs, flags)
+        return Detail(kinds or None, ages, self._largest(), fragment, subdirs, flags)
 
-    def _largest(self) -> list:
-        """The ``keep`` largest files as (apparent, disk, name), largest first;
-        ties by the other size, then by name."""
+    def _largest(self) -> Optional[bytes]:
+        """The ``keep`` largest files as (apparent, disk, name), largest first,
+        ties by the other size, then by name; packed as the model keeps them
+        (None for none)."""
         keep, entries = self.keep, self.entries
         if not keep or not entries:
-            return []
+            return None
         rank = _BY_APPARENT if self.by_apparent else _BY_DISK
         # A few times keep: one sort in C; more: a bounded heap, which turns
         # most files away with one comparison.
@@ -181,4 +183,4 @@ class DirTally:
             if len(entries) <= 8 * keep
             else heapq.nlargest(keep, entries, key=rank)
         )
-        return [(apparent, disk, name) for _, apparent, disk, _, name in top]
+        return pack_files([(apparent, disk, name) for _, apparent, disk, _, name in top])

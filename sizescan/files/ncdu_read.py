@@ -28,6 +28,7 @@ from ..model.keys import READ_ERROR, dir_key, dir_prefix, join, path_up, root_ke
 from ..model.kinds import add_owner, tally_key
 from ..model.names import display_message
 from ..model.options import ScanOptions
+from ..model.tree import unpack_files
 from .ncdu import MAJOR
 
 
@@ -482,7 +483,7 @@ class _Reader:
                     d.files,
                     d.apparent,
                     d.disk,
-                    tops=detail.largest or (),
+                    tops=unpack_files(detail.largest) if detail.largest else (),
                     links=d.links,
                     errors=d.errors,
                     detail=detail,
