@@ -12,7 +12,7 @@ import heapq
 from operator import itemgetter
 from typing import Optional
 
-from ..model.kinds import AGES, DIRECTORY_KIND, add_counts, suffix_kind
+from ..model.kinds import AGES, DIRECTORY_KIND, add_counts, key_kind
 from ..model.tree import pack_files
 from .records import Detail
 
@@ -91,7 +91,7 @@ class DirTally:
     Python frame, and the sums are made once per record, by :meth:`detail`,
     in one loop bumping one sum per file.  With views this is the per-file
     cost of a scan: a method call per file, bumping six counters and a heap,
-    took 15% more instructions on the views' share of a scan (callgrind).
+    took 12-15% more instructions on the views' share of a scan (callgrind).
 
     Ages are measured from ``now``; an mtime of None (an export written
     without them) is counted as new and remembered in ``mtimes_missing``.
@@ -122,7 +122,7 @@ class DirTally:
 
     def link_view(self, key: str, mtime) -> tuple:
         """(kind, age bucket) of a file counted once by the collector (a Link)."""
-        return (key if key[:1] == "(" else suffix_kind(key)), self.bucket(mtime)
+        return key_kind(key), self.bucket(mtime)
 
     def detail(self, fragment=None, subdirs=None, flags=0) -> Detail:
         """The record's detail: the entries summed by kind and by age, the
@@ -165,7 +165,7 @@ class DirTally:
             ages[i] += count
             ages[i + 1] += apparent
             ages[i + 2] += disk
-            add_counts(kinds, key if key[:1] == "(" else suffix_kind(key), count, apparent, disk)
+            add_counts(kinds, key_kind(key), count, apparent, disk)
         return Detail(kinds or None, ages, self._largest(), fragment, subdirs, flags)
 
     def _largest(self) -> Optional[bytes]:

@@ -48,8 +48,13 @@ def merge_suffixes(counts: dict, into: dict | None = None) -> dict:
     """
     by_kind = {} if into is None else into
     for key, (count, size, blocks) in counts.items():
-        add_counts(by_kind, key if key[:1] == "(" else suffix_kind(key), count, size, blocks)
+        add_counts(by_kind, key_kind(key), count, size, blocks)
     return by_kind
+
+
+def key_kind(key: str) -> str:
+    """The kind a tally key (see tally_key) is counted under: a kind is its own."""
+    return key if key[:1] == "(" else suffix_kind(key)
 
 
 def suffix_kind(suffix: str) -> str:
