@@ -2,7 +2,7 @@
 
 The per-entry pipeline (``worker``), the export reader (``ncdu``) and a
 file given as PATH (``engine``) all count a non-directory through
-:meth:`DirTally.add`, so a scan and an import group, bucket and rank
+:attr:`DirTally.add`, so a scan and an import group, bucket and rank
 alike.  :class:`Largest` is the one "keep the N largest" of the package.
 """
 
